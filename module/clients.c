@@ -1,0 +1,635 @@
+/**
+ * \file
+ * The client table (contract in clients.h): lock-striped shards, each a
+ * mutex, a chained hash index, an LRU list and an array of variable-size
+ * entries addressed by 16-bit indices.
+ *
+ * Why indices and not pointers: a shard holds at most 65535 clients, so every
+ * link (LRU prev/next, hash chain, bucket head) is 2 bytes instead of 8, which
+ * is what keeps a 6-counter client at 124 bytes.
+ *
+ * Why grow instead of preallocating: a table configured for a million clients
+ * on a campus that sees twenty thousand should cost twenty thousand entries.
+ * A shard's entries live in fixed chunks of CHUNK entries (~8 KB at 6
+ * counters), allocated as the shard fills and never moved or freed before
+ * the table: no copy under the lock, no heap fragmentation (so RSS tracks
+ * the table's own accounting), at most one partly used chunk per shard. The
+ * hash index doubles with the chunks (rebuilt from the 16 hash bits each
+ * entry keeps, O(entries) about log2(cap) times in a shard's life). A failed
+ * allocation falls back to eviction (or, for the index, to a fuller index),
+ * so the query path never fails for lack of memory once a shard holds
+ * anything.
+ *
+ * Why the LRU moves only on a new second: the table's clock is in seconds,
+ * so "least recently seen" is decided at that resolution. Moving a client to
+ * the front the first time it is seen in a second (not on every query)
+ * keeps the list ordered by last-seen second, and spares a busy client the
+ * writes to two random neighbours on most of its queries.
+ */
+#include "clients.h"
+#include "window.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define NIL UINT16_MAX /* "no entry" in every 16-bit link */
+#define CHUNK_SHIFT 6u /* entries come in chunks of 64 */
+#define CHUNK (1u << CHUNK_SHIFT)
+#define CHUNK_MASK (CHUNK - 1)
+#define AUTO_SHARDS 256u       /* shards when max is large enough */
+#define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
+#define MAX_SHARDS 65536u
+
+/* One client. The window slots follow the header, ncounters × 8 uint16. */
+struct ent {
+	uint32_t khi, klo;   /* key: IPv6 prefix bits 0..63, or 0 and the IPv4 address */
+	uint32_t last;       /* time of the last update; the windows' shared clock */
+	uint32_t first;      /* time of insertion */
+	uint32_t total;      /* queries since insertion (saturating) */
+	uint16_t prev, next; /* LRU list; head is the most recently seen */
+	uint16_t hnext;      /* hash chain */
+	uint16_t flags;      /* the judge's */
+	uint16_t hash16;     /* low hash bits: bucket = hash16 & mask, no rehash to move */
+	uint8_t family;      /* 4 or 6 */
+	uint8_t spare;
+	uint16_t slots[];
+};
+_Static_assert(sizeof(struct ent) == 32, "client entry header must stay 32 bytes");
+
+/* A shard; aligned so two shards' locks never share a cache line. */
+struct shard {
+	_Alignas(64) pthread_mutex_t mu;
+	unsigned char **chunks; /* ceil(cap / CHUNK) pointers once the shard is used */
+	uint16_t *buckets;      /* nbuckets chain heads, NIL when empty */
+	uint32_t nbuckets;      /* power of two >= alloc when memory allowed; 0 = none yet */
+	uint32_t used;          /* entries 0 .. used-1 are live */
+	uint32_t alloc;         /* entries in the allocated chunks */
+	uint32_t cap;           /* this shard's share of max */
+	uint16_t head, tail;    /* LRU ends */
+	uint64_t inserts, evictions;
+};
+
+struct dw_clients {
+	struct shard *shards;
+	uint32_t nshards, shard_mask;
+	uint32_t stride; /* bytes per entry */
+	uint32_t max;
+	uint8_t ncounters, ipv6_prefix;
+	uint64_t k0, k1; /* SipHash key */
+	struct dw_window win[DW_CLIENTS_MAX_COUNTERS];
+};
+
+/* The aggregated key of a client. */
+struct key {
+	uint64_t k;
+	uint8_t family;
+};
+
+/* snprintf into err when there is one. */
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = rotl(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = rotl(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = rotl(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = rotl(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = rotl(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = rotl(v2, 32);                                                                 \
+	} while (0)
+
+/* SipHash-1-3 (Aumasson & Bernstein; the variant Rust and Python use for
+ * their hash tables) of the 9-byte message "k as little-endian, family":
+ * keyed, so spoofed sources cannot be picked to share a chain or a shard. */
+static uint64_t key_hash(const struct dw_clients *t, const struct key *key)
+{
+	uint64_t v0 = t->k0 ^ 0x736f6d6570736575ULL, v1 = t->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = t->k0 ^ 0x6c7967656e657261ULL, v3 = t->k1 ^ 0x7465646279746573ULL;
+	uint64_t m = key->k, b = (9ULL << 56) | key->family;
+
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Aggregate an address into its key (IPv6 masked to the table's prefix).
+ * Done here rather than with addr.c so the table needs only the struct. */
+static int make_key(const struct dw_clients *t, const struct dw_addr *a, struct key *out)
+{
+	uint64_t k = 0;
+
+	if (a->family == 4) {
+		for (int i = 0; i < 4; i++)
+			k = k << 8 | a->b[i];
+	} else if (a->family == 6) {
+		for (int i = 0; i < 8; i++)
+			k = k << 8 | a->b[i];
+		/* prefix is 32..64, so the shift is 0..32 */
+		k &= ~0ULL << (64 - t->ipv6_prefix);
+	} else {
+		return -1;
+	}
+	out->k = k;
+	out->family = a->family;
+	return 0;
+}
+
+/* The address a key stands for, for views. */
+static void key_addr(const struct key *key, struct dw_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = key->family;
+	if (key->family == 4) {
+		for (int i = 0; i < 4; i++)
+			out->b[i] = (uint8_t)(key->k >> (24 - 8 * i));
+	} else {
+		for (int i = 0; i < 8; i++)
+			out->b[i] = (uint8_t)(key->k >> (56 - 8 * i));
+	}
+}
+
+static inline struct ent *ent_at(const struct dw_clients *t, const struct shard *sh, uint32_t i)
+{
+	return (struct ent *)(void *)(sh->chunks[i >> CHUNK_SHIFT] +
+	                              (size_t)(i & CHUNK_MASK) * t->stride);
+}
+
+static inline bool ent_is(const struct ent *e, const struct key *key)
+{
+	return e->klo == (uint32_t)key->k && e->khi == (uint32_t)(key->k >> 32) &&
+	       e->family == key->family;
+}
+
+static inline struct key ent_key(const struct ent *e)
+{
+	struct key key = {((uint64_t)e->khi << 32) | e->klo, e->family};
+
+	return key;
+}
+
+/* Chain walk; NIL when the client is not in this shard. */
+static uint16_t find(const struct dw_clients *t, const struct shard *sh, uint16_t hash16,
+                     const struct key *key)
+{
+	if (sh->nbuckets == 0)
+		return NIL;
+	uint16_t i = sh->buckets[hash16 & (sh->nbuckets - 1)];
+
+	while (i != NIL) {
+		const struct ent *e = ent_at(t, sh, i);
+
+		if (ent_is(e, key))
+			return i;
+		i = e->hnext;
+	}
+	return NIL;
+}
+
+static void lru_unlink(const struct dw_clients *t, struct shard *sh, uint16_t i)
+{
+	struct ent *e = ent_at(t, sh, i);
+
+	if (e->prev != NIL)
+		ent_at(t, sh, e->prev)->next = e->next;
+	else
+		sh->head = e->next;
+	if (e->next != NIL)
+		ent_at(t, sh, e->next)->prev = e->prev;
+	else
+		sh->tail = e->prev;
+}
+
+static void lru_push_head(const struct dw_clients *t, struct shard *sh, uint16_t i)
+{
+	struct ent *e = ent_at(t, sh, i);
+
+	e->prev = NIL;
+	e->next = sh->head;
+	if (sh->head != NIL)
+		ent_at(t, sh, sh->head)->prev = i;
+	else
+		sh->tail = i;
+	sh->head = i;
+}
+
+static void hash_unlink(const struct dw_clients *t, struct shard *sh, uint16_t i)
+{
+	const struct ent *e = ent_at(t, sh, i);
+	uint16_t *link = &sh->buckets[e->hash16 & (sh->nbuckets - 1)];
+
+	while (*link != i)
+		link = &ent_at(t, sh, *link)->hnext;
+	*link = e->hnext;
+}
+
+/* Entries in chunk number c of a shard: CHUNK, less for the last one. */
+static uint32_t chunk_len(const struct shard *sh, uint32_t c)
+{
+	uint32_t left = sh->cap - c * CHUNK;
+
+	return left < CHUNK ? left : CHUNK;
+}
+
+/* Add one chunk, up to the cap; on failure nothing changes and the caller
+ * evicts instead. */
+static void grow_entries(const struct dw_clients *t, struct shard *sh)
+{
+	if (sh->alloc >= sh->cap)
+		return;
+	if (sh->chunks == NULL) {
+		sh->chunks = calloc((sh->cap + CHUNK - 1) / CHUNK, sizeof(*sh->chunks));
+		if (sh->chunks == NULL)
+			return;
+	}
+	uint32_t c = sh->alloc / CHUNK, n = chunk_len(sh, c);
+	unsigned char *p = malloc((size_t)n * t->stride);
+
+	if (p == NULL)
+		return;
+	sh->chunks[c] = p;
+	sh->alloc += n;
+}
+
+/* Rebuild the index with a power of two >= alloc buckets (load <= 1); on
+ * failure the old, fuller index stays valid. */
+static void grow_index(const struct dw_clients *t, struct shard *sh)
+{
+	uint32_t n = 1;
+
+	while (n < sh->alloc)
+		n <<= 1;
+	uint16_t *b = malloc(n * sizeof(*b));
+
+	if (b == NULL)
+		return;
+	memset(b, 0xff, n * sizeof(*b)); /* NIL is all ones */
+	for (uint32_t i = 0; i < sh->used; i++) {
+		struct ent *e = ent_at(t, sh, i);
+		uint16_t *head = &b[e->hash16 & (n - 1)];
+
+		e->hnext = *head;
+		*head = (uint16_t)i;
+	}
+	free(sh->buckets);
+	sh->buckets = b;
+	sh->nbuckets = n;
+}
+
+/* An entry for a new client: a fresh one, else the least recently seen one,
+ * unlinked from list and chain. NIL only for an empty shard without memory. */
+static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, int *ret)
+{
+	if (sh->used == sh->alloc)
+		grow_entries(t, sh);
+	if (sh->nbuckets < sh->alloc)
+		grow_index(t, sh);
+	if (sh->used < sh->alloc && sh->nbuckets > 0)
+		return (uint16_t)sh->used++;
+	uint16_t victim = sh->tail;
+
+	if (victim == NIL)
+		return NIL;
+	lru_unlink(t, sh, victim);
+	hash_unlink(t, sh, victim);
+	sh->evictions++;
+	*ret |= DW_CLIENTS_EVICTED;
+	return victim;
+}
+
+/* The client's shard (hash bits 32..) and its 16 bucket bits (bits 0..15). */
+static struct shard *locate(const struct dw_clients *t, const struct key *key, uint16_t *hash16)
+{
+	uint64_t h = key_hash(t, key);
+
+	*hash16 = (uint16_t)h;
+	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
+}
+
+int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                      const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg)
+{
+	struct key key;
+	struct dw_client_view v;
+	uint16_t hash16;
+	int ret = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate(t, &key, &hash16);
+	/* the view's address is known before locking: keep it out of the lock */
+	key_addr(&key, &v.addr);
+	v.ncounters = t->ncounters;
+
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find(t, sh, hash16, &key);
+	struct ent *e;
+
+	if (i == NIL) {
+		i = take_entry(t, sh, &ret);
+		if (i == NIL) {
+			pthread_mutex_unlock(&sh->mu);
+			return DW_CLIENTS_ENOMEM;
+		}
+		e = ent_at(t, sh, i);
+		e->khi = (uint32_t)(key.k >> 32);
+		e->klo = (uint32_t)key.k;
+		e->family = key.family;
+		e->spare = 0;
+		e->last = e->first = now;
+		e->total = 0;
+		e->flags = 0;
+		e->hash16 = hash16;
+		uint16_t *head = &sh->buckets[hash16 & (sh->nbuckets - 1)];
+
+		e->hnext = *head;
+		*head = i;
+		memset(e->slots, 0, (size_t)t->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
+		lru_push_head(t, sh, i);
+		sh->inserts++;
+		ret |= DW_CLIENTS_NEW;
+	} else {
+		e = ent_at(t, sh, i);
+		if (now > e->last && sh->head != i) {
+			lru_unlink(t, sh, i);
+			lru_push_head(t, sh, i);
+		}
+	}
+
+	uint32_t at = now > e->last ? now : e->last;
+
+	for (unsigned c = 0; c < t->ncounters; c++)
+		v.counts[c] = dw_window_update(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS], e->last,
+		                               at, inc ? inc[c] : 0);
+	e->last = at;
+	if (e->total != UINT32_MAX)
+		e->total++;
+	if (judge != NULL) {
+		for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
+			v.counts[c] = 0;
+		v.now = v.last_seen = at;
+		v.first_seen = e->first;
+		v.total = e->total;
+		v.flags = e->flags;
+		e->flags = judge(judge_arg, &v);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return ret;
+}
+
+/* Fill a view of entry e at now without modifying it. */
+static void read_view(const struct dw_clients *t, const struct ent *e, uint32_t now,
+                      struct dw_client_view *v)
+{
+	struct key key = ent_key(e);
+	uint32_t at = now > e->last ? now : e->last;
+
+	key_addr(&key, &v->addr);
+	v->now = at;
+	v->first_seen = e->first;
+	v->total = e->total;
+	v->last_seen = e->last;
+	v->flags = e->flags;
+	v->ncounters = t->ncounters;
+	for (unsigned c = 0; c < t->ncounters; c++)
+		v->counts[c] =
+		    dw_window_count(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS], e->last, at);
+	for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
+		v->counts[c] = 0;
+}
+
+int dw_clients_get(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                   struct dw_client_view *out)
+{
+	struct key key;
+	uint16_t hash16;
+	int found = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate(t, &key, &hash16);
+
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find(t, sh, hash16, &key);
+
+	if (i != NIL) {
+		read_view(t, ent_at(t, sh, i), now, out);
+		found = 1;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return found;
+}
+
+int dw_clients_foreach(struct dw_clients *t, uint32_t now, dw_clients_visit_fn fn, void *arg)
+{
+	struct dw_client_view v;
+
+	for (uint32_t s = 0; s < t->nshards; s++) {
+		struct shard *sh = &t->shards[s];
+		int rc = 0;
+
+		pthread_mutex_lock(&sh->mu);
+		/* array order: every live entry once, sequential memory */
+		for (uint32_t i = 0; i < sh->used && rc == 0; i++) {
+			read_view(t, ent_at(t, sh, i), now, &v);
+			rc = fn(arg, &v);
+		}
+		pthread_mutex_unlock(&sh->mu);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void dw_clients_stats(struct dw_clients *t, struct dw_clients_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->capacity = t->max;
+	out->entry_bytes = t->stride;
+	out->shards = t->nshards;
+	out->bytes = sizeof(*t) + (uint64_t)t->nshards * sizeof(struct shard);
+	for (uint32_t s = 0; s < t->nshards; s++) {
+		struct shard *sh = &t->shards[s];
+
+		pthread_mutex_lock(&sh->mu);
+		out->tracked += sh->used;
+		out->inserts += sh->inserts;
+		out->evictions += sh->evictions;
+		out->bytes += (uint64_t)sh->alloc * t->stride + sh->nbuckets * sizeof(uint16_t);
+		if (sh->chunks != NULL)
+			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
+		pthread_mutex_unlock(&sh->mu);
+	}
+}
+
+/* Shards for a table of max clients: a power of two, enough that no shard
+ * exceeds DW_CLIENTS_SHARD_MAX, otherwise AUTO_SHARDS unless that would leave
+ * fewer than AUTO_MIN_PER_SHARD clients per shard. */
+static uint32_t auto_shards(uint32_t max)
+{
+	uint32_t n = AUTO_SHARDS;
+
+	while (n > 1 && max / n < AUTO_MIN_PER_SHARD)
+		n >>= 1;
+	while ((max + n - 1) / n > DW_CLIENTS_SHARD_MAX)
+		n <<= 1;
+	return n;
+}
+
+/* Check a configuration; 0, or -1 with the reason in err. */
+static int check_conf(const struct dw_clients_conf *c, char *err, size_t errlen)
+{
+	if (c->max < 1 || c->max > DW_CLIENTS_MAX) {
+		set_err(err, errlen, "clients.max must be 1..%u, got %u", DW_CLIENTS_MAX, c->max);
+		return -1;
+	}
+	if (c->ipv6_prefix < 32 || c->ipv6_prefix > 64) {
+		set_err(err, errlen, "clients.ipv6_prefix must be 32..64, got %u",
+		        (unsigned)c->ipv6_prefix);
+		return -1;
+	}
+	if (c->ncounters < 1 || c->ncounters > DW_CLIENTS_MAX_COUNTERS) {
+		set_err(err, errlen, "client counters must be 1..%d, got %u",
+		        DW_CLIENTS_MAX_COUNTERS, (unsigned)c->ncounters);
+		return -1;
+	}
+	for (unsigned i = 0; i < c->ncounters; i++) {
+		if (c->window[i] < 1 || c->window[i] > DW_WINDOW_MAX) {
+			set_err(err, errlen, "window of counter %u must be 1..%u seconds, got %u",
+			        i, DW_WINDOW_MAX, c->window[i]);
+			return -1;
+		}
+	}
+	if (c->shards != 0) {
+		if ((c->shards & (c->shards - 1)) != 0 || c->shards > MAX_SHARDS ||
+		    c->shards > c->max) {
+			set_err(err, errlen, "shards must be a power of two <= max (%u), got %u",
+			        c->max, c->shards);
+			return -1;
+		}
+		if ((c->max + c->shards - 1) / c->shards > DW_CLIENTS_SHARD_MAX) {
+			set_err(err, errlen, "%u shards for %u clients exceed %u clients a shard",
+			        c->shards, c->max, DW_CLIENTS_SHARD_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 128 unpredictable bits for the hash key. */
+static int seed(struct dw_clients *t, char *err, size_t errlen)
+{
+	uint64_t k[2];
+	size_t got = 0;
+
+	while (got < sizeof(k)) {
+		ssize_t n = getrandom((unsigned char *)k + got, sizeof(k) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "getrandom: %s", n < 0 ? strerror(errno) : "no data");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	t->k0 = k[0];
+	t->k1 = k[1];
+	return 0;
+}
+
+struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err, size_t errlen)
+{
+	if (check_conf(conf, err, errlen) != 0)
+		return NULL;
+	struct dw_clients *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		set_err(err, errlen, "client table: out of memory");
+		return NULL;
+	}
+	t->max = conf->max;
+	t->ncounters = conf->ncounters;
+	t->ipv6_prefix = conf->ipv6_prefix;
+	t->stride = (uint32_t)(sizeof(struct ent) +
+	                       (size_t)conf->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
+	for (unsigned i = 0; i < conf->ncounters; i++)
+		(void)dw_window_init(&t->win[i], conf->window[i]); /* checked above */
+	if (seed(t, err, errlen) != 0) {
+		free(t);
+		return NULL;
+	}
+
+	t->nshards = conf->shards ? conf->shards : auto_shards(conf->max);
+	t->shard_mask = t->nshards - 1;
+	t->shards = aligned_alloc(_Alignof(struct shard), t->nshards * sizeof(struct shard));
+	if (t->shards == NULL) {
+		set_err(err, errlen, "client table: out of memory for %u shards", t->nshards);
+		free(t);
+		return NULL;
+	}
+	for (uint32_t s = 0; s < t->nshards; s++) {
+		struct shard *sh = &t->shards[s];
+
+		memset(sh, 0, sizeof(*sh));
+		pthread_mutex_init(&sh->mu, NULL);
+		/* spread the remainder so the caps add up to max exactly */
+		sh->cap = conf->max / t->nshards + (s < conf->max % t->nshards);
+		sh->head = sh->tail = NIL;
+	}
+	return t;
+}
+
+void dw_clients_free(struct dw_clients *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t s = 0; s < t->nshards; s++) {
+		struct shard *sh = &t->shards[s];
+
+		pthread_mutex_destroy(&sh->mu);
+		for (uint32_t c = 0; c * CHUNK < sh->alloc; c++)
+			free(sh->chunks[c]);
+		free(sh->chunks);
+		free(sh->buckets);
+	}
+	free(t->shards);
+	free(t);
+}

@@ -1,0 +1,165 @@
+/**
+ * \file
+ * The client table: per-client sliding-window counters for every client the
+ * resolver serves, bounded in memory, sharded for Unbound's worker threads.
+ *
+ * What it is for: each query becomes one dw_clients_update() that bumps a few
+ * counters of its client ("MX queries", "PTR queries", …, each over its own
+ * window, see window.h) and hands the client's current counts to a judge (the
+ * detectors) while the client is locked, so that "fire once per crossing" is
+ * decided exactly even when several threads serve the same client.
+ *
+ * Key: IPv4 clients by their full /32; IPv6 clients aggregated to the
+ * configured prefix (32..64 bits), since one host owns a whole /64. The view
+ * shows the aggregated address (host bits zero).
+ *
+ * Memory (all bounded by conf.max, nothing grows beyond it):
+ *   - per tracked client: 32 + 16 × ncounters bytes (128 B at 6 counters):
+ *     key, first/last seen, query total, judge flags, 16-bit LRU and hash links, and
+ *     ncounters × 8 uint16 window slots;
+ *   - hash index: 2 bytes × (power of two >= entries allocated in the
+ *     shard), i.e. 2..4 B per client; chunk pointers 0.125 B per client;
+ *   - 128 bytes per shard (allocated up front) and ~150 bytes per table.
+ *   Full at max = 1,000,000 with 6 counters: 126.3 B per client by the
+ *   table's own accounting, 128.8 B by the growth of the process RSS
+ *   (measured by tools/bench-clients; dw_clients_stats() gives the exact
+ *   figure at run time). Entries are allocated in chunks of 64 as a shard
+ *   fills and the index doubles with them, up to the shard's cap: a campus
+ *   that sees 20k clients does not pay for a million. Nothing shrinks or
+ *   moves until dw_clients_free().
+ * Eviction: each shard holds at most its share of max (max / shards, the
+ * remainder spread, so the total is exactly max); a new client in a full
+ * shard replaces that shard's least recently seen client. A flood of spoofed
+ * sources therefore cycles through the table at constant memory. LRU is exact
+ * per shard at the clock's resolution (a client moves to the front when first
+ * seen in a new second, so the victim has the oldest last-seen second, ties
+ * going to the one that entered that second first) and approximate across
+ * shards (hashing spreads clients evenly).
+ * Hashing: SipHash-1-3 keyed with 128 random bits per table (getrandom()),
+ * so sources cannot be chosen to collide into one chain or one shard.
+ *
+ * Work per call: dw_clients_update() and dw_clients_get() take one shard lock
+ * once: one SipHash, an expected O(1) chain walk (load <= 1), O(8) per
+ * counter (window.h), one judge call. An insert into a full shard also walks
+ * the victim's chain. A growth step allocates one chunk (every 64 new
+ * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
+ * its index in O(entries); that is the only time the query path calls
+ * malloc(). foreach is O(tracked), stats O(shards).
+ *
+ * Thread safety: every function may be called from any thread concurrently,
+ * except dw_clients_free() (no call may be running or follow). All state of a
+ * client is read and written under its shard's mutex, so no increment is ever
+ * lost. There is no global lock; dw_clients_foreach() and dw_clients_stats()
+ * hold one shard lock at a time, so they see each shard consistently but not
+ * the table as one instant. Callbacks (judge, visit) run under a shard lock:
+ * they must be short, must not block, do I/O, or call back into this table
+ * (deadlock); they receive a view valid only during the call.
+ *
+ * Time: `now` is caller-supplied monotonic seconds, as in window.h. A client's
+ * `last` never moves backwards: an update with now < last counts at last.
+ *
+ * Errors: dw_clients_new() returns NULL with a sentence in err. Update/get
+ * return DW_CLIENTS_EINVAL for an address of unknown family and
+ * dw_clients_update() returns DW_CLIENTS_ENOMEM only when an empty shard
+ * cannot allocate its first entries (a full or non-empty shard evicts instead
+ * of failing); nothing is changed in either case.
+ */
+#ifndef DW_CLIENTS_H
+#define DW_CLIENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/** Most counters a client can have. */
+#define DW_CLIENTS_MAX_COUNTERS 8
+
+/** Largest conf.max accepted (as dnswarden.yaml's clients.max). */
+#define DW_CLIENTS_MAX 100000000u
+
+/** Most clients one shard holds (16-bit links; one value means "none"). */
+#define DW_CLIENTS_SHARD_MAX 65535u
+
+/** dw_clients_update() result bits (>= 0) and errors (< 0). */
+enum {
+	DW_CLIENTS_NEW = 1,     /**< the client was not tracked and now is */
+	DW_CLIENTS_EVICTED = 2, /**< ... and took the place of the shard's LRU client */
+	DW_CLIENTS_EINVAL = -1, /**< address family is neither 4 nor 6 */
+	DW_CLIENTS_ENOMEM = -2  /**< out of memory with nothing to evict */
+};
+
+/** Table shape; copied by dw_clients_new(), not referenced afterwards. */
+struct dw_clients_conf {
+	uint32_t max;        /**< tracked clients cap, 1 .. DW_CLIENTS_MAX */
+	uint8_t ipv6_prefix; /**< IPv6 aggregation, 32 .. 64 bits */
+	uint8_t ncounters;   /**< counters per client, 1 .. DW_CLIENTS_MAX_COUNTERS */
+	uint32_t window[DW_CLIENTS_MAX_COUNTERS]; /**< seconds per counter, 1 .. DW_WINDOW_MAX */
+	/** 0 picks automatically (up to 256, at least 64 clients each where max
+	 *  allows; more when max / 256 > DW_CLIENTS_SHARD_MAX). Otherwise a power
+	 *  of two <= max with max / shards <= DW_CLIENTS_SHARD_MAX (tests use it). */
+	uint32_t shards;
+};
+
+/** One client as the judge, get and foreach see it (a copy; caller's memory). */
+struct dw_client_view {
+	struct dw_addr addr; /**< aggregated key: IPv4 /32 or IPv6 prefix, host bits 0 */
+	uint32_t now;        /**< time the counts are for: max(now passed, last_seen before) */
+	uint32_t first_seen; /**< when the client entered the table (eviction forgets) */
+	uint32_t last_seen;  /**< last update (== now inside the judge) */
+	uint32_t total;      /**< updates (queries) since first_seen, saturating */
+	uint16_t flags;      /**< owned by the judge; 0 for a new client */
+	uint8_t ncounters;   /**< valid entries of counts */
+	uint32_t counts[DW_CLIENTS_MAX_COUNTERS]; /**< events in each counter's window at now */
+};
+
+/** Called by dw_clients_update() under the shard lock with the client's
+ *  counts after the increments; returns the client's new flags (the usual
+ *  use: one "already fired" bit per detector, set on crossing a threshold,
+ *  cleared when the count falls back). Findings go into arg (caller-owned). */
+typedef uint16_t (*dw_clients_judge_fn)(void *arg, const struct dw_client_view *v);
+
+/** Called by dw_clients_foreach() under a shard lock; nonzero stops the walk. */
+typedef int (*dw_clients_visit_fn)(void *arg, const struct dw_client_view *v);
+
+/** Counters read by dw_clients_stats(). */
+struct dw_clients_stats {
+	uint64_t tracked;     /**< clients in the table now */
+	uint64_t capacity;    /**< conf.max */
+	uint64_t inserts;     /**< clients added since creation */
+	uint64_t evictions;   /**< clients dropped to make room */
+	uint64_t bytes;       /**< heap held by the table (entries, index, shards) */
+	uint32_t entry_bytes; /**< bytes of one client entry (32 + 16 × ncounters) */
+	uint32_t shards;      /**< number of shards */
+};
+
+struct dw_clients;
+
+/** Create a table; NULL with a reason in err (bad conf, ENOMEM, getrandom). */
+struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err, size_t errlen);
+
+/** Release the table (NULL is fine); no other call may run concurrently. */
+void dw_clients_free(struct dw_clients *tbl);
+
+/** The per-query call: find or insert the client, advance its windows to now,
+ *  add inc[i] to counter i (inc may be NULL: touch only), then let judge
+ *  (may be NULL: flags unchanged) set the client's flags from its counts.
+ *  Returns 0 for a known client, DW_CLIENTS_NEW or
+ *  DW_CLIENTS_NEW | DW_CLIENTS_EVICTED for a new one, < 0 on error. */
+int dw_clients_update(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
+                      const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg);
+
+/** Read one client's counts at now without touching it (no LRU move, no
+ *  flag change): 1 and *out filled when tracked, 0 when not,
+ *  DW_CLIENTS_EINVAL for a bad address. */
+int dw_clients_get(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
+                   struct dw_client_view *out);
+
+/** Visit every tracked client with its counts at now, shard by shard.
+ *  Returns 0, or the first nonzero value fn returned (the walk stops). */
+int dw_clients_foreach(struct dw_clients *tbl, uint32_t now, dw_clients_visit_fn fn, void *arg);
+
+/** Fill *out with the table's counters (summed shard by shard). */
+void dw_clients_stats(struct dw_clients *tbl, struct dw_clients_stats *out);
+
+#endif

@@ -1,0 +1,148 @@
+/**
+ * \file
+ * dnswarden's configuration: the YAML file (dnswarden.yaml(5)) read into one
+ * plain struct.
+ *
+ * What it is for: every tunable of the engine in one place, validated once,
+ * so the rest of the code never sees an unchecked value.
+ *
+ * Cost: one parse per init()/reload (libyaml); a few KiB of heap per config.
+ * Thread safety: a struct dw_conf is immutable after dw_conf_load() returns;
+ * share it read-only between threads; free it only when nobody uses it.
+ * Errors: dw_conf_load() returns NULL and writes one human-readable line to
+ * err: "FILE:LINE:COL: what is wrong, got 'VALUE'" (or "FILE: reason" for
+ * a file that cannot be opened or read). Unknown keys are errors.
+ */
+#ifndef DW_CONF_H
+#define DW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/** Where the config lives unless $DNSWARDEN_CONF names another file. */
+#define DW_CONF_DEFAULT_PATH "/etc/unbound/dnswarden.yaml"
+
+/** Detectors, in the order of DESIGN.md's table (also array indices). */
+enum dw_detector {
+	DW_DET_MX_WORM = 0,
+	DW_DET_SPAM_RELAY,
+	DW_DET_MX_KEYWORD_SCAN,
+	DW_DET_IP_LITERAL,
+	DW_DET_PTR_FLOOD,
+	DW_DET_PTR_FORWARD_IP,
+	DW_DET_SIGNATURE_NAMES,
+	DW_DET_COUNT
+};
+
+/** What the policy does to a flagged client. */
+enum dw_action {
+	DW_ACT_LOG = 0, /**< log only, never block */
+	DW_ACT_REFUSE,
+	DW_ACT_NXDOMAIN,
+	DW_ACT_NODATA,
+	DW_ACT_SINKHOLE,
+	DW_ACT_DROP,
+	DW_ACT_TCP_ONLY,
+	DW_ACT_COUNT
+};
+
+enum dw_mode { DW_MODE_OBSERVE = 0, DW_MODE_ENFORCE };
+enum dw_enforcement { DW_ENF_AUTO = 0, DW_ENF_RPZ, DW_ENF_HOOK };
+
+/** Longest keyword / signature name / path accepted. */
+#define DW_CONF_MAX_KEYWORD 63
+#define DW_CONF_MAX_KEYWORDS 32
+#define DW_CONF_MAX_NAME 255
+#define DW_CONF_MAX_PATH 4096
+
+/* Additions (conf.c): bounds on input and a sufficient error buffer. */
+/** Largest config file accepted, in bytes; larger files are refused unread. */
+#define DW_CONF_MAX_FILE 1048576
+/** Most entries of exempt, whitelist.static and signature_names.names. */
+#define DW_CONF_MAX_LIST 65536
+/** An err buffer this size holds any message dw_conf_load() writes, unless
+ *  the file's path alone is longer than about 500 bytes (then it is cut). */
+#define DW_CONF_ERRLEN 1024
+
+/** One detector's settings (detectors.NAME in YAML). */
+struct dw_detector_conf {
+	bool enabled;
+	uint32_t threshold; /**< >= 1 */
+	uint32_t window;    /**< seconds, 1 .. 86400 */
+	enum dw_action action;
+	uint32_t duration; /**< seconds a block lasts, 1 .. 30 days */
+};
+
+/** The whole configuration. Strings are NUL-terminated, owned by the struct. */
+struct dw_conf {
+	char *path;                      /**< the file this was read from */
+	enum dw_mode mode;               /**< default observe */
+	enum dw_enforcement enforcement; /**< default auto */
+	char *rpz_zone;                  /**< default "dnswarden.rpz." */
+	char *state_file;                /**< default /var/lib/unbound/dnswarden.state */
+
+	char *control_socket; /**< default /run/unbound/dnswarden.ctl */
+	char *control_group;  /**< default "unbound"; NULL/"" = root only */
+
+	int syslog_facility;  /**< LOG_DAEMON etc. (<syslog.h> value); default LOG_DAEMON */
+	uint32_t syslog_rate; /**< max alert lines per second, default 100 */
+
+	uint32_t clients_max; /**< default 1000000, 1 .. 100000000 */
+	uint8_t ipv6_prefix;  /**< default 64, 32 .. 64 */
+
+	struct dw_cidr *exempt; /**< exempt: list */
+	size_t exempt_count;
+
+	struct dw_addr sinkhole_v4; /**< default 192.0.2.66 */
+	struct dw_addr sinkhole_v6; /**< default 2001:db8::66 */
+
+	struct dw_detector_conf det[DW_DET_COUNT];
+	/** mx_keyword_scan.keywords, lower case; default mail smtp mx ns relay gate */
+	char *keywords[DW_CONF_MAX_KEYWORDS];
+	size_t keyword_count;
+	/** signature_names.names: lower-case presentation names, no trailing dot */
+	char **signatures;
+	size_t signature_count;
+
+	char *geoip_country_db; /**< NULL when not configured */
+	char *geoip_asn_db;     /**< NULL when not configured */
+
+	uint32_t wl_min_ttl;       /**< default 60 */
+	uint32_t wl_max_ttl;       /**< default 86400 */
+	uint32_t wl_max_entries;   /**< default 200000 */
+	struct dw_addr *wl_static; /**< whitelist.static */
+	size_t wl_static_count;
+
+	bool debug_log_queries; /**< debug.log_queries: one log line per query */
+};
+
+/** Read and validate the YAML file at path (NULL: dw_conf_path()). NULL on
+ *  error (see err). An empty or comment-only file means all defaults; YAML
+ *  anchors, aliases and tags are refused; c->path is a copy of path. */
+struct dw_conf *dw_conf_load(const char *path, char *err, size_t errlen);
+
+/** A config with every default (used by tests and tools); its path is NULL.
+ *  NULL on ENOMEM. */
+struct dw_conf *dw_conf_defaults(void);
+
+/** Release a config (NULL is fine). */
+void dw_conf_free(struct dw_conf *c);
+
+/** The path to read: $DNSWARDEN_CONF when set and non-empty, else the default. */
+const char *dw_conf_path(void);
+
+/** Detector name ("mx_worm") for an id, and the reverse (-1 when unknown). */
+const char *dw_detector_name(enum dw_detector d);
+int dw_detector_from_name(const char *name);
+
+/** Action name ("sinkhole") for an id, and the reverse (-1 when unknown). */
+const char *dw_action_name(enum dw_action a);
+int dw_action_from_name(const char *name);
+
+/** Parse "90", "90s", "10m", "1h", "2d" into seconds; -1 on error or overflow. */
+long dw_parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,118 @@
+/**
+ * \file
+ * Which rule fired: the research detectors as predicates over a client's
+ * sliding-window counters.
+ *
+ * What it is for: the config names detectors (mx_worm, spam_relay,
+ * mx_keyword_scan, ip_literal, ptr_flood, ptr_forward_ip, signature_names),
+ * each with a threshold and a window. This unit turns them into the few
+ * counters a client carries (one per distinct feature × window, shared
+ * between detectors that need the same one), says which counters a query
+ * bumps, and judges a client's counts: a detector fires once when its
+ * condition becomes true and again only after it has been false.
+ *
+ * The rules (shared/seeds/):
+ *  - mx_worm (seed 003, MXRPDS): >= T MX queries in W and no PTR query in
+ *    W — a PC that is not a mail server looking up mail exchangers is a
+ *    mass-mailing worm (Sobig.F);
+ *  - spam_relay (seed 003): >= T MX queries in W and at least one PTR in W
+ *    — the MX+A+PTR mix of a hijacked UNIX box relaying spam;
+ *  - mx_keyword_scan (seed 000, ADPS; seed 003, Mydoom.A): >= T A/AAAA
+ *    queries whose first label starts with a mail-host keyword;
+ *  - ip_literal (seed 000): >= T A queries for IPv4 literals "A.B.C.D";
+ *  - ptr_flood (seed 000, PTRDPS): >= T PTR queries in W;
+ *  - ptr_forward_ip (seed 000): >= T PTR queries carrying a forward-order
+ *    address (feature.h says exactly which);
+ *  - signature_names (seed 003: Sobig asked root-server names): >= T
+ *    queries for a configured signature name.
+ * Exempt clients (exempt: CIDRs) are counted like everyone but never judged
+ * guilty.
+ *
+ * Cost: struct dw_detect is a few hundred bytes, built once per config.
+ * dw_detect_increments() is O(counters); dw_detect_judge() is O(detectors)
+ * plus, only when a detector crosses, O(exempt list) to check exemption.
+ * Thread safety: a built struct dw_detect is read-only; the judge runs under
+ * the client table's shard lock and writes only to its own judgement.
+ * Errors: dw_detect_init() fails only when the enabled detectors need more
+ * counters than a client can carry (cannot happen with the built-in set).
+ */
+#ifndef DW_DETECT_H
+#define DW_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clients.h"
+#include "conf.h"
+#include "feature.h"
+
+/** What a counter counts. */
+enum dw_counter_kind {
+	DW_CK_MX = 0,    /**< MX queries */
+	DW_CK_PTR,       /**< PTR queries */
+	DW_CK_KEYWORD,   /**< A/AAAA with a keyword first label */
+	DW_CK_IPLIT,     /**< A queries for IPv4 literals */
+	DW_CK_PTR_FWD,   /**< PTR queries with a forward-order address */
+	DW_CK_SIGNATURE, /**< queries for signature names */
+	DW_CK_COUNT
+};
+
+/** The detectors of one config, compiled. */
+struct dw_detect {
+	uint8_t ncounters;
+	uint8_t kind[DW_CLIENTS_MAX_COUNTERS];
+	uint32_t window[DW_CLIENTS_MAX_COUNTERS];
+	bool enabled[DW_DET_COUNT];
+	uint32_t threshold[DW_DET_COUNT];
+	int8_t main[DW_DET_COUNT]; /**< counter compared with the threshold, -1 if disabled */
+	int8_t ptr[DW_DET_COUNT];  /**< mx_worm/spam_relay: PTR counter over the same window */
+	const struct dw_cidr *exempt;
+	size_t exempt_count;
+};
+
+/** One detector crossing, as queued for the module's thread to report. */
+struct dw_verdict {
+	uint8_t detector;      /**< enum dw_detector */
+	uint8_t ncounters;
+	struct dw_addr client; /**< aggregated client */
+	uint32_t when;         /**< engine seconds */
+	uint32_t first_seen;   /**< engine seconds */
+	uint32_t count;        /**< the detector's own count in its window */
+	uint32_t ptr;          /**< PTR count in the window (mx_worm, spam_relay) */
+	uint32_t counts[DW_CLIENTS_MAX_COUNTERS];
+};
+
+/** What the judge found for one query (caller's stack). */
+struct dw_judgement {
+	const struct dw_detect *d;
+	uint16_t fired;              /**< bit per detector that crossed now */
+	uint32_t total;              /**< the client's queries so far (for debug lines) */
+	struct dw_client_view view;  /**< copy of the client, valid when fired */
+};
+
+/** Compile the detectors of conf (which must outlive d: the exempt list is
+ *  borrowed). 0, or -1 with err. */
+int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, char *err, size_t errlen);
+
+/** The counter windows for the client table (d->ncounters entries). */
+void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS]);
+
+/** Fill inc[] (d->ncounters entries) for one query; returns how many are
+ *  nonzero. */
+unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_features *f,
+			      uint16_t inc[DW_CLIENTS_MAX_COUNTERS]);
+
+/** dw_clients_judge_fn: arg is a struct dw_judgement. */
+uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v);
+
+/** True when a is inside one of the exempt prefixes. */
+bool dw_detect_is_exempt(const struct dw_detect *d, const struct dw_addr *a);
+
+/** Fill the verdicts for every bit of j->fired; returns how many (<= DW_DET_COUNT). */
+unsigned dw_detect_verdicts(const struct dw_judgement *j, struct dw_verdict out[DW_DET_COUNT]);
+
+/** Name of a counter kind ("mx", "ptr", "keyword", "ip_literal", "ptr_forward", "signature"). */
+const char *dw_counter_name(enum dw_counter_kind k);
+
+#endif

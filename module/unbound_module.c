@@ -1,0 +1,268 @@
+/**
+ * \file
+ * The Unbound adapter: dnswarden as an Unbound dynlib module.
+ *
+ * What it is for: the six entry points Unbound's dynlib module looks up
+ * (init, deinit, operate, inform_super, clear, get_mem) and the inplace reply
+ * callbacks that see every answered client query — resolved, cache hit,
+ * local data and SERVFAIL — translated into the engine's struct dw_query.
+ * This is the only file that includes Unbound headers.
+ *
+ * Facts it relies on (see shared/notes/unbound-1.17-internals.md):
+ * - init() runs at start and again on every `unbound-control reload`, after a
+ *   deinit() that dlclose()s this library. We pin the library in memory with
+ *   RTLD_NODELETE so that the last good config survives a reload: a bad file
+ *   at start stops Unbound, a bad file on reload keeps the running config.
+ * - the reply callbacks' return value is ignored; qstate is NULL for cache
+ *   and local answers, qinfo NULL for CHAOS; on cache hits rep is shared and
+ *   read-locked: read only.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "dynlibmod/dynlibmod.h"
+#include "util/config_file.h"
+#include "util/data/msgreply.h"
+#include "util/log.h"
+#include "util/module.h"
+#include "util/net_help.h"
+#include "util/netevent.h"
+
+#include "engine.h"
+
+#define DW_EXPORT __attribute__((visibility("default")))
+
+/* Survives reloads thanks to RTLD_NODELETE (see pin_library): the config the
+ * module runs with, kept when a reload brings a broken file. */
+static struct dw_conf *running_conf;
+
+/* The reply callback lists we register on, and the answer source of each. */
+static const struct {
+	enum inplace_cb_list_type type;
+	enum dw_source source;
+} reply_lists[] = {
+    {inplace_cb_reply, DW_SRC_RESOLVED},
+    {inplace_cb_reply_cache, DW_SRC_CACHE},
+    {inplace_cb_reply_local, DW_SRC_LOCAL},
+    {inplace_cb_reply_servfail, DW_SRC_SERVFAIL},
+};
+
+/* Per-instance state, hung on the dynlib env's dyn_env. */
+struct dw_unbound {
+	struct dw_engine *engine;
+	int use_syslog; /* Unbound logs to syslog: so do we, with our facility */
+	int facility;
+};
+
+/** Log sink for the engine: Unbound's log file, or syslog with the
+ *  configured facility when Unbound logs to syslog (never openlog(): that
+ *  would rename Unbound's ident). */
+static void log_line(void *arg, int prio, const char *line)
+{
+	const struct dw_unbound *u = arg;
+	if (u->use_syslog) {
+		syslog(u->facility | prio, "%s", line);
+	} else if (prio <= LOG_ERR) {
+		log_err("%s", line);
+	} else if (prio == LOG_WARNING) {
+		log_warn("%s", line);
+	} else {
+		log_info("%s", line);
+	}
+}
+
+/** Keep this library mapped after dynlib's dlclose() so the running config
+ *  survives `unbound-control reload`. */
+static void pin_library(void)
+{
+	Dl_info info;
+	if (dladdr((void *)&pin_library, &info) && info.dli_fname) {
+		/* The handle is deliberately never closed. */
+		if (!dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+			log_warn("dnswarden: could not pin %s: %s", info.dli_fname, dlerror());
+	}
+}
+
+/** Translate one Unbound reply into a dw_query and hand it to the engine. */
+static void observe(struct dw_unbound *u, enum dw_source source, const struct query_info *qinfo,
+                    const struct reply_info *rep, int rcode, const struct comm_reply *repinfo)
+{
+	struct dw_query q;
+	if (!u || !u->engine || !repinfo)
+		return; /* internal query (prefetch, …): no client */
+	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
+	                          repinfo->client_addrlen, &q.client) != 0)
+		return;
+	q.qname = qinfo ? qinfo->qname : NULL;
+	q.qname_len = qinfo ? qinfo->qname_len : 0;
+	q.qtype = qinfo ? qinfo->qtype : 0;
+	if (source == DW_SRC_SERVFAIL)
+		q.rcode = LDNS_RCODE_SERVFAIL;
+	else if (rep)
+		q.rcode = FLAGS_GET_RCODE(rep->flags);
+	else
+		q.rcode = rcode & 0xf; /* local answers may carry flag bits */
+	q.source = source;
+	dw_engine_observe(u->engine, &q);
+}
+
+/* One callback per answer path, so the engine knows where the answer came from. */
+#define DW_REPLY_CB(fname, src)                                                                    \
+	static int fname(struct query_info *qinfo, struct module_qstate *qstate,                   \
+	                 struct reply_info *rep, int rcode, struct edns_data *edns,                \
+	                 struct edns_option **opt_list_out, struct comm_reply *repinfo,            \
+	                 struct regional *region, struct timeval *start_time, int id, void *arg)   \
+	{                                                                                          \
+		(void)qstate, (void)edns, (void)opt_list_out, (void)region, (void)start_time,      \
+		    (void)id;                                                                      \
+		observe(arg, src, qinfo, rep, rcode, repinfo);                                     \
+		return 0;                                                                          \
+	}
+DW_REPLY_CB(on_reply_resolved, DW_SRC_RESOLVED)
+DW_REPLY_CB(on_reply_cache, DW_SRC_CACHE)
+DW_REPLY_CB(on_reply_local, DW_SRC_LOCAL)
+DW_REPLY_CB(on_reply_servfail, DW_SRC_SERVFAIL)
+
+/** The callback function for a reply list type. */
+static void *reply_cb_for(enum dw_source s)
+{
+	switch (s) {
+	case DW_SRC_RESOLVED:
+		return (void *)&on_reply_resolved;
+	case DW_SRC_CACHE:
+		return (void *)&on_reply_cache;
+	case DW_SRC_LOCAL:
+		return (void *)&on_reply_local;
+	default:
+		return (void *)&on_reply_servfail;
+	}
+}
+
+/** Read the config: at start a bad file is fatal; on reload the running
+ *  config stays and the reason is logged. NULL only when nothing can run. */
+static struct dw_conf *load_config(void)
+{
+	char err[1024];
+	const char *path = dw_conf_path();
+	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
+	if (c) {
+		dw_conf_free(running_conf);
+		running_conf = c;
+		return c;
+	}
+	if (running_conf) {
+		log_err("dnswarden: event=config_error file=%s keeping=%s error=\"%s\"", path,
+		        running_conf->path, err);
+		return running_conf;
+	}
+	log_err("dnswarden: event=config_error file=%s error=\"%s\"", path, err);
+	log_err("dnswarden: cannot start without a valid configuration (%s)", err);
+	return NULL;
+}
+
+/** dynlib entry point: build the engine and register the reply callbacks. */
+DW_EXPORT int init(struct module_env *env, int id);
+DW_EXPORT int init(struct module_env *env, int id)
+{
+	struct dynlibmod_env *de = env->modinfo[id];
+	struct dw_unbound *u;
+	const struct dw_conf *conf;
+	char err[1024];
+	size_t i;
+
+	pin_library();
+	conf = load_config();
+	if (!conf)
+		return 0;
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		log_err("dnswarden: out of memory");
+		return 0;
+	}
+	u->use_syslog = env->cfg->use_syslog;
+	u->facility = conf->syslog_facility;
+	u->engine = dw_engine_new(conf, log_line, u, err, sizeof(err));
+	if (!u->engine) {
+		log_err("dnswarden: cannot start: %s", err);
+		free(u);
+		return 0;
+	}
+	de->dyn_env = u;
+	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
+		                                     reply_lists[i].type, u, env, id)) {
+			log_err("dnswarden: cannot register an inplace reply callback");
+			return 0; /* deinit() cleans up */
+		}
+	}
+	{
+		char line[1200];
+		snprintf(line, sizeof(line),
+		         "dnswarden: event=loaded version=%s config=%s mode=%s threads=%d",
+		         DW_VERSION, conf->path,
+		         conf->mode == DW_MODE_ENFORCE ? "enforce" : "observe",
+		         env->cfg->num_threads);
+		log_line(u, LOG_NOTICE, line);
+	}
+	return 1;
+}
+
+/** dynlib entry point: unregister the callbacks, stop and free the engine. */
+DW_EXPORT void deinit(struct module_env *env, int id);
+DW_EXPORT void deinit(struct module_env *env, int id)
+{
+	struct dynlibmod_env *de = env->modinfo[id];
+	size_t i;
+	if (!de)
+		return;
+	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++)
+		de->inplace_cb_delete_wrapped(env, reply_lists[i].type, id);
+	if (de->dyn_env) {
+		struct dw_unbound *u = de->dyn_env;
+		dw_engine_free(u->engine);
+		free(u);
+		de->dyn_env = NULL;
+	}
+}
+
+/** dynlib entry point: dnswarden decides nothing in the module chain (it
+ *  observes through the reply callbacks), so queries pass straight on. */
+DW_EXPORT void operate(struct module_qstate *qstate, enum module_ev event, int id,
+                       struct outbound_entry *entry);
+DW_EXPORT void operate(struct module_qstate *qstate, enum module_ev event, int id,
+                       struct outbound_entry *entry)
+{
+	(void)entry;
+	if (event == module_event_new || event == module_event_pass)
+		qstate->ext_state[id] = module_wait_module;
+	else if (event == module_event_moddone)
+		qstate->ext_state[id] = module_finished;
+	else
+		qstate->ext_state[id] = module_error;
+}
+
+/** dynlib entry point: no sub-queries are ever attached by this module. */
+DW_EXPORT void inform_super(struct module_qstate *qstate, int id, struct module_qstate *super);
+DW_EXPORT void inform_super(struct module_qstate *qstate, int id, struct module_qstate *super)
+{
+	(void)qstate, (void)id, (void)super;
+}
+
+/** dynlib entry point: no per-query state to clear. */
+DW_EXPORT void clear(struct module_qstate *qstate, int id);
+DW_EXPORT void clear(struct module_qstate *qstate, int id)
+{
+	(void)qstate, (void)id;
+}
+
+/** dynlib entry point: memory for `unbound-control stats` (mem.mod.dynlib). */
+DW_EXPORT size_t get_mem(struct module_env *env, int id);
+DW_EXPORT size_t get_mem(struct module_env *env, int id)
+{
+	(void)env, (void)id;
+	return 0;
+}

@@ -1,0 +1,229 @@
+package DWTest;
+# Test harness for dnswarden's integration tests: starts the DNS world
+# (tools/world), a real Unbound with the dnswarden module on a free loopback
+# port, and queries it with Net::DNS from distinct 127.x.y.z source addresses.
+# Everything it starts it stops again, by PID, even when a test dies.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname basename);
+use File::Path qw(make_path remove_tree);
+use IO::Socket::INET;
+use Net::DNS;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+our $SRCDIR   = $ENV{DW_SRCDIR}   || abs_path(dirname(__FILE__) . '/../..');
+our $BUILDDIR = $ENV{DW_BUILDDIR} || $SRCDIR;
+our $UNBOUND  = $ENV{UNBOUND_PREFIX} || "$SRCDIR/_deps/unbound";
+our $MODULE   = "$BUILDDIR/module/dnswarden.so";
+
+my @live;    # every DWTest object not yet stopped, for the END block
+
+# A minimal test config: observe mode, per-query log lines on.
+our $BASE_YAML = <<'EOF';
+mode: observe
+enforcement: rpz
+debug:
+  log_queries: true
+EOF
+
+# A free port on 127.0.0.1 for both UDP and TCP.
+sub free_port {
+	for (1 .. 50) {
+		my $u = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1', LocalPort => 0) or next;
+		my $port = $u->sockport;
+		my $t = IO::Socket::INET->new(Proto => 'tcp', LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 1, ReuseAddr => 1);
+		return $port if $t;
+	}
+	die "no free port on 127.0.0.1";
+}
+
+# new(yaml => TEXT, extra_conf => TEXT, name => STR): world up, files written,
+# Unbound not started yet (call start()).
+sub new {
+	my ($class, %o) = @_;
+	my $name = $o{name} || basename($0, '.t');
+	my $dir  = "$BUILDDIR/t/tmp/$name-$$";
+	remove_tree($dir);
+	make_path($dir);
+	my $self = bless { dir => $dir, port => free_port(), pids => [], world => 0 }, $class;
+	push @live, $self;
+	$self->start_world;
+	$self->{yaml} = "$dir/dnswarden.yaml";
+	$self->write_file($self->{yaml}, exists $o{yaml} ? $o{yaml} : $BASE_YAML);
+	my $conf = `"$SRCDIR/tools/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
+	die "resolver-conf failed" if $?;
+	chomp $conf;
+	$self->{conf} = $conf;
+	$self->{log}  = "$dir/unbound/unbound.log";
+	$self->write_file("$dir/unbound/extra.conf", $o{extra_conf} // '');
+	return $self;
+}
+
+sub dir  { $_[0]{dir} }
+sub port { $_[0]{port} }
+sub conf { $_[0]{conf} }
+sub yaml { $_[0]{yaml} }
+sub logfile { $_[0]{log} }
+
+sub write_file {
+	my ($self, $path, $text) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close $fh or die "$path: $!";
+}
+
+sub start_world {
+	my ($self) = @_;
+	my $out = `"$SRCDIR/tools/world" start "$self->{dir}" 2>&1`;
+	die "world did not start: $out" if $?;
+	$self->{world} = 1;
+}
+
+# Start Unbound in the foreground (-d) as our child; env DNSWARDEN_CONF points
+# at the test's YAML unless overridden. Returns when it answers, or dies.
+sub start {
+	my ($self, %o) = @_;
+	my $conf_env = exists $o{config} ? $o{config} : $self->{yaml};
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		if (defined $conf_env) { $ENV{DNSWARDEN_CONF} = $conf_env } else { delete $ENV{DNSWARDEN_CONF} }
+		open(STDOUT, '>>', "$self->{dir}/unbound/stdout") or die;
+		open(STDERR, '>&', \*STDOUT) or die;
+		exec("$UNBOUND/sbin/unbound", '-d', '-c', $self->{conf}) or die "exec unbound: $!";
+	}
+	$self->{unbound} = $pid;
+	return $pid if $o{no_wait};
+	my $deadline = time + 20;
+	while (time < $deadline) {
+		if (waitpid($pid, WNOHANG) == $pid) {
+			delete $self->{unbound};
+			die "unbound exited (status $?) at start:\n" . $self->log_text;
+		}
+		return $pid if $self->control('status') =~ /is running/;
+		sleep 0.1;
+	}
+	die "unbound did not come up in 20 s:\n" . $self->log_text;
+}
+
+# Wait for a started-with-no_wait Unbound to exit; returns its exit status or
+# undef if it is still running after $secs.
+sub wait_exit {
+	my ($self, $secs) = @_;
+	my $deadline = time + ($secs // 10);
+	while (time < $deadline) {
+		if (waitpid($self->{unbound}, WNOHANG) == $self->{unbound}) {
+			delete $self->{unbound};
+			return $? >> 8;
+		}
+		sleep 0.05;
+	}
+	return undef;
+}
+
+# unbound-control against this instance; returns its output.
+sub control {
+	my ($self, @args) = @_;
+	my @cmd = ("$UNBOUND/sbin/unbound-control", '-c', $self->{conf}, @args);
+	my $out = '';
+	if (open(my $fh, '-|')) { local $/; $out = <$fh> // ''; close $fh }
+	else { open(STDERR, '>&', \*STDOUT); exec @cmd or exit 127 }
+	return $out;
+}
+
+# Ask $name/$type from source address $src; returns the Net::DNS::Packet or
+# undef on timeout.
+sub query {
+	my ($self, $src, $name, $type, %o) = @_;
+	my $res = Net::DNS::Resolver->new(
+		nameservers => ['127.0.0.1'], port => $self->{port}, srcaddr => $src,
+		recurse => 1, retry => 1, retrans => $o{timeout} // 3,
+		udp_timeout => $o{timeout} // 3, tcp_timeout => $o{timeout} // 3,
+		usevc => $o{tcp} ? 1 : 0,
+	);
+	return $res->send($name, $type // 'A');
+}
+
+# The rcode and first A/AAAA/PTR/MX answer as "RCODE data", or "TIMEOUT".
+sub ask {
+	my ($self, @a) = @_;
+	my $p = $self->query(@a) or return 'TIMEOUT';
+	my ($rr) = grep { $_->type =~ /^(A|AAAA|PTR|MX)$/ } $p->answer;
+	my $data = !$rr ? '' : $rr->type eq 'MX' ? $rr->exchange : $rr->type eq 'PTR' ? $rr->ptrdname : $rr->address;
+	return $p->header->rcode . ($data ne '' ? " $data" : '');
+}
+
+sub log_text {
+	my ($self) = @_;
+	open(my $fh, '<', $self->{log}) or return '';
+	local $/;
+	return <$fh> // '';
+}
+
+# Log lines matching $re.
+sub log_grep {
+	my ($self, $re) = @_;
+	return grep { /$re/ } split /\n/, $self->log_text;
+}
+
+# Wait until at least $n log lines match $re (default 1); returns them.
+sub wait_log {
+	my ($self, $re, $n, $secs) = @_;
+	$n //= 1;
+	my $deadline = time + ($secs // 10);
+	my @l;
+	while (time < $deadline) {
+		@l = $self->log_grep($re);
+		return @l if @l >= $n;
+		sleep 0.05;
+	}
+	return @l;
+}
+
+sub stop_unbound {
+	my ($self) = @_;
+	my $pid = delete $self->{unbound} or return;
+	kill 'TERM', $pid;
+	my $deadline = time + 10;
+	while (time < $deadline) {
+		return if waitpid($pid, WNOHANG) == $pid;
+		sleep 0.05;
+	}
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+}
+
+sub stop {
+	my ($self) = @_;
+	$self->stop_unbound;
+	if ($self->{world}) {
+		system("\"$SRCDIR/tools/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
+		$self->{world} = 0;
+	}
+	@live = grep { $_ != $self } @live;
+}
+
+# Every process this test started, as "pid" strings, that is still alive.
+sub leftover_pids {
+	my ($self) = @_;
+	my @p;
+	push @p, $self->{unbound} if $self->{unbound} && kill(0, $self->{unbound});
+	for my $pf (glob "$self->{dir}/nsd-*/pid") {
+		open(my $fh, '<', $pf) or next;
+		my $pid = <$fh>;
+		chomp $pid;
+		push @p, $pid if $pid && kill(0, $pid);
+	}
+	return @p;
+}
+
+END {
+	my $status = $?;
+	$_->stop for (my @copy = @live);
+	$? = $status;
+}
+
+1;
