@@ -7,6 +7,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +23,9 @@
 #include "detect.h"
 #include "events.h"
 #include "feature.h"
+#include "geoip.h"
 #include "ring.h"
+#include "suspects.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
 #define DW_VERDICT_QUEUE 4096
@@ -34,6 +37,8 @@ struct dw_engine {
 	struct dw_feature_set *features;
 	struct dw_detect detect;
 	struct dw_clients *clients;
+	struct dw_suspects *suspects;
+	struct dw_geoip *geoip;
 	struct dw_ring *verdicts;
 	struct dw_events *events;
 	dw_log_fn log;
@@ -124,6 +129,71 @@ static const char *verdict_event(const struct dw_engine *e, enum dw_detector det
 	return e->conf->mode == DW_MODE_OBSERVE ? "would_block" : "verdict";
 }
 
+/** Append " key=value" text to buf (size len) at *n, never past the end. */
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n = (size_t)w >= len - *n ? len : *n + (size_t)w;
+}
+
+/** The evidence of a verdict: the suspect's per-class counts and recent
+ *  distinct names, GeoIP of the client and of the IPv4 literals it asked
+ *  for. Runs on the module's thread only (GeoIP lookups are never made on a
+ *  worker). Returns the bytes written. */
+static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, char *buf,
+			      size_t len)
+{
+	struct dw_suspect_view sv;
+	struct dw_geo geo;
+	size_t n = 0;
+	unsigned i;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (dw_suspects_get(e->suspects, &v->client, v->when, &sv) == 1) {
+		for (i = 0; i < DW_Q_COUNT; i++)
+			append(buf, len, &n, " %s=%u", dw_qclass_name((enum dw_qclass)i),
+			       sv.qclass[i]);
+		append(buf, len, &n, " evidence_window=%u names=\"", sv.window);
+		for (i = 0; i < sv.nnames; i++)
+			append(buf, len, &n, "%s%s", i ? " " : "", sv.names[i]);
+		append(buf, len, &n, "\"");
+		if (e->geoip) {
+			int nlit = 0;
+			for (i = 0; i < sv.nnames; i++) {
+				struct dw_addr lit;
+				char host[DW_SUSPECTS_NAME_MAX + 1];
+				size_t hl;
+				if (!(sv.name_flags[i] & DW_FEAT_IPLIT))
+					continue;
+				snprintf(host, sizeof(host), "%s", sv.names[i]);
+				hl = strlen(host);
+				if (hl && host[hl - 1] == '.')
+					host[hl - 1] = '\0';
+				if (dw_addr_parse(host, &lit) != 0 || !dw_geoip_lookup(e->geoip, &lit, &geo))
+					continue;
+				append(buf, len, &n, "%s%s:%s:AS%u", nlit++ ? " " : " literal_geo=\"",
+				       host, geo.country[0] ? geo.country : "-", geo.asn);
+			}
+			if (nlit)
+				append(buf, len, &n, "\"");
+		}
+	}
+	if (e->geoip && n < len && dw_geoip_lookup(e->geoip, &v->client, &geo))
+		n += dw_geoip_format(&geo, "client", buf + n, len - n);
+	return n < len ? n : len - 1;
+}
+
 /** Compose and emit one verdict line (module's thread). */
 static void report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms)
 {
@@ -150,8 +220,12 @@ static void report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint
 			     e->detect.window[i], v->counts[i]);
 		n += w < 0 ? 0 : (size_t)w;
 	}
+	if (n < sizeof(line)) {
+		w = snprintf(line + n, sizeof(line) - n, " first_seen=%s time=%s", first, last);
+		n += w < 0 ? 0 : (size_t)w;
+	}
 	if (n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, " first_seen=%s time=%s", first, last);
+		n += append_evidence(e, v, line + n, sizeof(line) - n);
 	dw_events_emit(e->events, now_ms, LOG_NOTICE, line);
 }
 
@@ -174,6 +248,18 @@ static void *engine_thread(void *arg)
 		dw_events_tick(e->events, now_ms);
 	}
 	return NULL;
+}
+
+/** The evidence window: the longest window of an enabled detector, so a
+ *  verdict's evidence covers at least its own window. */
+static uint32_t evidence_window(const struct dw_conf *conf)
+{
+	uint32_t w = 60;
+	unsigned i;
+	for (i = 0; i < DW_DET_COUNT; i++)
+		if (conf->det[i].enabled && conf->det[i].window > w)
+			w = conf->det[i].window;
+	return w;
 }
 
 /** Build features, detectors, table, queues and start the module's thread. */
@@ -211,6 +297,15 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	dw_detect_windows(&e->detect, cc.window);
 	e->clients = dw_clients_new(&cc, err, errlen);
 	if (!e->clients)
+		goto fail;
+	e->suspects = dw_suspects_new(conf->clients_max < DW_SUSPECTS_DEFAULT_MAX
+					      ? conf->clients_max
+					      : DW_SUSPECTS_DEFAULT_MAX,
+				      evidence_window(conf), err, errlen);
+	if (!e->suspects)
+		goto fail;
+	e->geoip = dw_geoip_open(conf->geoip_country_db, conf->geoip_asn_db, err, errlen);
+	if (!e->geoip)
 		goto fail;
 	e->verdicts = dw_ring_new(DW_VERDICT_QUEUE, sizeof(struct dw_verdict));
 	e->events = dw_events_new(conf->syslog_rate, log, log_arg);
@@ -257,6 +352,8 @@ void dw_engine_free(struct dw_engine *e)
 		close(e->wake_fd);
 	dw_events_free(e->events);
 	dw_ring_free(e->verdicts);
+	dw_geoip_close(e->geoip);
+	dw_suspects_free(e->suspects);
 	dw_clients_free(e->clients);
 	dw_feature_set_free(e->features);
 	free(e);
@@ -292,6 +389,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	struct dw_features f;
 	struct dw_judgement j;
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
+	struct dw_addr key;
 	uint32_t now = mono_now();
 
 	if (q->source < DW_SRC_COUNT)
@@ -300,6 +398,15 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 		memset(&f, 0, sizeof(f));
 		f.qclass = dw_qclass_of(q->qtype);
 	}
+	/* evidence first, so a verdict on this query already sees its name */
+	key = q->client;
+	if (key.family == 6)
+		dw_addr_mask(&key, e->conf->ipv6_prefix);
+	if (f.flags || f.qclass == DW_Q_MX || f.qclass == DW_Q_PTR)
+		dw_suspects_note(e->suspects, &key, now, f.qclass, f.flags, q->qname,
+				 q->qname ? q->qname_len : 0);
+	else
+		dw_suspects_touch_class(e->suspects, &key, now, f.qclass);
 	dw_detect_increments(&e->detect, &f, inc);
 	memset(&j, 0, sizeof(j));
 	j.d = &e->detect;

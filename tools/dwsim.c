@@ -17,6 +17,10 @@
  * i mod #sources (round robin); each source has its own generator state and
  * random stream, so what a source asks depends only on --seed and the
  * source's position, not on timing. DNS IDs come from a separate stream.
+ * Answers must come from the server's address (the sockets are connected).
+ * Rate: query i is due at start + i/QPS; the loop sleeps in epoll_pwait2()
+ * (nanoseconds) until then and catches up in bursts of at most SEND_BATCH
+ * if it fell behind, so the average rate is exact.
  *
  * Cost: about 300 bytes per query in flight; at most 65536 in flight
  * (-w per source, times the number of sources, capped), so at most ~20 MB.
@@ -274,7 +278,8 @@ static void usage(FILE *f)
 	      "                    range FIRST-LAST (127.0.20.1-127.0.20.50 or 127.0.20.1-50);\n"
 	      "                    queries go round robin over them (default 127.0.0.1 or ::1)\n"
 	      "  -n COUNT          queries to send over all sources (names: default the file)\n"
-	      "  -d SECONDS        stop sending after this long (with or without -n)\n"
+	      "  -d SECONDS        stop sending after this long (with or without -n); with\n"
+	      "                    -r exactly QPS*SECONDS queries\n"
 	      "  -r QPS            overall rate, fractions allowed; 0 = as fast as the\n"
 	      "                    in-flight limit allows (default 0)\n"
 	      "  -t TIMEOUT_MS     an unanswered query times out after this (default 2000)\n"

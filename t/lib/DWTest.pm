@@ -156,6 +156,15 @@ sub ask {
 	return $p->header->rcode . ($data ne '' ? " $data" : '');
 }
 
+# Run the traffic simulator against this resolver; returns its summary line.
+sub dwsim {
+	my ($self, @args) = @_;
+	my $out = `"$BUILDDIR/tools/dwsim" -q -s 127.0.0.1:$self->{port} @args 2>&1`;
+	die "dwsim @args failed ($?): $out" if $? >> 8;
+	my @l = split /\n/, $out;
+	return $l[-1] // '';
+}
+
 sub log_text {
 	my ($self) = @_;
 	open(my $fh, '<', $self->{log}) or return '';

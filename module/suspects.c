@@ -1,0 +1,717 @@
+/**
+ * \file
+ * The suspect store (contract in suspects.h): lock-striped shards, each a
+ * mutex, a chained hash index preallocated for the shard's cap, an LRU list
+ * ordered by last suspicious query, and fixed 1 KiB entries in chunks,
+ * addressed by 16-bit indices (the client table's layout, clients.c).
+ *
+ * Why the index is preallocated and its heads atomic: touch_class runs on
+ * every query the resolver answers, and almost always for a client that is
+ * not a suspect. Reading the client's bucket head without the lock answers
+ * "not a suspect" for the price of the hash. That read is only safe if the
+ * array never moves, so it is sized once, for the cap (8 buckets per entry
+ * keeps most buckets empty even when the store is full); the heads are
+ * written under the lock with relaxed atomic stores, so a reader sees a
+ * bucket non-empty from the moment a note of that client has happened
+ * before it.
+ *
+ * Why a name's order is a byte array: moving a name to the front rotates up
+ * to 8 one-byte slot numbers instead of up to 8 × 97 bytes of text.
+ *
+ * Why the window clock is advanced lazily: the 10 counters share one `last`
+ * (window.h). While `now` stays in the slot of `last` (floor(t / g) equal,
+ * the documented geometry) no slot expires, so only the incremented counters
+ * are touched; a new slot advances all ten.
+ */
+#include "suspects.h"
+#include "window.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define NIL UINT16_MAX /* "no entry" in every 16-bit link */
+#define CHUNK_SHIFT 4u /* entries come in chunks of 16 (16 KiB) */
+#define CHUNK (1u << CHUNK_SHIFT)
+#define CHUNK_MASK (CHUNK - 1)
+#define SHARD_MAX 65535u       /* 16-bit indices, NIL excluded */
+#define AUTO_SHARDS 64u        /* shards when max is large enough */
+#define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
+#define BUCKETS_PER_ENTRY 8u   /* index load <= 1/8: touch mostly skips the lock */
+#define NCOUNTERS (DW_Q_COUNT + DW_FEAT_COUNT)
+#define FEAT_MASK ((1u << DW_FEAT_COUNT) - 1)
+#define NAMES DW_SUSPECTS_NAMES
+#define TEXT (DW_SUSPECTS_NAME_MAX + 1)
+#define INFO_QC_SHIFT 5 /* name info byte: flags in bits 0..4, class in 5..7 */
+
+_Static_assert(DW_FEAT_COUNT <= INFO_QC_SHIFT && DW_Q_COUNT <= 8, "name info byte layout");
+_Static_assert(NAMES <= 8, "the cut mask is one byte");
+
+/* One suspect. */
+struct ent {
+	uint8_t addr[16];     /* key; IPv4 in bytes 0..3, rest zero */
+	uint32_t first;       /* first note */
+	uint32_t last;        /* last counted query; the windows' shared clock */
+	uint32_t noted;       /* last note; the LRU order */
+	uint16_t prev, next;  /* LRU list; head is the most recently noted */
+	uint16_t hnext;       /* hash chain */
+	uint8_t family;       /* 4 or 6 */
+	uint8_t nnames;       /* used name slots, 0..NAMES */
+	uint8_t order[NAMES]; /* name slots, most recent first */
+	uint8_t info[NAMES];  /* per slot: latest flags | qclass << INFO_QC_SHIFT */
+	uint8_t cut;          /* per slot: the text was cut */
+	uint8_t spare[3];
+	uint32_t nhash[NAMES]; /* per slot: keyed hash of the whole case-folded text */
+	uint16_t slots[NCOUNTERS][DW_WINDOW_SLOTS]; /* classes, then flags */
+	char names[NAMES][TEXT];                    /* per slot, NUL-terminated */
+};
+_Static_assert(sizeof(struct ent) == 1024, "a suspect must stay 1 KiB");
+
+/* A shard; aligned so two shards' locks never share a cache line. */
+struct shard {
+	_Alignas(64) pthread_mutex_t mu;
+	_Atomic uint16_t *buckets; /* nbuckets chain heads, NIL when empty; never moves */
+	struct ent **chunks;       /* ceil(cap / CHUNK) pointers once the shard is used */
+	uint32_t bmask;            /* nbuckets - 1 */
+	uint32_t used;             /* entries 0 .. used-1 are live */
+	uint32_t alloc;            /* entries in the allocated chunks */
+	uint32_t cap;              /* this shard's share of max */
+	uint16_t head, tail;       /* LRU ends */
+	uint64_t inserts, evictions;
+};
+
+struct dw_suspects {
+	struct shard *shards;
+	uint32_t nshards, shard_mask;
+	uint32_t max;
+	uint64_t k0, k1; /* SipHash key */
+	struct dw_window win;
+};
+
+/* A client key as stored. */
+struct key {
+	uint8_t b[16];
+	uint8_t family;
+};
+
+/* A name made ready outside the lock. */
+struct name {
+	char text[TEXT];
+	uint32_t hash;
+	bool cut;
+};
+
+/* snprintf into err when there is one. */
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = rotl(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = rotl(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = rotl(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = rotl(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = rotl(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = rotl(v2, 32);                                                                 \
+	} while (0)
+
+static inline uint8_t fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* SipHash-1-3 of n bytes, ASCII-lower-cased on the fly when lower is set:
+ * keyed, so neither sources nor names can be chosen to collide. */
+static uint64_t sip(const struct dw_suspects *s, const uint8_t *p, size_t n, bool lower)
+{
+	uint64_t v0 = s->k0 ^ 0x736f6d6570736575ULL, v1 = s->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = s->k0 ^ 0x6c7967656e657261ULL, v3 = s->k1 ^ 0x7465646279746573ULL;
+	uint64_t b = (uint64_t)n << 56;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t m = 0;
+
+		if (lower) {
+			for (unsigned j = 0; j < 8; j++)
+				m |= (uint64_t)fold(p[i + j]) << (8 * j);
+		} else {
+			memcpy(&m, p + i, 8); /* host order: the hash stays in this process */
+		}
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (unsigned j = 0; i + j < n; j++)
+		b |= (uint64_t)(lower ? fold(p[i + j]) : p[i + j]) << (8 * j);
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The stored key of an address; -1 for an unknown family. */
+static int make_key(const struct dw_addr *a, struct key *out)
+{
+	if (a->family != 4 && a->family != 6)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->b, a->b, a->family == 4 ? 4 : 16);
+	out->family = a->family;
+	return 0;
+}
+
+/* Hash of a key: the 17-byte message "family, address". */
+static uint64_t key_hash(const struct dw_suspects *s, const struct key *key)
+{
+	uint8_t m[17];
+
+	m[0] = key->family;
+	memcpy(m + 1, key->b, 16);
+	return sip(s, m, sizeof(m), false);
+}
+
+/* The key's shard (hash bits 32..) and its bucket (bits 0..31). */
+static struct shard *locate(const struct dw_suspects *s, const struct key *key, uint32_t *bucket)
+{
+	uint64_t h = key_hash(s, key);
+	struct shard *sh = &s->shards[(uint32_t)(h >> 32) & s->shard_mask];
+
+	*bucket = (uint32_t)h & sh->bmask;
+	return sh;
+}
+
+static inline struct ent *ent_at(const struct shard *sh, uint32_t i)
+{
+	return &sh->chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK];
+}
+
+static inline uint16_t head_of(const struct shard *sh, uint32_t bucket)
+{
+	return atomic_load_explicit(&sh->buckets[bucket], memory_order_relaxed);
+}
+
+static inline void set_head(struct shard *sh, uint32_t bucket, uint16_t i)
+{
+	atomic_store_explicit(&sh->buckets[bucket], i, memory_order_relaxed);
+}
+
+/* Chain walk; NIL when the client is not in this shard. Under the lock. */
+static uint16_t find(const struct shard *sh, uint32_t bucket, const struct key *key)
+{
+	uint16_t i = head_of(sh, bucket);
+
+	while (i != NIL) {
+		const struct ent *e = ent_at(sh, i);
+
+		if (e->family == key->family && memcmp(e->addr, key->b, 16) == 0)
+			return i;
+		i = e->hnext;
+	}
+	return NIL;
+}
+
+static void lru_unlink(struct shard *sh, uint16_t i)
+{
+	const struct ent *e = ent_at(sh, i);
+
+	if (e->prev != NIL)
+		ent_at(sh, e->prev)->next = e->next;
+	else
+		sh->head = e->next;
+	if (e->next != NIL)
+		ent_at(sh, e->next)->prev = e->prev;
+	else
+		sh->tail = e->prev;
+}
+
+static void lru_push_head(struct shard *sh, uint16_t i)
+{
+	struct ent *e = ent_at(sh, i);
+
+	e->prev = NIL;
+	e->next = sh->head;
+	if (sh->head != NIL)
+		ent_at(sh, sh->head)->prev = i;
+	else
+		sh->tail = i;
+	sh->head = i;
+}
+
+/* Remove entry i from its chain; its bucket comes from rehashing its key
+ * (only on eviction, so entries need not carry 4 more bytes of hash). */
+static void hash_unlink(const struct dw_suspects *s, struct shard *sh, uint16_t i)
+{
+	const struct ent *e = ent_at(sh, i);
+	struct key key;
+	uint32_t bucket;
+
+	memcpy(key.b, e->addr, 16);
+	key.family = e->family;
+	(void)locate(s, &key, &bucket);
+	uint16_t at = head_of(sh, bucket);
+
+	if (at == i) {
+		set_head(sh, bucket, e->hnext);
+		return;
+	}
+	while (ent_at(sh, at)->hnext != i)
+		at = ent_at(sh, at)->hnext;
+	ent_at(sh, at)->hnext = e->hnext;
+}
+
+/* Add one chunk, up to the cap; on failure nothing changes and the caller
+ * evicts instead. */
+static void grow(struct shard *sh)
+{
+	if (sh->alloc >= sh->cap)
+		return;
+	if (sh->chunks == NULL) {
+		sh->chunks = calloc((sh->cap + CHUNK - 1) / CHUNK, sizeof(*sh->chunks));
+		if (sh->chunks == NULL)
+			return;
+	}
+	uint32_t c = sh->alloc / CHUNK, left = sh->cap - sh->alloc;
+	uint32_t n = left < CHUNK ? left : CHUNK;
+	struct ent *p = malloc((size_t)n * sizeof(*p));
+
+	if (p == NULL)
+		return;
+	sh->chunks[c] = p;
+	sh->alloc += n;
+}
+
+/* An entry for a new suspect: a fresh one, else the least recently noted one,
+ * unlinked from list and chain. NIL only for an empty shard without memory. */
+static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *ret)
+{
+	if (sh->used == sh->alloc)
+		grow(sh);
+	if (sh->used < sh->alloc)
+		return (uint16_t)sh->used++;
+	uint16_t victim = sh->tail;
+
+	if (victim == NIL)
+		return NIL;
+	lru_unlink(sh, victim);
+	hash_unlink(s, sh, victim);
+	sh->evictions++;
+	*ret |= DW_SUSPECTS_EVICTED;
+	return victim;
+}
+
+/* Move e's windows to `at` (>= e->last) and add one to every counter whose
+ * bit is set in inc. Within the slot of e->last nothing expires, so only the
+ * incremented counters need the call (see the file comment). */
+static void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
+{
+	bool same = at / s->win.g == e->last / s->win.g;
+
+	for (unsigned c = 0; c < NCOUNTERS; c++) {
+		uint16_t one = (uint16_t)((inc >> c) & 1u);
+
+		if (one || !same)
+			(void)dw_window_update(&s->win, e->slots[c], e->last, at, one);
+	}
+	e->last = at;
+}
+
+/* Counter bits of a query: its class, then its flags. */
+static uint32_t counter_bits(enum dw_qclass qc, uint32_t features)
+{
+	unsigned c = (unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER;
+
+	return (1u << c) | ((features & FEAT_MASK) << DW_Q_COUNT);
+}
+
+/* ASCII case-insensitive equality of two NUL-terminated texts. */
+static bool text_equal(const char *a, const char *b)
+{
+	for (; *a != '\0' && fold((uint8_t)*a) == fold((uint8_t)*b); a++, b++)
+		;
+	return *a == *b;
+}
+
+/* Print the name, hash the whole text, and cut it to DW_SUSPECTS_NAME_MAX
+ * bytes (whole characters and escapes only; dw_name_to_text() guarantees
+ * that when asked for a shorter text). All before the lock is taken. */
+static void prepare_name(const struct dw_suspects *s, const uint8_t *qname, size_t len,
+                         struct name *nm)
+{
+	char full[DW_NAME_TEXT_MAX];
+	size_t n;
+
+	dw_name_to_text(qname, len, full, sizeof(full));
+	n = strlen(full);
+	nm->hash = (uint32_t)sip(s, (const uint8_t *)full, n, true);
+	nm->cut = n > DW_SUSPECTS_NAME_MAX;
+	if (!nm->cut) {
+		memcpy(nm->text, full, n + 1);
+		return;
+	}
+	dw_name_to_text(qname, len, nm->text, TEXT - (sizeof(DW_SUSPECTS_CUT) - 1));
+	n = strlen(nm->text);
+	memcpy(nm->text + n, DW_SUSPECTS_CUT, sizeof(DW_SUSPECTS_CUT));
+}
+
+/* Record a name in e: to the front if already there, else in a free slot or
+ * in place of the oldest. */
+static void remember(struct ent *e, const struct name *nm, enum dw_qclass qc, uint32_t features)
+{
+	unsigned pos, slot;
+
+	for (pos = 0; pos < e->nnames; pos++) {
+		slot = e->order[pos];
+		if (e->nhash[slot] == nm->hash && text_equal(e->names[slot], nm->text))
+			break;
+	}
+	if (pos == e->nnames) {
+		if (e->nnames < NAMES)
+			e->order[e->nnames++] = (uint8_t)pos;
+		else
+			pos = NAMES - 1; /* the oldest makes room */
+	}
+	slot = e->order[pos];
+	memmove(&e->order[1], &e->order[0], pos);
+	e->order[0] = (uint8_t)slot;
+	/* the latest spelling, class and flags */
+	memcpy(e->names[slot], nm->text, strlen(nm->text) + 1);
+	e->nhash[slot] = nm->hash;
+	e->info[slot] = (uint8_t)((features & FEAT_MASK) |
+	                          ((unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER)
+	                              << INFO_QC_SHIFT);
+	if (nm->cut)
+		e->cut |= (uint8_t)(1u << slot);
+	else
+		e->cut &= (uint8_t) ~(1u << slot);
+}
+
+/* Fill a new entry for key at now (the caller links it). */
+static void init_ent(struct ent *e, const struct key *key, uint32_t now)
+{
+	memset(e, 0, offsetof(struct ent, names));
+	memcpy(e->addr, key->b, 16);
+	e->family = key->family;
+	e->first = e->last = e->noted = now;
+}
+
+int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                     enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len)
+{
+	struct key key;
+	struct name nm;
+	uint32_t bucket;
+	int ret = 0;
+
+	if (make_key(client, &key) != 0)
+		return DW_SUSPECTS_EINVAL;
+	if (qname != NULL)
+		prepare_name(s, qname, qname_len, &nm);
+	struct shard *sh = locate(s, &key, &bucket);
+
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find(sh, bucket, &key);
+	struct ent *e;
+
+	if (i == NIL) {
+		i = take_entry(s, sh, &ret);
+		if (i == NIL) {
+			pthread_mutex_unlock(&sh->mu);
+			return DW_SUSPECTS_ENOMEM;
+		}
+		e = ent_at(sh, i);
+		init_ent(e, &key, now);
+		e->hnext = head_of(sh, bucket);
+		set_head(sh, bucket, i);
+		lru_push_head(sh, i);
+		sh->inserts++;
+		ret |= DW_SUSPECTS_NEW;
+	} else {
+		e = ent_at(sh, i);
+		/* move only on a new second: the list stays ordered by second */
+		if (now > e->noted && sh->head != i) {
+			lru_unlink(sh, i);
+			lru_push_head(sh, i);
+		}
+	}
+	uint32_t at = now > e->last ? now : e->last;
+
+	count(s, e, at, counter_bits(qc, features));
+	e->noted = at;
+	if (qname != NULL)
+		remember(e, &nm, qc, features);
+	pthread_mutex_unlock(&sh->mu);
+	return ret;
+}
+
+int dw_suspects_touch_class(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                            enum dw_qclass qc)
+{
+	struct key key;
+	uint32_t bucket;
+	int found = 0;
+
+	if (make_key(client, &key) != 0)
+		return DW_SUSPECTS_EINVAL;
+	struct shard *sh = locate(s, &key, &bucket);
+
+	/* the common case: nobody in the bucket, so not a suspect; no lock */
+	if (head_of(sh, bucket) == NIL)
+		return 0;
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find(sh, bucket, &key);
+
+	if (i != NIL) {
+		struct ent *e = ent_at(sh, i);
+
+		count(s, e, now > e->last ? now : e->last, counter_bits(qc, 0));
+		found = 1;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return found;
+}
+
+/* Fill a view of entry e at now without modifying it. */
+static void read_view(const struct dw_suspects *s, const struct ent *e, uint32_t now,
+                      struct dw_suspect_view *v)
+{
+	uint32_t at = now > e->last ? now : e->last;
+
+	memset(&v->addr, 0, sizeof(v->addr));
+	v->addr.family = e->family;
+	memcpy(v->addr.b, e->addr, 16);
+	v->now = at;
+	v->first_seen = e->first;
+	v->last_seen = e->last;
+	v->last_suspicious = e->noted;
+	v->window = s->win.seconds;
+	for (unsigned c = 0; c < DW_Q_COUNT; c++)
+		v->qclass[c] = dw_window_count(&s->win, e->slots[c], e->last, at);
+	for (unsigned f = 0; f < DW_FEAT_COUNT; f++)
+		v->feature[f] = dw_window_count(&s->win, e->slots[DW_Q_COUNT + f], e->last, at);
+	v->nnames = e->nnames;
+	v->cut = 0;
+	for (unsigned p = 0; p < NAMES; p++) {
+		if (p >= e->nnames) {
+			v->name_qclass[p] = v->name_flags[p] = 0;
+			v->names[p][0] = '\0';
+			continue;
+		}
+		unsigned slot = e->order[p];
+
+		v->name_qclass[p] = (uint8_t)(e->info[slot] >> INFO_QC_SHIFT);
+		v->name_flags[p] = (uint8_t)(e->info[slot] & FEAT_MASK);
+		if (e->cut & (1u << slot))
+			v->cut |= (uint8_t)(1u << p);
+		memcpy(v->names[p], e->names[slot], strlen(e->names[slot]) + 1);
+	}
+}
+
+int dw_suspects_get(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                    struct dw_suspect_view *out)
+{
+	struct key key;
+	uint32_t bucket;
+	int found = 0;
+
+	if (make_key(client, &key) != 0)
+		return DW_SUSPECTS_EINVAL;
+	struct shard *sh = locate(s, &key, &bucket);
+
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find(sh, bucket, &key);
+
+	if (i != NIL) {
+		read_view(s, ent_at(sh, i), now, out);
+		found = 1;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return found;
+}
+
+int dw_suspects_foreach(struct dw_suspects *s, uint32_t now, dw_suspects_visit_fn fn, void *arg)
+{
+	struct dw_suspect_view v;
+
+	for (uint32_t n = 0; n < s->nshards; n++) {
+		struct shard *sh = &s->shards[n];
+		int rc = 0;
+
+		pthread_mutex_lock(&sh->mu);
+		for (uint32_t i = 0; i < sh->used && rc == 0; i++) {
+			read_view(s, ent_at(sh, i), now, &v);
+			rc = fn(arg, &v);
+		}
+		pthread_mutex_unlock(&sh->mu);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->capacity = s->max;
+	out->entry_bytes = (uint32_t)sizeof(struct ent);
+	out->shards = s->nshards;
+	out->bytes = sizeof(*s) + (uint64_t)s->nshards * sizeof(struct shard);
+	for (uint32_t n = 0; n < s->nshards; n++) {
+		struct shard *sh = &s->shards[n];
+
+		pthread_mutex_lock(&sh->mu);
+		out->tracked += sh->used;
+		out->inserts += sh->inserts;
+		out->evictions += sh->evictions;
+		out->bytes += (uint64_t)sh->alloc * sizeof(struct ent) +
+		              ((uint64_t)sh->bmask + 1) * sizeof(*sh->buckets);
+		if (sh->chunks != NULL)
+			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
+		pthread_mutex_unlock(&sh->mu);
+	}
+}
+
+/* Shards for max suspects: a power of two, AUTO_SHARDS unless that leaves
+ * fewer than AUTO_MIN_PER_SHARD per shard, more if a shard would exceed
+ * SHARD_MAX. */
+static uint32_t auto_shards(uint32_t max)
+{
+	uint32_t n = AUTO_SHARDS;
+
+	while (n > 1 && max / n < AUTO_MIN_PER_SHARD)
+		n >>= 1;
+	while ((max + n - 1) / n > SHARD_MAX)
+		n <<= 1;
+	return n;
+}
+
+/* 128 unpredictable bits for the hash key. */
+static int seed(struct dw_suspects *s, char *err, size_t errlen)
+{
+	uint64_t k[2];
+	size_t got = 0;
+
+	while (got < sizeof(k)) {
+		ssize_t n = getrandom((unsigned char *)k + got, sizeof(k) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "getrandom: %s", n < 0 ? strerror(errno) : "no data");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	s->k0 = k[0];
+	s->k1 = k[1];
+	return 0;
+}
+
+struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char *err, size_t errlen)
+{
+	struct dw_window win;
+
+	if (max < 1 || max > DW_SUSPECTS_MAX) {
+		set_err(err, errlen, "suspects.max must be 1..%u, got %u", DW_SUSPECTS_MAX, max);
+		return NULL;
+	}
+	if (dw_window_init(&win, window_seconds) != 0) {
+		set_err(err, errlen, "suspects.window must be 1..%u seconds, got %u", DW_WINDOW_MAX,
+		        window_seconds);
+		return NULL;
+	}
+	struct dw_suspects *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		set_err(err, errlen, "suspect store: out of memory");
+		return NULL;
+	}
+	s->max = max;
+	s->win = win;
+	if (seed(s, err, errlen) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->nshards = auto_shards(max);
+	s->shard_mask = s->nshards - 1;
+	s->shards = aligned_alloc(_Alignof(struct shard), s->nshards * sizeof(struct shard));
+	if (s->shards == NULL) {
+		set_err(err, errlen, "suspect store: out of memory for %u shards", s->nshards);
+		free(s);
+		return NULL;
+	}
+	for (uint32_t n = 0; n < s->nshards; n++) {
+		struct shard *sh = &s->shards[n];
+		uint32_t nb = 1;
+
+		memset(sh, 0, sizeof(*sh));
+		pthread_mutex_init(&sh->mu, NULL);
+		/* spread the remainder so the caps add up to max exactly */
+		sh->cap = max / s->nshards + (n < max % s->nshards);
+		sh->head = sh->tail = NIL;
+		while (nb < BUCKETS_PER_ENTRY * sh->cap)
+			nb <<= 1;
+		sh->bmask = nb - 1;
+		sh->buckets = malloc(nb * sizeof(*sh->buckets));
+		if (sh->buckets == NULL) {
+			set_err(err, errlen, "suspect store: out of memory for the index of %u",
+			        max);
+			s->nshards = n + 1; /* free what exists */
+			dw_suspects_free(s);
+			return NULL;
+		}
+		for (uint32_t b = 0; b < nb; b++)
+			atomic_init(&sh->buckets[b], NIL);
+	}
+	return s;
+}
+
+void dw_suspects_free(struct dw_suspects *s)
+{
+	if (s == NULL)
+		return;
+	for (uint32_t n = 0; n < s->nshards; n++) {
+		struct shard *sh = &s->shards[n];
+
+		pthread_mutex_destroy(&sh->mu);
+		for (uint32_t c = 0; c * CHUNK < sh->alloc; c++)
+			free(sh->chunks[c]);
+		free(sh->chunks);
+		free((void *)sh->buckets);
+	}
+	free(s->shards);
+	free(s);
+}

@@ -1,0 +1,212 @@
+/**
+ * \file
+ * The suspect store: rich evidence, kept only for the few clients whose
+ * queries look suspicious, so that a verdict can say what the client did.
+ *
+ * What it is for: the client table (clients.h) keeps ~128 compact bytes for
+ * every client. A verdict needs more: when the client was first and last
+ * seen, how many queries of each class and with each feature flag it sent in
+ * the last evidence window, and which names it asked. The engine calls
+ * dw_suspects_note() for a suspicious query (an MX or PTR query, or any
+ * DW_FEAT_* flag of feature.h), which makes its client a suspect, and
+ * dw_suspects_touch_class() for every other query, which counts only when the
+ * client already is one (so the A/AAAA counts in the evidence are real). Call
+ * exactly one of the two per query, or the query is counted twice. Queries a
+ * client sent before its first suspicious one are not in its evidence.
+ *
+ * Key: the struct dw_addr the caller passes, already aggregated (IPv4 /32,
+ * IPv6 prefix with host bits zero, as the client table keys it); all 16
+ * address bytes are compared, so an IPv6 prefix of any length works. Bytes
+ * 4..15 of an IPv4 address are ignored.
+ *
+ * Evidence per suspect:
+ *   - first_seen (first suspicious query), last_seen (last counted query of
+ *     any kind), last_suspicious (last dw_suspects_note());
+ *   - 10 counters over ONE window of window_seconds (exact edges and 16-bit
+ *     slot saturation as in window.h): queries per class (DW_Q_*) and
+ *     suspicious queries per feature flag (a query with two flags counts in
+ *     both);
+ *   - the last DW_SUSPECTS_NAMES distinct qnames of suspicious queries, most
+ *     recent first, each with the class and flags of its latest query. Names
+ *     are compared ASCII case-insensitively ("MX1.Example.COM" and
+ *     "mx1.example.com" are one name; the latest spelling is kept) and a name
+ *     asked again moves to the front instead of appearing twice. They are
+ *     stored in presentation form (dw_name_to_text(), so hostile bytes are
+ *     escaped), at most DW_SUSPECTS_NAME_MAX bytes: a longer text is cut
+ *     between whole characters or escapes and ends in DW_SUSPECTS_CUT
+ *     ("..."), which no uncut name ends with (uncut valid names end in one
+ *     '.', malformed ones in "<malformed>"); the view also flags cut names.
+ *     Two long names that share their first 93 bytes stay distinct (a keyed
+ *     hash of the whole text is kept with each name).
+ *
+ * Eviction: at most `max` suspects (max / shards per shard, the remainder
+ * spread, so the total is exactly max); a new suspect in a full shard
+ * replaces the shard's least recently SUSPICIOUS one, i.e. the one whose last
+ * dw_suspects_note() is oldest (by second, ties to the earlier). Benign
+ * queries (touch) do not keep a suspect alive: a busy host that once asked
+ * one PTR must not keep a slot away from a client that is scanning now.
+ *
+ * Memory (bounded by max; nothing grows beyond it):
+ *   - per suspect: 1024 bytes (56 of key, times, links and name order, 32 of
+ *     name hashes, 160 of window slots (10 × 8 × uint16), 776 of names
+ *     (8 × 97)), allocated in chunks of 16 (16 KiB) as a shard fills, never
+ *     freed before dw_suspects_free(); 0.5 B of chunk pointers;
+ *   - allocated up front: the hash index, 2 bytes × (power of two >= 8 × the
+ *     shard's share of max), i.e. 16..32 B per suspect of capacity, plus
+ *     128 B per shard (64 shards from max 4096 up, fewer below).
+ *   At max = 16384: 16.3 MiB when full (1041 B per suspect), 264 KiB when
+ *   empty; at DW_SUSPECTS_MAX 16 MiB up front. dw_suspects_stats() reports
+ *   the exact figure.
+ *
+ * Work per call:
+ *   - dw_suspects_touch_class() for a client that is not a suspect: one
+ *     SipHash of 17 bytes and one relaxed atomic load of its hash bucket,
+ *     no lock (the bucket is empty unless another suspect shares it:
+ *     probability <= 1 - e^(-1/8), 12 %, with the store full, ~0 with few
+ *     suspects); otherwise one shard lock and an expected O(1) chain walk.
+ *     For a suspect: + one window update, all 10 when a new window slot began
+ *     (O(8) each, window.h).
+ *   - dw_suspects_note(): dw_name_to_text() and a SipHash of the name text,
+ *     both before taking the lock; then one shard lock, the chain walk, up to
+ *     10 window updates, <= 8 hash compares and one <= 97-byte copy. An
+ *     insert may allocate one chunk (warm-up, every 16 new suspects of a
+ *     shard, until the shard holds max / shards); an insert into a full
+ *     shard also walks the victim's chain. No allocation once full, no I/O.
+ *   - get: O(1) + O(10 × 8); foreach O(tracked); stats O(shards).
+ *
+ * Thread safety: every function may be called from any thread concurrently,
+ * except dw_suspects_free() (no call may be running or follow). A suspect's
+ * state is read and written under its shard's mutex, so no count is lost;
+ * the only lock-free access is touch_class's read of a bucket head (written
+ * under the lock with atomic stores: a touch that follows a note of the same
+ * client always sees it). foreach and stats hold one shard lock at a time.
+ * foreach's callback runs under a shard lock: it must be short, must not
+ * block, do I/O or call back into the store; the view is valid during the
+ * call only.
+ *
+ * Time: `now` is caller-supplied monotonic seconds, as in window.h. A
+ * suspect's clock never moves backwards: a call with now < last_seen counts
+ * at last_seen.
+ *
+ * Errors: dw_suspects_new() returns NULL with a sentence in err. The other
+ * calls return DW_SUSPECTS_EINVAL for an address family other than 4 or 6;
+ * dw_suspects_note() returns DW_SUSPECTS_ENOMEM only when an empty shard
+ * cannot allocate its first chunk (otherwise it evicts); nothing changes in
+ * either case. A class outside DW_Q_* counts as DW_Q_OTHER; flag bits above
+ * DW_FEAT_COUNT are ignored; a NULL qname records no name, a malformed one
+ * is recorded as dw_name_to_text() prints it ("...<malformed>").
+ */
+#ifndef DW_SUSPECTS_H
+#define DW_SUSPECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "feature.h"
+
+/** Distinct qnames kept per suspect. */
+#define DW_SUSPECTS_NAMES 8
+
+/** Longest stored name text in bytes, without the NUL. */
+#define DW_SUSPECTS_NAME_MAX 96
+
+/** How a cut name text ends (part of the DW_SUSPECTS_NAME_MAX bytes). */
+#define DW_SUSPECTS_CUT "..."
+
+/** Largest max accepted. */
+#define DW_SUSPECTS_MAX 1000000u
+
+/** A sensible max for a campus resolver (the configuration's default). */
+#define DW_SUSPECTS_DEFAULT_MAX 16384u
+
+/** dw_suspects_note() result bits (>= 0) and errors (< 0). */
+enum {
+	DW_SUSPECTS_NEW = 1,     /**< the client was not a suspect and now is */
+	DW_SUSPECTS_EVICTED = 2, /**< ... in place of its shard's least recently suspicious */
+	DW_SUSPECTS_EINVAL = -1, /**< address family is neither 4 nor 6 */
+	DW_SUSPECTS_ENOMEM = -2  /**< out of memory with nothing to evict */
+};
+
+/** One suspect's evidence as get and foreach return it (a copy). */
+struct dw_suspect_view {
+	struct dw_addr addr;             /**< the key (IPv4: bytes 4..15 zero) */
+	uint32_t now;                    /**< time the counts are for: max(now passed, last_seen) */
+	uint32_t first_seen;             /**< first suspicious query (eviction forgets) */
+	uint32_t last_seen;              /**< last counted query, suspicious or not */
+	uint32_t last_suspicious;        /**< last dw_suspects_note() */
+	uint32_t window;                 /**< evidence window in seconds */
+	uint32_t qclass[DW_Q_COUNT];     /**< queries per DW_Q_* class in the window */
+	uint32_t feature[DW_FEAT_COUNT]; /**< [i]: suspicious queries with flag 1 << i */
+	uint8_t nnames;                  /**< valid entries of names, 0..8 */
+	uint8_t cut;                     /**< bit i: names[i] was cut */
+	uint8_t name_qclass[DW_SUSPECTS_NAMES]; /**< enum dw_qclass of names[i]'s latest query */
+	uint8_t name_flags[DW_SUSPECTS_NAMES];  /**< DW_FEAT_* flags of that query */
+	char names[DW_SUSPECTS_NAMES][DW_SUSPECTS_NAME_MAX + 1]; /**< most recent first */
+};
+
+/** Called by dw_suspects_foreach() under a shard lock; nonzero stops the walk. */
+typedef int (*dw_suspects_visit_fn)(void *arg, const struct dw_suspect_view *v);
+
+/** Counters read by dw_suspects_stats(). */
+struct dw_suspects_stats {
+	uint64_t tracked;     /**< suspects now */
+	uint64_t capacity;    /**< max */
+	uint64_t inserts;     /**< suspects added since creation */
+	uint64_t evictions;   /**< suspects dropped to make room */
+	uint64_t bytes;       /**< heap held by the store (entries, index, shards) */
+	uint32_t entry_bytes; /**< bytes of one suspect (1024) */
+	uint32_t shards;      /**< number of shards */
+};
+
+struct dw_suspects;
+
+/**
+ * Create a store.
+ * \param max suspects kept, 1 .. DW_SUSPECTS_MAX.
+ * \param window_seconds the evidence window, 1 .. DW_WINDOW_MAX.
+ * \param err receives a one-line reason on failure (may be NULL).
+ * \param errlen size of err.
+ * \return the store, or NULL (bad argument, ENOMEM, getrandom failure).
+ */
+struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char *err,
+                                    size_t errlen);
+
+/** Release the store (NULL is fine); no other call may run concurrently. */
+void dw_suspects_free(struct dw_suspects *s);
+
+/**
+ * A suspicious query: make the client a suspect if it is not, count the
+ * query in its class and flag counters, and record its name.
+ * \param client aggregated client address.
+ * \param now monotonic seconds.
+ * \param qc the query's class (dw_features.qclass).
+ * \param features its DW_FEAT_* flags (may be 0, e.g. for a plain MX query).
+ * \param qname wire-format name, or NULL to record no name.
+ * \param qname_len its length, the final zero included.
+ * \return 0 for a known suspect, DW_SUSPECTS_NEW or DW_SUSPECTS_NEW |
+ *         DW_SUSPECTS_EVICTED for a new one, < 0 on error.
+ */
+int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                     enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len);
+
+/** Any other query: counted in its class when the client is a suspect (and
+ *  then last_seen moves, the eviction order does not). Returns 1 when
+ *  counted, 0 when the client is not a suspect (no lock taken in the common
+ *  case), DW_SUSPECTS_EINVAL for a bad address. */
+int dw_suspects_touch_class(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                            enum dw_qclass qc);
+
+/** Read one suspect's evidence at now without changing it: 1 and *out
+ *  filled, 0 when the client is not a suspect, DW_SUSPECTS_EINVAL. */
+int dw_suspects_get(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
+                    struct dw_suspect_view *out);
+
+/** Visit every suspect with its evidence at now, shard by shard. Returns 0,
+ *  or the first nonzero value fn returned (the walk stops there). */
+int dw_suspects_foreach(struct dw_suspects *s, uint32_t now, dw_suspects_visit_fn fn, void *arg);
+
+/** Fill *out with the store's counters (summed shard by shard). */
+void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out);
+
+#endif

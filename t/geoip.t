@@ -1,0 +1,14 @@
+#!/bin/sh
+# geoip.c against MaxMind's own test databases. They come from Debian's
+# libmaxminddb source package through t/lib/geoip-testdata (cached under
+# _deps/); set DW_GEOIP_TESTDATA to a directory of them to skip that step.
+# No test data is a failure, not a skip: the checks would silently vanish.
+here=$(dirname "$0")
+if [ -z "${DW_GEOIP_TESTDATA:-}" ]; then
+	if ! DW_GEOIP_TESTDATA=$("$here/lib/geoip-testdata"); then
+		echo "Bail out! cannot obtain MaxMind's test databases (see t/lib/geoip-testdata's message above)"
+		exit 1
+	fi
+fi
+export DW_GEOIP_TESTDATA
+exec "$here/unit/test_geoip"
