@@ -182,8 +182,11 @@ static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, c
 					host[hl - 1] = '\0';
 				if (dw_addr_parse(host, &lit) != 0 || !dw_geoip_lookup(e->geoip, &lit, &geo))
 					continue;
-				append(buf, len, &n, "%s%s:%s:AS%u", nlit++ ? " " : " literal_geo=\"",
-				       host, geo.country[0] ? geo.country : "-", geo.asn);
+				char asn[16] = "-";
+				if (geo.asn)
+					snprintf(asn, sizeof(asn), "AS%u", geo.asn);
+				append(buf, len, &n, "%s%s:%s:%s", nlit++ ? " " : " literal_geo=\"",
+				       host, geo.country[0] ? geo.country : "-", asn);
 			}
 			if (nlit)
 				append(buf, len, &n, "\"");

@@ -48,7 +48,8 @@ sub new {
 	my $dir  = "$BUILDDIR/t/tmp/$name-$$";
 	remove_tree($dir);
 	make_path($dir);
-	my $self = bless { dir => $dir, port => free_port(), pids => [], world => 0 }, $class;
+	my $self = bless { dir => $dir, port => free_port(), pids => [], world => 0, syslog => $o{syslog} }, $class;
+	make_path("$dir/syslog") if $o{syslog};
 	push @live, $self;
 	$self->start_world;
 	$self->{yaml} = "$dir/dnswarden.yaml";
@@ -93,7 +94,9 @@ sub start {
 		if (defined $conf_env) { $ENV{DNSWARDEN_CONF} = $conf_env } else { delete $ENV{DNSWARDEN_CONF} }
 		open(STDOUT, '>>', "$self->{dir}/unbound/stdout") or die;
 		open(STDERR, '>&', \*STDOUT) or die;
-		exec("$UNBOUND/sbin/unbound", '-d', '-c', $self->{conf}) or die "exec unbound: $!";
+		my @cmd = ("$UNBOUND/sbin/unbound", '-d', '-c', $self->{conf});
+		unshift @cmd, "$SRCDIR/t/lib/with-syslog", "$self->{dir}/syslog" if $self->{syslog};
+		exec(@cmd) or die "exec unbound: $!";
 	}
 	$self->{unbound} = $pid;
 	return $pid if $o{no_wait};
@@ -192,17 +195,39 @@ sub wait_log {
 	return @l;
 }
 
+# with syslog => 1: the lines our private rsyslogd received.
+sub syslog_grep {
+	my ($self, $re) = @_;
+	open(my $fh, '<', "$self->{dir}/syslog/syslog.log") or return ();
+	return grep { /$re/ } map { chomp; $_ } <$fh>;
+}
+
 sub stop_unbound {
 	my ($self) = @_;
 	my $pid = delete $self->{unbound} or return;
 	kill 'TERM', $pid;
 	my $deadline = time + 10;
 	while (time < $deadline) {
-		return if waitpid($pid, WNOHANG) == $pid;
+		if (waitpid($pid, WNOHANG) == $pid) { $self->stop_syslog; return }
 		sleep 0.05;
 	}
 	kill 'KILL', $pid;
 	waitpid($pid, 0);
+	$self->stop_syslog;
+}
+
+# Stop the private rsyslogd of a syslog => 1 instance (after Unbound).
+sub stop_syslog {
+	my ($self) = @_;
+	return unless $self->{syslog};
+	open(my $fh, '<', "$self->{dir}/syslog/rsyslog.pid") or return;
+	my $pid = <$fh>;
+	close $fh;
+	chomp $pid if defined $pid;
+	return unless $pid && kill(0, $pid);
+	kill 'TERM', $pid;
+	for (1 .. 100) { return unless kill(0, $pid); sleep 0.05 }
+	kill 'KILL', $pid;
 }
 
 sub stop {
@@ -220,6 +245,11 @@ sub leftover_pids {
 	my ($self) = @_;
 	my @p;
 	push @p, $self->{unbound} if $self->{unbound} && kill(0, $self->{unbound});
+	if (open(my $fh, '<', "$self->{dir}/syslog/rsyslog.pid")) {
+		my $pid = <$fh>;
+		chomp $pid if defined $pid;
+		push @p, $pid if $pid && kill(0, $pid);
+	}
 	for my $pf (glob "$self->{dir}/nsd-*/pid") {
 		open(my $fh, '<', $pf) or next;
 		my $pid = <$fh>;
