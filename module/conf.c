@@ -236,6 +236,13 @@ static const struct key whitelist_keys[] = {
     {.name = "static", .type = K_ADDRS, .off = OFF(wl_static), .coff = OFF(wl_static_count)},
     {.name = NULL}};
 
+static const struct key policy_keys[] = {
+    {.name = "ladder_factor", .type = K_U32, .off = OFF(policy_ladder_factor), .min = 1, .max = 100},
+    {.name = "ladder_window", .type = K_DURATION, .off = OFF(policy_ladder_window), .min = 1, .max = 2592000},
+    {.name = "max_duration", .type = K_DURATION, .off = OFF(policy_max_duration), .min = 1, .max = 31536000},
+    {.name = "max_blocks", .type = K_U32, .off = OFF(policy_max_blocks), .min = 1, .max = 10000000},
+    {.name = NULL}};
+
 static const struct key debug_keys[] = {
     {.name = "log_queries", .type = K_BOOL, .off = OFF(debug_log_queries)}, {.name = NULL}};
 
@@ -252,6 +259,7 @@ static const struct key root_keys[] = {
     {.name = "detectors", .type = K_MAP, .sub = detectors_keys},
     {.name = "geoip", .type = K_MAP, .sub = geoip_keys},
     {.name = "whitelist", .type = K_MAP, .sub = whitelist_keys},
+    {.name = "policy", .type = K_MAP, .sub = policy_keys},
     {.name = "debug", .type = K_MAP, .sub = debug_keys},
     {.name = NULL}};
 
@@ -1294,6 +1302,10 @@ struct dw_conf *dw_conf_defaults(void)
 	c->wl_min_ttl = 60;
 	c->wl_max_ttl = 86400;
 	c->wl_max_entries = 200000;
+	c->policy_ladder_factor = 2;
+	c->policy_ladder_window = 86400;
+	c->policy_max_duration = 7 * 86400;
+	c->policy_max_blocks = 100000;
 	c->debug_log_queries = false;
 	memcpy(c->det, detector_defaults, sizeof(c->det));
 	c->rpz_zone = strdup("dnswarden.rpz.");

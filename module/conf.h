@@ -116,6 +116,12 @@ struct dw_conf {
 	struct dw_addr *wl_static; /**< whitelist.static */
 	size_t wl_static_count;
 
+	/* policy: repeat offenders get longer blocks */
+	uint32_t policy_ladder_factor; /**< each repeat within the window multiplies the duration, default 2 */
+	uint32_t policy_ladder_window; /**< seconds a past block counts as a prior offence, default 1d */
+	uint32_t policy_max_duration;  /**< cap of a laddered block, default 7d */
+	uint32_t policy_max_blocks;    /**< block list cap, default 100000 */
+
 	bool debug_log_queries; /**< debug.log_queries: one log line per query */
 };
 

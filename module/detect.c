@@ -43,12 +43,12 @@ static int counter_for(struct dw_detect *d, enum dw_counter_kind kind, uint32_t 
 }
 
 /** Lay out the counters the enabled detectors need. */
-int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, char *err, size_t errlen)
+int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_exempt *exempt,
+		   char *err, size_t errlen)
 {
 	unsigned i;
 	memset(d, 0, sizeof(*d));
-	d->exempt = conf->exempt;
-	d->exempt_count = conf->exempt_count;
+	d->exempt = exempt;
 	for (i = 0; i < DW_DET_COUNT; i++) {
 		const struct dw_detector_conf *dc = &conf->det[i];
 		int m, p = -1;
@@ -148,24 +148,13 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 			continue; /* already fired for this crossing */
 		flags |= bit;
 		if (exempt < 0)
-			exempt = dw_detect_is_exempt(d, &v->addr);
+			exempt = d->exempt && dw_exempt_match(d->exempt, &v->addr);
 		if (!exempt)
 			j->fired |= bit;
 	}
 	if (j->fired)
 		j->view = *v;
 	return flags;
-}
-
-/** Linear scan: the list is short (authorised mail servers) and is only
- *  consulted on a crossing. */
-bool dw_detect_is_exempt(const struct dw_detect *d, const struct dw_addr *a)
-{
-	size_t i;
-	for (i = 0; i < d->exempt_count; i++)
-		if (dw_cidr_match(&d->exempt[i], a))
-			return true;
-	return false;
 }
 
 /** One verdict record per detector that fired. */

@@ -30,7 +30,7 @@
  *
  * Cost: struct dw_detect is a few hundred bytes, built once per config.
  * dw_detect_increments() is O(counters); dw_detect_judge() is O(detectors)
- * plus, only when a detector crosses, O(exempt list) to check exemption.
+ * plus, only when a detector crosses, one exemption check (exempt.h).
  * Thread safety: a built struct dw_detect is read-only; the judge runs under
  * the client table's shard lock and writes only to its own judgement.
  * Errors: dw_detect_init() fails only when the enabled detectors need more
@@ -45,6 +45,7 @@
 
 #include "clients.h"
 #include "conf.h"
+#include "exempt.h"
 #include "feature.h"
 
 /** What a counter counts. */
@@ -67,8 +68,7 @@ struct dw_detect {
 	uint32_t threshold[DW_DET_COUNT];
 	int8_t main[DW_DET_COUNT]; /**< counter compared with the threshold, -1 if disabled */
 	int8_t ptr[DW_DET_COUNT];  /**< mx_worm/spam_relay: PTR counter over the same window */
-	const struct dw_cidr *exempt;
-	size_t exempt_count;
+	struct dw_exempt *exempt; /**< borrowed; NULL = nobody is exempt */
 };
 
 /** One detector crossing, as queued for the module's thread to report. */
@@ -91,9 +91,10 @@ struct dw_judgement {
 	struct dw_client_view view;  /**< copy of the client, valid when fired */
 };
 
-/** Compile the detectors of conf (which must outlive d: the exempt list is
- *  borrowed). 0, or -1 with err. */
-int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, char *err, size_t errlen);
+/** Compile the detectors of conf; exempt (may be NULL) is borrowed and
+ *  consulted on crossings. 0, or -1 with err. */
+int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_exempt *exempt,
+		   char *err, size_t errlen);
 
 /** The counter windows for the client table (d->ncounters entries). */
 void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS]);
@@ -105,9 +106,6 @@ unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_feature
 
 /** dw_clients_judge_fn: arg is a struct dw_judgement. */
 uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v);
-
-/** True when a is inside one of the exempt prefixes. */
-bool dw_detect_is_exempt(const struct dw_detect *d, const struct dw_addr *a);
 
 /** Fill the verdicts for every bit of j->fired; returns how many (<= DW_DET_COUNT). */
 unsigned dw_detect_verdicts(const struct dw_judgement *j, struct dw_verdict out[DW_DET_COUNT]);

@@ -4,235 +4,24 @@
  * detectors judged; verdicts handed to the module's own thread, which
  * writes them to the log at a bounded rate.
  */
-#include "engine.h"
-
 #include <errno.h>
-#include <stdarg.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clients.h"
-#include "detect.h"
-#include "events.h"
-#include "feature.h"
-#include "geoip.h"
-#include "ring.h"
-#include "suspects.h"
+#include "engine_int.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
 #define DW_VERDICT_QUEUE 4096
 /** How often the module's thread wakes without being asked (ms). */
 #define DW_TICK_MS 200
 
-struct dw_engine {
-	const struct dw_conf *conf;
-	struct dw_feature_set *features;
-	struct dw_detect detect;
-	struct dw_clients *clients;
-	struct dw_suspects *suspects;
-	struct dw_geoip *geoip;
-	struct dw_ring *verdicts;
-	struct dw_events *events;
-	dw_log_fn log;
-	void *log_arg;
-
-	/* time: engine seconds are monotonic seconds; wall = start_wall + (t - start_mono) */
-	time_t start_wall;
-	uint32_t start_mono;
-
-	/* the module's own thread */
-	pthread_t thread;
-	int thread_running;
-	int wake_fd;
-	atomic_int stop;
-
-	/* statistics (relaxed atomics: no lock on the query path) */
-	atomic_uint_fast64_t queries[DW_SRC_COUNT];
-	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
-};
-
-/** Monotonic seconds (coarse clock: a few ns through the vDSO). */
-static uint32_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)ts.tv_sec + 1; /* never 0 */
-}
-
-/** Monotonic milliseconds, for the rate limiter. */
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/** Engine seconds as UTC text (2026-11-22T04:05:06Z). */
-static void format_time(const struct dw_engine *e, uint32_t t, char *buf, size_t len)
-{
-	time_t wall = e->start_wall + (time_t)t - (time_t)e->start_mono;
-	struct tm tm;
-	gmtime_r(&wall, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static const char *const source_names[DW_SRC_COUNT] = {"resolved", "cache", "local", "servfail"};
-
-/** Text name of an answer source. */
-const char *dw_source_name(enum dw_source s)
-{
-	return (unsigned)s < DW_SRC_COUNT ? source_names[s] : "?";
-}
-
-/** Mnemonic of a qtype for log lines (TYPEnnn for the rest, RFC 3597). */
-static const char *qtype_name(uint16_t t, char *buf, size_t len)
-{
-	static const struct {
-		uint16_t t;
-		const char *n;
-	} names[] = {{1, "A"},     {2, "NS"},    {5, "CNAME"}, {6, "SOA"},   {12, "PTR"},
-		     {15, "MX"},   {16, "TXT"},  {28, "AAAA"}, {33, "SRV"},  {35, "NAPTR"},
-		     {43, "DS"},   {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {255, "ANY"}};
-	size_t i;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].t == t)
-			return names[i].n;
-	snprintf(buf, len, "TYPE%u", t);
-	return buf;
-}
-
-/** Mnemonic of an rcode (RCODEnn for the rest). */
-static const char *rcode_name(unsigned r, char *buf, size_t len)
-{
-	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-					    "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-					    "NXRRSET", "NOTAUTH", "NOTZONE"};
-	if (r < sizeof(names) / sizeof(names[0]))
-		return names[r];
-	snprintf(buf, len, "RCODE%u", r);
-	return buf;
-}
-
-/** What a verdict does in the current mode: the event name of its line. */
-static const char *verdict_event(const struct dw_engine *e, enum dw_detector det)
-{
-	if (e->conf->det[det].action == DW_ACT_LOG)
-		return "verdict";
-	return e->conf->mode == DW_MODE_OBSERVE ? "would_block" : "verdict";
-}
-
-/** Append " key=value" text to buf (size len) at *n, never past the end. */
-static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-	if (*n >= len)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *n, len - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n = (size_t)w >= len - *n ? len : *n + (size_t)w;
-}
-
-/** The evidence of a verdict: the suspect's per-class counts and recent
- *  distinct names, GeoIP of the client and of the IPv4 literals it asked
- *  for. Runs on the module's thread only (GeoIP lookups are never made on a
- *  worker). Returns the bytes written. */
-static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, char *buf,
-			      size_t len)
-{
-	struct dw_suspect_view sv;
-	struct dw_geo geo;
-	size_t n = 0;
-	unsigned i;
-
-	if (len == 0)
-		return 0;
-	buf[0] = '\0';
-	if (dw_suspects_get(e->suspects, &v->client, v->when, &sv) == 1) {
-		for (i = 0; i < DW_Q_COUNT; i++)
-			append(buf, len, &n, " %s=%u", dw_qclass_name((enum dw_qclass)i),
-			       sv.qclass[i]);
-		append(buf, len, &n, " evidence_window=%u names=\"", sv.window);
-		for (i = 0; i < sv.nnames; i++)
-			append(buf, len, &n, "%s%s", i ? " " : "", sv.names[i]);
-		append(buf, len, &n, "\"");
-		if (e->geoip) {
-			int nlit = 0;
-			for (i = 0; i < sv.nnames; i++) {
-				struct dw_addr lit;
-				char host[DW_SUSPECTS_NAME_MAX + 1];
-				size_t hl;
-				if (!(sv.name_flags[i] & DW_FEAT_IPLIT))
-					continue;
-				snprintf(host, sizeof(host), "%s", sv.names[i]);
-				hl = strlen(host);
-				if (hl && host[hl - 1] == '.')
-					host[hl - 1] = '\0';
-				if (dw_addr_parse(host, &lit) != 0 || !dw_geoip_lookup(e->geoip, &lit, &geo))
-					continue;
-				char asn[16] = "-";
-				if (geo.asn)
-					snprintf(asn, sizeof(asn), "AS%u", geo.asn);
-				append(buf, len, &n, "%s%s:%s:%s", nlit++ ? " " : " literal_geo=\"",
-				       host, geo.country[0] ? geo.country : "-", asn);
-			}
-			if (nlit)
-				append(buf, len, &n, "\"");
-		}
-	}
-	if (e->geoip && n < len && dw_geoip_lookup(e->geoip, &v->client, &geo))
-		n += dw_geoip_format(&geo, "client", buf + n, len - n);
-	return n < len ? n : len - 1;
-}
-
-/** Compose and emit one verdict line (module's thread). */
-static void report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms)
-{
-	const struct dw_detector_conf *dc = &e->conf->det[v->detector];
-	char line[2048], client[DW_ADDR_STRLEN], first[32], last[32];
-	size_t n;
-	unsigned i;
-	int w;
-
-	dw_addr_format(&v->client, client, sizeof(client));
-	format_time(e, v->first_seen, first, sizeof(first));
-	format_time(e, v->when, last, sizeof(last));
-	w = snprintf(line, sizeof(line),
-		     "dnswarden: event=%s client=%s detector=%s action=%s duration=%u count=%u "
-		     "threshold=%u window=%u",
-		     verdict_event(e, (enum dw_detector)v->detector), client,
-		     dw_detector_name((enum dw_detector)v->detector), dw_action_name(dc->action),
-		     dc->duration, v->count, dc->threshold, dc->window);
-	n = w < 0 ? 0 : (size_t)w;
-	/* every counter of the client, named kind_window */
-	for (i = 0; i < v->ncounters && n < sizeof(line); i++) {
-		w = snprintf(line + n, sizeof(line) - n, " %s_%us=%u",
-			     dw_counter_name((enum dw_counter_kind)e->detect.kind[i]),
-			     e->detect.window[i], v->counts[i]);
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (n < sizeof(line)) {
-		w = snprintf(line + n, sizeof(line) - n, " first_seen=%s time=%s", first, last);
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (n < sizeof(line))
-		n += append_evidence(e, v, line + n, sizeof(line) - n);
-	dw_events_emit(e->events, now_ms, LOG_NOTICE, line);
-}
-
-/** The module's own thread: everything that may block or write lives here. */
+/** The module's own thread: everything that may block or write lives here:
+ *  verdict lines, blocks, the backend, expiry, the state file. */
 static void *engine_thread(void *arg)
 {
 	struct dw_engine *e = arg;
@@ -245,9 +34,12 @@ static void *engine_thread(void *arg)
 			if (read(e->wake_fd, &x, sizeof(x)) < 0 && errno != EAGAIN)
 				break;
 		}
-		now_ms = mono_ms();
-		while (dw_ring_pop(e->verdicts, &v))
-			report_verdict(e, &v, now_ms);
+		now_ms = dw_mono_ms();
+		while (dw_ring_pop(e->verdicts, &v)) {
+			dw_report_verdict(e, &v, now_ms);
+			dw_enforce_verdict(e, &v, now_ms);
+		}
+		dw_enforce_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
 	}
 	return NULL;
@@ -284,14 +76,20 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	e->wake_fd = -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e->start_wall = ts.tv_sec;
-	e->start_mono = mono_now();
+	e->start_mono = dw_mono_now();
 
 	e->features = dw_feature_set_new((const char *const *)conf->keywords, conf->keyword_count,
 					 (const char *const *)conf->signatures,
 					 conf->signature_count, err, errlen);
 	if (!e->features)
 		goto fail;
-	if (dw_detect_init(&e->detect, conf, err, errlen) != 0)
+	e->exempt = dw_exempt_new(conf);
+	e->policy = dw_policy_new(conf);
+	if (!e->exempt || !e->policy) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (dw_detect_init(&e->detect, conf, e->exempt, err, errlen) != 0)
 		goto fail;
 	memset(&cc, 0, sizeof(cc));
 	cc.max = conf->clients_max;
@@ -316,6 +114,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	dw_enforce_load(e);
 	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -346,10 +145,13 @@ void dw_engine_free(struct dw_engine *e)
 		}
 		pthread_join(e->thread, NULL);
 	}
-	if (e->verdicts && e->events) { /* report what is still queued */
+	if (e->verdicts && e->events) { /* report what is still queued, save */
 		struct dw_verdict v;
-		while (dw_ring_pop(e->verdicts, &v))
-			report_verdict(e, &v, mono_ms());
+		while (dw_ring_pop(e->verdicts, &v)) {
+			dw_report_verdict(e, &v, dw_mono_ms());
+			dw_enforce_verdict(e, &v, dw_mono_ms());
+		}
+		dw_enforce_flush(e, dw_mono_ms());
 	}
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
@@ -358,6 +160,8 @@ void dw_engine_free(struct dw_engine *e)
 	dw_geoip_close(e->geoip);
 	dw_suspects_free(e->suspects);
 	dw_clients_free(e->clients);
+	dw_policy_free(e->policy);
+	dw_exempt_free(e->exempt);
 	dw_feature_set_free(e->features);
 	free(e);
 }
@@ -380,8 +184,8 @@ static void log_query(struct dw_engine *e, const struct dw_query *q, uint32_t to
 		snprintf(name, sizeof(name), "-");
 	snprintf(line, sizeof(line),
 		 "dnswarden: event=query client=%s qname=%s qtype=%s rcode=%s source=%s count=%u",
-		 client, name, qtype_name(q->qtype, tb, sizeof(tb)),
-		 rcode_name(q->rcode, rb, sizeof(rb)), dw_source_name((enum dw_source)q->source),
+		 client, name, dw_qtype_name(q->qtype, tb, sizeof(tb)),
+		 dw_rcode_name(q->rcode, rb, sizeof(rb)), dw_source_name((enum dw_source)q->source),
 		 total);
 	e->log(e->log_arg, LOG_DEBUG, line);
 }
@@ -393,7 +197,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	struct dw_judgement j;
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
 	struct dw_addr key;
-	uint32_t now = mono_now();
+	uint32_t now = dw_mono_now();
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[q->source], 1, memory_order_relaxed);
@@ -430,4 +234,31 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	}
 	if (e->conf->debug_log_queries)
 		log_query(e, q, j.total);
+}
+
+/** Count the query like a reply callback would, then look the client up in
+ *  the block list: the hook backend's single per-query call. */
+void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_decision *out)
+{
+	struct dw_addr key;
+	uint8_t prefix;
+	memset(out, 0, sizeof(*out));
+	dw_engine_observe(e, q);
+	dw_policy_key(e->policy, &q->client, &key, &prefix);
+	out->action = (uint8_t)dw_policy_lookup(e->policy, &key, (int64_t)time(NULL));
+	if (out->action == DW_ACT_SINKHOLE)
+		out->sinkhole = q->qtype == 28 ? e->conf->sinkhole_v6 : e->conf->sinkhole_v4;
+}
+
+/** Whitelist learning is not wired yet: observations are dropped. */
+void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u)
+{
+	(void)e, (void)u;
+}
+
+/** The adapter tells the engine which backend enforces. */
+void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b)
+{
+	e->backend = b;
+	e->need_sync = 1;
 }

@@ -34,6 +34,7 @@ enum dw_source {
 	DW_SRC_CACHE,        /**< message cache hit */
 	DW_SRC_LOCAL,        /**< local-data / local-zone / RPZ / CHAOS */
 	DW_SRC_SERVFAIL,     /**< SERVFAIL answer */
+	DW_SRC_QUERY,        /**< seen on arrival by the pre-cache hook (hook backend) */
 	DW_SRC_COUNT
 };
 
@@ -53,6 +54,35 @@ struct dw_query {
  *  the debug.log_queries lines. Must be thread-safe. */
 typedef void (*dw_log_fn)(void *arg, int prio, const char *line);
 
+/** What the resolver must do with one query (hook backend). */
+struct dw_decision {
+	uint8_t action;         /**< enum dw_action; DW_ACT_LOG means "answer normally" */
+	struct dw_addr sinkhole; /**< for DW_ACT_SINKHOLE: the address to answer (family 4/6) */
+};
+
+/** One thing the resolver learned from its own upstream traffic (whitelist
+ *  issue): filled by the adapter on a worker thread, queued to the module's
+ *  thread. Names are lower-case presentation form with the final dot. */
+#define DW_UP_MAX_RR 16
+enum dw_up_kind {
+	DW_UP_QUERY = 0, /**< the resolver sent a query to server for zone */
+	DW_UP_RESPONSE   /**< server answered; rr[] holds NS and A/AAAA records */
+};
+struct dw_up_rr {
+	uint16_t type;          /**< 2 (NS), 1 (A) or 28 (AAAA) */
+	uint32_t ttl;
+	char owner[256];        /**< NS: the zone; A/AAAA: the host name */
+	char nsname[256];       /**< NS only: the nameserver's name */
+	struct dw_addr addr;    /**< A/AAAA only */
+};
+struct dw_upstream {
+	uint8_t kind;           /**< enum dw_up_kind */
+	struct dw_addr server;  /**< the authoritative server queried / answering */
+	char zone[256];         /**< the zone (delegation point) it was asked about */
+	uint8_t nrr;
+	struct dw_up_rr rr[DW_UP_MAX_RR];
+};
+
 struct dw_engine;
 
 /** Build an engine from a loaded config. The engine borrows conf: it must
@@ -65,6 +95,20 @@ void dw_engine_free(struct dw_engine *e);
 
 /** Count one answered query: the per-query entry point. */
 void dw_engine_observe(struct dw_engine *e, const struct dw_query *q);
+
+/** The hook backend's per-query question: what to do with this client's
+ *  query, before local zones, RPZ and the cache. Counts the query too
+ *  (the hook replaces the reply callbacks' counting). Any thread; no
+ *  allocation, no I/O; one shard lock at most. */
+void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_decision *out);
+
+/** Hand an upstream observation to the module's thread (any thread; copied;
+ *  dropped and counted when the queue is full). */
+void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u);
+
+struct dw_backend;
+/** Attach the enforcement backend (before any query; borrowed). */
+void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b);
 
 /** The config the engine runs with (read-only). */
 const struct dw_conf *dw_engine_conf(const struct dw_engine *e);

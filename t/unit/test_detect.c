@@ -19,6 +19,7 @@ static struct dw_conf *conf;
 static struct dw_feature_set *fs;
 static struct dw_detect det;
 static struct dw_clients *tbl;
+static struct dw_exempt *exempt;
 
 /** Set one detector's threshold and window. */
 static void tune(enum dw_detector d, uint32_t threshold, uint32_t window)
@@ -38,7 +39,9 @@ static void build(void)
 	fs = dw_feature_set_new((const char *const *)conf->keywords, conf->keyword_count,
 				(const char *const *)conf->signatures, conf->signature_count, err,
 				sizeof(err));
-	if (!fs || dw_detect_init(&det, conf, err, sizeof(err)) != 0) {
+	dw_exempt_free(exempt);
+	exempt = dw_exempt_new(conf);
+	if (!fs || !exempt || dw_detect_init(&det, conf, exempt, err, sizeof(err)) != 0) {
 		printf("Bail out! %s\n", err);
 		exit(1);
 	}
@@ -212,6 +215,22 @@ int main(void)
 
 	dw_clients_free(tbl);
 	dw_feature_set_free(fs);
+	/* run-time exemption changes */
+	dw_exempt_free(exempt);
+	exempt = dw_exempt_new(conf);
+	{
+		struct dw_cidr c;
+		struct dw_addr a;
+		dw_cidr_parse("10.9.0.0/16", &c);
+		dw_addr_parse("10.9.1.2", &a);
+		ok(!dw_exempt_match(exempt, &a) && dw_exempt_add(exempt, &c) == 1 &&
+		       dw_exempt_match(exempt, &a),
+		   "exempt_add at run time covers the prefix");
+		is_int(dw_exempt_add(exempt, &c), 0, "adding twice is a no-op");
+		ok(dw_exempt_remove(exempt, &ex) == 1 && !dw_exempt_match(exempt, &ex.addr),
+		   "a config prefix can be removed at run time");
+	}
+	dw_exempt_free(exempt);
 	conf->exempt = NULL;
 	conf->exempt_count = 0;
 	dw_conf_free(conf);

@@ -1,0 +1,258 @@
+/**
+ * \file
+ * What happens to a blocked client, on the module's own thread: a verdict in
+ * enforce mode (or a manual block) goes on the block list (policy.h), the
+ * backend is told (backend.h), the block expires by itself, and the list is
+ * saved to the state file at most once a second while it changes.
+ *
+ * The block list is the truth; the backend is brought back in step with it
+ * whenever it becomes ready (after every start and reload the rpz backend is
+ * not ready until Unbound has loaded the RPZ zone) and after any failed call.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "engine_int.h"
+#include "state.h"
+
+/** How often blocks are checked for expiry, the state saved, the backend
+ *  maintained (ms). */
+#define EXPIRE_MS 1000
+#define SAVE_MS 1000
+#define MAINTAIN_MS 60000
+
+/** Unix seconds now. */
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/** Read the state file; a damaged file is reported, never fatal. */
+void dw_enforce_load(struct dw_engine *e)
+{
+	char err[512] = "";
+	size_t bad = 0;
+	uint64_t now_ms = dw_mono_ms();
+	if (!e->conf->state_file)
+		return;
+	if (dw_state_load(e->conf->state_file, e->policy, e->exempt, NULL, wall_now(), &bad, err,
+			  sizeof(err)) != 0)
+		dw_emit(e, now_ms, LOG_ERR, "dnswarden: event=state_error file=%s error=\"%s\"",
+			e->conf->state_file, err);
+	else if (bad)
+		dw_emit(e, now_ms, LOG_WARNING,
+			"dnswarden: event=state_error file=%s skipped=%zu error=\"%s\"",
+			e->conf->state_file, bad, err);
+	e->need_sync = dw_policy_active(e->policy) > 0;
+}
+
+/** The backend can take changes now. */
+static int backend_ready(struct dw_engine *e)
+{
+	return e->backend && e->backend->ready(e->backend->ctx);
+}
+
+/** Report a backend failure, at most once a minute. */
+static void backend_failed(struct dw_engine *e, const char *what, const char *client,
+			   const char *err)
+{
+	uint64_t now_ms = dw_mono_ms();
+	e->backend_errors++;
+	if (e->last_error_ms && now_ms - e->last_error_ms < 60000)
+		return;
+	e->last_error_ms = now_ms;
+	dw_emit(e, now_ms, LOG_ERR,
+		"dnswarden: event=backend_error backend=%s op=%s client=%s error=\"%s\"",
+		e->backend->name, what, client, err);
+}
+
+/** Put one active block into the backend; on failure retry on the next tick. */
+static void apply(struct dw_engine *e, const struct dw_block *b)
+{
+	char err[256], client[DW_ADDR_STRLEN];
+	struct dw_cidr c = {.addr = b->client, .len = b->prefix};
+	if (!backend_ready(e)) {
+		e->need_sync = 1;
+		return;
+	}
+	if (e->backend->set(e->backend->ctx, &c, (enum dw_action)b->action, e->conf, err,
+			    sizeof(err)) != 0) {
+		dw_addr_format(&b->client, client, sizeof(client));
+		backend_failed(e, "set", client, err);
+		e->need_sync = 1;
+		return;
+	}
+	dw_policy_set_applied(e->policy, &b->client, 1);
+}
+
+/** Take one block out of the backend. */
+static void withdraw(struct dw_engine *e, const struct dw_block *b)
+{
+	char err[256], client[DW_ADDR_STRLEN];
+	struct dw_cidr c = {.addr = b->client, .len = b->prefix};
+	if (!e->backend || !b->applied)
+		return;
+	dw_policy_set_applied(e->policy, &b->client, 0);
+	if (e->backend->clear(e->backend->ctx, &c, err, sizeof(err)) != 0) {
+		dw_addr_format(&b->client, client, sizeof(client));
+		backend_failed(e, "clear", client, err);
+	}
+}
+
+/** dw_policy_foreach callback: apply what the backend does not have yet. */
+static int sync_one(void *arg, const struct dw_block *b)
+{
+	struct dw_engine *e = arg;
+	if (b->active && !b->applied)
+		apply(e, b);
+	return 0;
+}
+
+/** Block on the list, in the backend, in the log. */
+int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t duration,
+		     enum dw_action action, const char *by, struct dw_block *out, char *err,
+		     size_t errlen)
+{
+	struct dw_addr key;
+	struct dw_block b;
+	uint8_t prefix;
+	char client[DW_ADDR_STRLEN], until[32];
+	int detector = -1;
+
+	if (action == DW_ACT_LOG || action >= DW_ACT_COUNT) {
+		snprintf(err, errlen, "'%s' is not a blocking action", dw_action_name(action));
+		return -1;
+	}
+	if (action == DW_ACT_REFUSE && e->backend && strcmp(e->backend->name, "rpz") == 0) {
+		snprintf(err, errlen,
+			 "refuse needs the hook backend; with rpz use nxdomain, nodata, sinkhole, "
+			 "drop or tcp-only");
+		return -1;
+	}
+	dw_policy_key(e->policy, a, &key, &prefix);
+	dw_addr_format(&key, client, sizeof(client));
+	if (dw_exempt_match(e->exempt, &key)) {
+		snprintf(err, errlen, "%s is exempt (exempt_remove it first)", client);
+		return -1;
+	}
+	if (by && strncmp(by, "detector:", 9) == 0)
+		detector = dw_detector_from_name(by + 9);
+	if (dw_policy_block(e->policy, &key, action, duration, detector, (int64_t)time(NULL), &b) !=
+	    0) {
+		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
+		return -1;
+	}
+	e->blocks[action]++;
+	e->dirty = 1;
+	if (b.expires)
+		dw_format_wall(b.expires, until, sizeof(until));
+	else
+		snprintf(until, sizeof(until), "never");
+	dw_emit(e, dw_mono_ms(), LOG_NOTICE,
+		"dnswarden: event=block client=%s/%u action=%s duration=%u expires=%s reason=%s "
+		"offences=%u backend=%s",
+		client, b.prefix, dw_action_name(action), b.duration, until, by ? by : "manual",
+		b.offences, e->backend ? e->backend->name : "none");
+	apply(e, &b);
+	if (out)
+		*out = b;
+	return 0;
+}
+
+/** Lift a block by hand. */
+int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char *by,
+		       struct dw_block *out)
+{
+	struct dw_addr key;
+	struct dw_block b;
+	uint8_t prefix;
+	char client[DW_ADDR_STRLEN];
+	dw_policy_key(e->policy, a, &key, &prefix);
+	if (!dw_policy_unblock(e->policy, &key, &b))
+		return 0;
+	withdraw(e, &b);
+	e->unblocks++;
+	e->dirty = 1;
+	dw_addr_format(&key, client, sizeof(client));
+	dw_emit(e, dw_mono_ms(), LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
+		b.prefix, by ? by : "manual");
+	if (out)
+		*out = b;
+	return 1;
+}
+
+/** A verdict's consequence in enforce mode. */
+void dw_enforce_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms)
+{
+	const struct dw_detector_conf *dc = &e->conf->det[v->detector];
+	char by[64], err[256], client[DW_ADDR_STRLEN];
+	if (e->conf->mode != DW_MODE_ENFORCE || dc->action == DW_ACT_LOG)
+		return;
+	snprintf(by, sizeof(by), "detector:%s", dw_detector_name((enum dw_detector)v->detector));
+	if (dw_enforce_block(e, &v->client, dc->duration, dc->action, by, NULL, err, sizeof(err)) !=
+	    0) {
+		dw_addr_format(&v->client, client, sizeof(client));
+		dw_emit(e, now_ms, LOG_WARNING,
+			"dnswarden: event=block_failed client=%s detector=%s error=\"%s\"", client,
+			dw_detector_name((enum dw_detector)v->detector), err);
+	}
+}
+
+/** dw_policy_expire callback: out of the backend, into the log. */
+static void on_expired(void *arg, const struct dw_block *b)
+{
+	struct dw_engine *e = arg;
+	char client[DW_ADDR_STRLEN];
+	withdraw(e, b);
+	e->expiries++;
+	e->dirty = 1;
+	dw_addr_format(&b->client, client, sizeof(client));
+	dw_emit(e, dw_mono_ms(), LOG_NOTICE,
+		"dnswarden: event=expire client=%s/%u action=%s duration=%u reason=%s", client,
+		b->prefix, dw_action_name((enum dw_action)b->action), b->duration,
+		b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
+}
+
+/** Save if dirty, whatever the period (shutdown, tests). */
+void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms)
+{
+	char err[512];
+	if (!e->dirty || !e->conf->state_file)
+		return;
+	e->last_save_ms = now_ms;
+	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, NULL, err, sizeof(err)) ==
+	    0) {
+		e->dirty = 0;
+		return;
+	}
+	if (!e->last_error_ms || now_ms - e->last_error_ms >= 60000) {
+		e->last_error_ms = now_ms;
+		dw_emit(e, now_ms, LOG_ERR, "dnswarden: event=state_error file=%s error=\"%s\"",
+			e->conf->state_file, err);
+	}
+}
+
+/** Backend sync, expiry, persistence, maintenance. */
+void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms)
+{
+	int ready = backend_ready(e);
+	if (ready && !e->backend_was_ready)
+		e->need_sync = 1; /* (re)loaded zone: put everything back */
+	e->backend_was_ready = ready;
+	if (ready && e->need_sync) {
+		e->need_sync = 0;
+		dw_policy_foreach(e->policy, sync_one, e);
+	}
+	if (now_ms - e->last_expire_ms >= EXPIRE_MS) {
+		e->last_expire_ms = now_ms;
+		dw_policy_expire(e->policy, (int64_t)time(NULL), on_expired, e);
+	}
+	if (e->dirty && now_ms - e->last_save_ms >= SAVE_MS)
+		dw_enforce_flush(e, now_ms);
+	if (ready && e->backend->maintain && now_ms - e->last_maintain_ms >= MAINTAIN_MS) {
+		e->last_maintain_ms = now_ms;
+		e->backend->maintain(e->backend->ctx, e->conf);
+	}
+}

@@ -1,0 +1,103 @@
+/**
+ * \file
+ * The engine's insides, shared by the files that make up the engine
+ * (engine.c: construction and the per-query path; report.c: how lines read;
+ * enforce.c: blocks on the module's thread; commands.c: the control verbs).
+ * Nothing outside module/engine*.c, report.c, enforce.c and commands.c
+ * includes this header.
+ *
+ * Thread rules: fields marked "module thread" are touched only by the
+ * module's own thread; the per-query path reads conf, features, detect,
+ * clients, suspects, policy (dw_policy_lookup) and bumps the atomics.
+ */
+#ifndef DW_ENGINE_INT_H
+#define DW_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "backend.h"
+#include "clients.h"
+#include "detect.h"
+#include "engine.h"
+#include "events.h"
+#include "exempt.h"
+#include "feature.h"
+#include "geoip.h"
+#include "policy.h"
+#include "ring.h"
+#include "suspects.h"
+
+struct dw_engine {
+	const struct dw_conf *conf;
+	struct dw_feature_set *features;
+	struct dw_exempt *exempt;
+	struct dw_detect detect;
+	struct dw_clients *clients;
+	struct dw_suspects *suspects;
+	struct dw_geoip *geoip;
+	struct dw_policy *policy;
+	const struct dw_backend *backend; /* NULL: nothing enforces */
+	struct dw_ring *verdicts;
+	struct dw_events *events;
+	dw_log_fn log;
+	void *log_arg;
+
+	/* time: engine seconds are monotonic; wall = start_wall + (t - start_mono) */
+	time_t start_wall;
+	uint32_t start_mono;
+
+	/* the module's own thread */
+	pthread_t thread;
+	int thread_running;
+	int wake_fd;
+	atomic_int stop;
+
+	/* module thread */
+	int need_sync;       /* an active block may not be in the backend yet */
+	int backend_was_ready;
+	int dirty;           /* state changed since the last save */
+	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;
+	uint64_t blocks[DW_ACT_COUNT], unblocks, expiries, backend_errors;
+
+	/* statistics (relaxed atomics: no lock on the query path) */
+	atomic_uint_fast64_t queries[DW_SRC_COUNT];
+	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
+};
+
+/** Monotonic seconds (never 0) and milliseconds. */
+uint32_t dw_mono_now(void);
+uint64_t dw_mono_ms(void);
+/** UTC text of a wall-clock time / of an engine (monotonic) second. */
+void dw_format_wall(int64_t t, char *buf, size_t len);
+void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len);
+
+/** Mnemonics for log lines (buf holds TYPEnnn / RCODEnn for the rest). */
+const char *dw_qtype_name(uint16_t t, char *buf, size_t len);
+const char *dw_rcode_name(unsigned r, char *buf, size_t len);
+
+/** Format and write one event line through the rate limiter (module thread). */
+void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/** Write one verdict line with its evidence (module thread). */
+void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms);
+
+/** Load the state file into the policy and exemptions (at construction). */
+void dw_enforce_load(struct dw_engine *e);
+/** A verdict in enforce mode becomes a block (module thread). */
+void dw_enforce_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms);
+/** Periodic work: backend sync, expiry, persistence, maintenance (module thread). */
+void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms);
+/** Save now if anything changed (module thread, also at shutdown). */
+void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms);
+/** Manual block/unblock (module thread: control verbs). 0, or -1 with err. */
+int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t duration,
+		     enum dw_action action, const char *by, struct dw_block *out, char *err,
+		     size_t errlen);
+int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char *by,
+		       struct dw_block *out);
+
+#endif

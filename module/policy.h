@@ -1,0 +1,98 @@
+/**
+ * \file
+ * What happens to a blocked client: the block list, the source of truth of
+ * enforcement.
+ *
+ * What it is for: a verdict in enforce mode, or a manual `block`, puts a
+ * client on the list with an action and an expiry; the backend (backend.h)
+ * is a projection of this list, the state file a copy of it. Repeat
+ * offenders climb a ladder: the n-th block of a client within
+ * policy.ladder_window lasts duration × ladder_factor^(n-1), capped at
+ * policy.max_duration. Expired blocks stay on the list, inactive, as the
+ * history the ladder needs, until they are older than the ladder window.
+ *
+ * Keys: the aggregated client (IPv4 /32, IPv6 /clients.ipv6_prefix), the same
+ * key the client table uses.
+ *
+ * Cost: about 120 bytes per entry (active or history), at most
+ * policy.max_blocks entries; 64 shards of 256 chain heads allocated up front
+ * (~130 KiB). dw_policy_lookup() is one atomic load when nothing is blocked,
+ * else one shard mutex and a short chain walk.
+ * Thread safety: dw_policy_lookup() from any thread; every other call from
+ * one thread at a time (the module's own thread).
+ * Errors: dw_policy_block() returns -1 when the list is full of active blocks
+ * (history is dropped first to make room); loading reports the bad line.
+ */
+#ifndef DW_POLICY_H
+#define DW_POLICY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "conf.h"
+
+/** One entry of the block list (a copy: callers' memory). */
+struct dw_block {
+	struct dw_addr client; /**< aggregated key */
+	uint8_t prefix;        /**< 32, or the IPv6 aggregation prefix */
+	uint8_t action;        /**< enum dw_action */
+	int8_t detector;       /**< enum dw_detector, or -1 for a manual block */
+	uint8_t active;        /**< 1 while enforced; 0 = kept as ladder history */
+	uint8_t applied;       /**< the backend has it (module's thread bookkeeping) */
+	uint32_t offences;     /**< blocks within the ladder window, this one included */
+	uint32_t duration;     /**< seconds this block lasts (after the ladder) */
+	int64_t created;       /**< unix seconds */
+	int64_t expires;       /**< unix seconds; 0 = until unblocked */
+};
+
+struct dw_policy;
+
+/** An empty list shaped by conf (which must outlive it). NULL on ENOMEM. */
+struct dw_policy *dw_policy_new(const struct dw_conf *conf);
+
+/** Release the list. NULL is fine. */
+void dw_policy_free(struct dw_policy *p);
+
+/** The aggregated key of a client address (what every call below expects). */
+void dw_policy_key(const struct dw_policy *p, const struct dw_addr *a, struct dw_addr *key,
+		   uint8_t *prefix);
+
+/** Any thread: the action in force for the (aggregated) client at now, or
+ *  DW_ACT_LOG when none. An expired block not yet swept counts as none. */
+enum dw_action dw_policy_lookup(struct dw_policy *p, const struct dw_addr *key, int64_t now);
+
+/** Block a client: a new block, or a replacement of an active one (the
+ *  ladder counts it as a new offence only when the old one was inactive).
+ *  duration 0 = until unblocked (manual only). *out receives the entry.
+ *  0 on success, -1 when the list is full. */
+int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
+		    uint32_t duration, int detector, int64_t now, struct dw_block *out);
+
+/** Lift an active block; 1 and *out filled when there was one, 0 if not. */
+int dw_policy_unblock(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
+
+/** Record whether the backend holds the entry (module's thread). */
+void dw_policy_set_applied(struct dw_policy *p, const struct dw_addr *key, int applied);
+
+/** Deactivate blocks whose expiry has passed (fn is told of each), and
+ *  forget history older than the ladder window. Returns blocks expired. */
+size_t dw_policy_expire(struct dw_policy *p, int64_t now,
+			void (*fn)(void *arg, const struct dw_block *b), void *arg);
+
+/** Visit every entry (active first is not guaranteed); nonzero stops. */
+int dw_policy_foreach(struct dw_policy *p, int (*fn)(void *arg, const struct dw_block *b),
+		      void *arg);
+
+/** Active blocks now on the list. */
+size_t dw_policy_active(const struct dw_policy *p);
+
+/** Write every entry as one "block ..." line (state file). */
+void dw_policy_save(struct dw_policy *p, FILE *f);
+
+/** Read one "block ..." line written by dw_policy_save(); entries that have
+ *  expired by now come back as history. 0, or -1 with err. */
+int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char *err,
+			size_t errlen);
+
+#endif
