@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "commands.h"
+#include "control.h"
 #include "engine_int.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
@@ -27,9 +30,20 @@ static void *engine_thread(void *arg)
 	struct dw_engine *e = arg;
 	struct dw_verdict v;
 	while (!atomic_load(&e->stop)) {
-		struct pollfd pfd = {.fd = e->wake_fd, .events = POLLIN};
-		uint64_t now_ms;
-		if (poll(&pfd, 1, DW_TICK_MS) > 0 && (pfd.revents & POLLIN)) {
+		struct pollfd pfd[1 + DW_CONTROL_MAX_POLLFDS];
+		size_t n = 1;
+		int timeout = DW_TICK_MS;
+		uint64_t now_ms = dw_mono_ms();
+		pfd[0].fd = e->wake_fd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (e->control) {
+			int t = dw_control_timeout(e->control, now_ms);
+			n += dw_control_pollfds(e->control, pfd + 1, DW_CONTROL_MAX_POLLFDS);
+			if (t >= 0 && t < timeout)
+				timeout = t;
+		}
+		if (poll(pfd, n, timeout) > 0 && (pfd[0].revents & POLLIN)) {
 			uint64_t x;
 			if (read(e->wake_fd, &x, sizeof(x)) < 0 && errno != EAGAIN)
 				break;
@@ -39,8 +53,16 @@ static void *engine_thread(void *arg)
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
 		}
+		if (e->control)
+			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
+		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
+			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
+			 * reads the (already checked) YAML */
+			e->reload_at_ms = 0;
+			kill(getpid(), SIGHUP);
+		}
 	}
 	return NULL;
 }
@@ -115,6 +137,17 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		goto fail;
 	}
 	dw_enforce_load(e);
+	if (conf->control_socket && conf->control_socket[0]) {
+		size_t ncmds;
+		const struct dw_command *cmds = dw_commands(&ncmds);
+		char cerr[512];
+		e->control = dw_control_new(conf->control_socket, conf->control_group, cmds, ncmds,
+					    e, log, log_arg, cerr, sizeof(cerr));
+		if (!e->control) {
+			snprintf(err, errlen, "control.socket: %s", cerr);
+			goto fail;
+		}
+	}
 	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -153,6 +186,7 @@ void dw_engine_free(struct dw_engine *e)
 		}
 		dw_enforce_flush(e, dw_mono_ms());
 	}
+	dw_control_free(e->control);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
 	dw_events_free(e->events);

@@ -30,6 +30,17 @@
 #include "ring.h"
 #include "suspects.h"
 
+/** Counters as the stats verbs see them (one snapshot). */
+struct dw_counters {
+	uint64_t queries[DW_SRC_COUNT];
+	uint64_t verdicts[DW_DET_COUNT];
+	uint64_t blocks[DW_ACT_COUNT];
+	uint64_t unblocks, expiries, evictions, suppressed, verdicts_dropped, backend_errors;
+	uint64_t control_requests;
+};
+
+struct dw_control;
+
 struct dw_engine {
 	const struct dw_conf *conf;
 	struct dw_feature_set *features;
@@ -61,6 +72,10 @@ struct dw_engine {
 	int dirty;           /* state changed since the last save */
 	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;
 	uint64_t blocks[DW_ACT_COUNT], unblocks, expiries, backend_errors;
+	struct dw_control *control; /* NULL when control.socket is off */
+	uint64_t control_requests;
+	struct dw_counters stats_base; /* what "stats" last reset to */
+	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];

@@ -32,7 +32,10 @@
 #include "util/net_help.h"
 #include "util/netevent.h"
 
+#include "backend.h"
 #include "engine.h"
+#include "unbound_hook.h"
+#include "unbound_rpz.h"
 
 #define DW_EXPORT __attribute__((visibility("default")))
 
@@ -54,6 +57,8 @@ static const struct {
 /* Per-instance state, hung on the dynlib env's dyn_env. */
 struct dw_unbound {
 	struct dw_engine *engine;
+	struct dw_backend backend; /* rpz or hook; name NULL until chosen */
+	int hook;                  /* the pre-cache hook counts and enforces */
 	int use_syslog; /* Unbound logs to syslog: so do we, with our facility */
 	int facility;
 };
@@ -92,8 +97,8 @@ static void observe(struct dw_unbound *u, enum dw_source source, const struct qu
                     const struct reply_info *rep, int rcode, const struct comm_reply *repinfo)
 {
 	struct dw_query q;
-	if (!u || !u->engine || !repinfo)
-		return; /* internal query (prefetch, …): no client */
+	if (!u || !u->engine || !repinfo || u->hook)
+		return; /* internal query (prefetch, …): no client; or the hook counted it */
 	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
 	                          repinfo->client_addrlen, &q.client) != 0)
 		return;
@@ -164,6 +169,51 @@ static struct dw_conf *load_config(void)
 	return NULL;
 }
 
+/** Does any detector want REFUSED (only the hook backend can answer it)? */
+static int wants_refuse(const struct dw_conf *conf)
+{
+	int i;
+	for (i = 0; i < DW_DET_COUNT; i++)
+		if (conf->det[i].enabled && conf->det[i].action == DW_ACT_REFUSE)
+			return 1;
+	return 0;
+}
+
+/** Pick and start the enforcement backend: the hook when this Unbound has it
+ *  (auto) or when asked for (hook), else the RPZ zone. 0, or -1 with err. */
+static int start_backend(struct dw_unbound *u, struct module_env *env, const struct dw_conf *conf,
+			 char *err, size_t errlen)
+{
+	if (conf->enforcement == DW_ENF_HOOK ||
+	    (conf->enforcement == DW_ENF_AUTO && dw_hook_available())) {
+		if (dw_hook_backend_init(&u->backend, u->engine, conf, err, errlen) != 0)
+			return -1;
+		u->hook = 1;
+	} else {
+		if (wants_refuse(conf)) {
+			snprintf(err, errlen,
+				 "a detector's action is refuse, which needs the hook backend, and "
+				 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
+				 "use nxdomain, nodata, sinkhole, drop or tcp-only");
+			return -1;
+		}
+		if (dw_rpz_backend_init(&u->backend, env, conf, err, errlen) != 0)
+			return -1;
+	}
+	dw_engine_set_backend(u->engine, &u->backend);
+	return 0;
+}
+
+/** Undo start_backend(): the hook first (it calls into the engine). */
+static void stop_hook(struct dw_unbound *u)
+{
+	if (u->hook) {
+		dw_hook_backend_free(&u->backend);
+		u->hook = 0;
+		u->backend.name = NULL;
+	}
+}
+
 /** dynlib entry point: build the engine and register the reply callbacks. */
 DW_EXPORT int init(struct module_env *env, int id);
 DW_EXPORT int init(struct module_env *env, int id)
@@ -192,6 +242,11 @@ DW_EXPORT int init(struct module_env *env, int id)
 		return 0;
 	}
 	de->dyn_env = u;
+	if (start_backend(u, env, conf, err, sizeof(err)) != 0) {
+		log_err("dnswarden: event=config_error file=%s error=\"%s\"", conf->path, err);
+		log_err("dnswarden: cannot start: %s", err);
+		return 0; /* deinit() cleans up */
+	}
 	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {
@@ -223,7 +278,10 @@ DW_EXPORT void deinit(struct module_env *env, int id)
 		de->inplace_cb_delete_wrapped(env, reply_lists[i].type, id);
 	if (de->dyn_env) {
 		struct dw_unbound *u = de->dyn_env;
-		dw_engine_free(u->engine);
+		stop_hook(u);
+		dw_engine_free(u->engine); /* joins the module's thread */
+		if (u->backend.name)
+			dw_rpz_backend_free(&u->backend);
 		free(u);
 		de->dyn_env = NULL;
 	}

@@ -6,14 +6,15 @@
  * key=value lines.
  *
  * The engine is the real one: dw_conf_defaults() (every detector on, 1,000,000
- * tracked clients, 16,384 suspects), its own thread running, and a log sink
- * that only counts lines. Queries are made on the fly from a 1,000-entry mix
- * (see build_mix()) and a client number, so the harness touches no large array
- * of its own; its cost (an xorshift and two table reads, a few ns) is measured
- * separately and printed as harness_ns_per_query. The engine's clock is the
- * real one: a run spans a few seconds, so windows hardly move and thresholds
- * cross once per client and detector (the verdicts go through the ring and the
- * module's thread to the sink, as in Unbound).
+ * tracked clients, 16,384 suspects, observe mode) without state file and
+ * control socket, its own thread running, and a log sink that only counts
+ * lines. Queries are made on the fly from a 1,000-entry mix (see build_mix())
+ * and a client number, so the harness touches no large array of its own; its
+ * cost (an xorshift and a table read, a few ns) is measured separately and
+ * printed as harness_ns_per_query. Each figure is the median of 3 passes. The
+ * engine's clock is the real one: a run spans seconds, so windows hardly move
+ * and thresholds cross once per client and detector (the verdicts go through
+ * the ring and the module's thread to the sink, as in Unbound).
  *
  * --callgrind N runs exactly N queries over the hot clients (or the 1,000,000
  * with "1m"), after an uninstrumented warm-up, between
@@ -23,13 +24,14 @@
  *            --toggle-collect=dw_engine_observe tools/bench-engine --callgrind N
  * then the total Ir divided by N is the instructions per dw_engine_observe().
  *
- * Build (make does it once Makefile.am lists it; by hand, every engine file):
- *   cd module && gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -I. ../tools/bench-engine.c \
- *     addr.c clients.c conf.c detect.c engine.c events.c feature.c geoip.c ring.c \
- *     suspects.c window.c -lyaml -lmaxminddb -o ../tools/bench-engine
- * Usage: bench-engine [queries]         (per measurement; default 4000000)
+ * Build: make, once Makefile.am lists it; by hand (as tools/bench does), against
+ * the built engine library:
+ *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule -c tools/bench-engine.c
+ *   ./libtool --mode=link gcc -pthread -o tools/bench-engine bench-engine.o \
+ *     module/libdwengine.la -lyaml -lmaxminddb
+ * Usage: bench-engine [queries]         (per pass; default 2000000)
  *        bench-engine --callgrind N [hot|1m]
- * Run time at the default: about 10 seconds; peak RSS about 200 MB.
+ * Run time at the default: about 15 seconds; peak RSS about 200 MB.
  */
 #include "conf.h"
 #include "engine.h"
@@ -42,8 +44,10 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/callgrind.h>)
+/* callgrind's client requests when valgrind's header is there (gcc and
+ * clang know __has_include in C11 mode; other checkers see the fallback) */
+#if defined(__GNUC__) && defined(__has_include)
+#if __has_include("valgrind/callgrind.h")
 #include <valgrind/callgrind.h>
 #define HAVE_CALLGRIND_H 1
 #endif
@@ -80,11 +84,19 @@ struct bench {
 	uint32_t clients; /* queries go to clients 0 .. clients-1 */
 };
 
+/** How a measurement spreads its queries. */
+enum how {
+	HARNESS = 0, /**< the harness alone, no engine call */
+	SHARED,      /**< every thread asks for any client of the population */
+	SPLIT        /**< each thread has its own part of the population */
+};
+
 /** One measuring thread. */
 struct worker {
 	const struct bench *b;
 	uint64_t queries, seed;
-	int observe; /* 0: the harness alone (no engine call) */
+	uint32_t base, span; /* clients base .. base+span-1 */
+	int observe;         /* 0: the harness alone (no engine call) */
 	double secs;
 	uint64_t sink; /* keeps the harness-only loop from being optimised away */
 };
@@ -108,8 +120,10 @@ static long long rss_bytes(void)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtoll(line + 6, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return kb < 0 ? -1 : kb * 1024;
 }
@@ -205,9 +219,9 @@ static void set_name(const char *text, struct mixq *q)
 static void build_mix(struct mixq *mix)
 {
 	static const char *const plain[] = {
-	    "www.campus.test",   "portal.campus.test", "lib.campus.test",    "www.shop.test",
-	    "www.corp.lab",      "api.example.com",    "www.example.org",    "static.example.net",
-	    "img.news.example",  "cdn.video.example",  "login.sso.example",  "time.example.com",
+	    "www.campus.test",  "portal.campus.test", "lib.campus.test",   "www.shop.test",
+	    "www.corp.lab",     "api.example.com",    "www.example.org",   "static.example.net",
+	    "img.news.example", "cdn.video.example",  "login.sso.example", "time.example.com",
 	};
 	static const char *const kw[] = {"mail", "smtp", "mx", "ns", "relay", "gate"};
 	char name[128];
@@ -255,16 +269,19 @@ static void build_mix(struct mixq *mix)
 }
 
 /**
- * One random query of the mix from one random client of the population.
+ * One random query of the mix from one random client of a range.
  * \param b the bench.
  * \param r a fresh random number.
+ * \param base first client number of the range.
+ * \param span clients in the range (>= 1).
  * \param q filled (client, qname, qtype; NOERROR from the cache).
  */
-static inline void make_query(const struct bench *b, uint64_t r, struct dw_query *q)
+static inline void make_query(const struct bench *b, uint64_t r, uint32_t base, uint32_t span,
+                              struct dw_query *q)
 {
 	const struct mixq *m = &b->mix[(uint32_t)(r >> 40) % MIX];
 
-	source((uint32_t)((r & 0xffffffffu) % b->clients), &q->client);
+	source(base + (uint32_t)((r & 0xffffffffu) % span), &q->client);
 	q->qname = m->wire;
 	q->qname_len = m->len;
 	q->qtype = m->qtype;
@@ -283,12 +300,12 @@ static void *work(void *arg)
 
 	if (w->observe) {
 		for (uint64_t i = 0; i < w->queries; i++) {
-			make_query(b, xorshift(&s), &q);
+			make_query(b, xorshift(&s), w->base, w->span, &q);
 			dw_engine_observe(b->e, &q);
 		}
 	} else {
 		for (uint64_t i = 0; i < w->queries; i++) {
-			make_query(b, xorshift(&s), &q);
+			make_query(b, xorshift(&s), w->base, w->span, &q);
 			/* an opaque use of q, so the loop does what the other does */
 			__asm__ __volatile__("" : : "r"(&q) : "memory");
 			sink += q.qname_len;
@@ -299,26 +316,46 @@ static void *work(void *arg)
 	return NULL;
 }
 
+/** Repetitions of each measurement; the median is printed. */
+#define REPS 3
+
+/** Median of REPS values (sorts them). */
+static double median(double *v)
+{
+	for (int i = 1; i < REPS; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[REPS / 2];
+}
+
 /**
- * Run `queries` queries spread over n threads and print the figures.
+ * One timed pass: `queries` queries spread over n threads.
  * \param b the bench (engine and population).
  * \param n threads, 1 or 2.
  * \param queries total over all threads.
- * \param observe 0 to time the harness alone.
- * \param name key suffix ("1thread_hot").
- * \return wall-clock ns per query (the aggregate).
+ * \param how HARNESS, SHARED or SPLIT.
+ * \param rep repetition number (varies the random stream).
+ * \param lat receives the mean ns per call as the threads saw it.
+ * \return wall-clock ns per query over all threads.
  */
-static double run(const struct bench *b, int n, uint64_t queries, int observe, const char *name)
+static double pass(const struct bench *b, int n, uint64_t queries, enum how how, int rep,
+                   double *lat)
 {
 	pthread_t th[2];
 	struct worker w[2];
-	double lat = 0, t0 = now_s();
+	double sum = 0, t0 = now_s();
 
 	for (int i = 0; i < n; i++) {
 		w[i].b = b;
 		w[i].queries = queries / (uint64_t)n;
-		w[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1) + (uint64_t)b->clients;
-		w[i].observe = observe;
+		w[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1 + 2 * rep) + b->clients;
+		w[i].base = how == SPLIT ? b->clients / (uint32_t)n * (uint32_t)i : 0;
+		w[i].span = how == SPLIT ? b->clients / (uint32_t)n : b->clients;
+		w[i].observe = how != HARNESS;
 		if (pthread_create(&th[i], NULL, work, &w[i]) != 0) {
 			fprintf(stderr, "bench-engine: pthread_create failed\n");
 			exit(1);
@@ -326,21 +363,41 @@ static double run(const struct bench *b, int n, uint64_t queries, int observe, c
 	}
 	for (int i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
-		lat += w[i].secs / (double)w[i].queries;
+		sum += w[i].secs / (double)w[i].queries;
 	}
-	double wall = (now_s() - t0) / (double)queries * 1e9;
+	*lat = sum / n * 1e9;
+	return (now_s() - t0) / (double)queries * 1e9;
+}
 
-	if (!observe) {
-		printf("harness_ns_per_query=%.1f\n", lat / n * 1e9);
-	} else if (n == 1) {
-		printf("engine_ns_per_query_%s=%.1f\n", name, lat * 1e9);
+/**
+ * Measure REPS passes and print the medians as key=value lines:
+ * engine_ns_per_query_NAME (ns per call as a thread sees it) and, for two
+ * threads, the aggregate engine_throughput_ns_per_query_NAME and qps.
+ * \param b the bench.
+ * \param n threads, 1 or 2.
+ * \param queries per pass, over all threads.
+ * \param how HARNESS, SHARED or SPLIT.
+ * \param name key suffix ("1thread_hot").
+ * \return the median wall-clock ns per query.
+ */
+static double run(const struct bench *b, int n, uint64_t queries, enum how how, const char *name)
+{
+	double lat[REPS], wall[REPS];
+
+	for (int r = 0; r < REPS; r++)
+		wall[r] = pass(b, n, queries, how, r, &lat[r]);
+	double l = median(lat), t = median(wall);
+
+	if (how == HARNESS) {
+		printf("harness_ns_per_query=%.1f\n", l);
 	} else {
-		/* per call as each thread saw it, and what the two achieved together */
-		printf("engine_ns_per_query_%s=%.1f\n", name, lat / n * 1e9);
-		printf("engine_throughput_ns_per_query_%s=%.1f\n", name, wall);
-		printf("engine_qps_%s=%.0f\n", name, 1e9 / wall);
+		printf("engine_ns_per_query_%s=%.1f\n", name, l);
+		if (n > 1) {
+			printf("engine_throughput_ns_per_query_%s=%.1f\n", name, t);
+			printf("engine_qps_%s=%.0f\n", name, 1e9 / t);
+		}
 	}
-	return wall;
+	return t;
 }
 
 /**
@@ -359,6 +416,12 @@ static struct dw_engine *make_engine(struct dw_conf **conf, atomic_ulong *lines)
 		fprintf(stderr, "bench-engine: dw_conf_defaults: out of memory\n");
 		exit(1);
 	}
+	/* a benchmark touches none of the resolver's files: no state file
+	 * (default /var/lib/unbound/dnswarden.state), no control socket */
+	free((*conf)->state_file);
+	(*conf)->state_file = NULL;
+	free((*conf)->control_socket);
+	(*conf)->control_socket = NULL;
 	e = dw_engine_new(*conf, log_sink, lines, err, sizeof(err));
 	if (e == NULL) {
 		fprintf(stderr, "bench-engine: dw_engine_new: %s\n", err);
@@ -381,13 +444,12 @@ static double warm(const struct bench *b, uint64_t extra)
 	double t0 = now_s(), secs;
 
 	for (uint32_t n = 0; n < b->clients; n++) {
-		make_query(b, xorshift(&s), &q);
-		source(n, &q.client);
+		make_query(b, xorshift(&s), n, 1, &q);
 		dw_engine_observe(b->e, &q);
 	}
 	secs = now_s() - t0;
 	for (uint64_t i = 0; i < extra; i++) {
-		make_query(b, xorshift(&s), &q);
+		make_query(b, xorshift(&s), 0, b->clients, &q);
 		dw_engine_observe(b->e, &q);
 	}
 	return secs;
@@ -406,12 +468,17 @@ static void callgrind_run(const struct bench *b, uint64_t n)
 	warm(b, 50000);
 	CALLGRIND_START_INSTRUMENTATION;
 	for (uint64_t i = 0; i < n; i++) {
-		make_query(b, xorshift(&s), &q);
+		make_query(b, xorshift(&s), 0, b->clients, &q);
 		dw_engine_observe(b->e, &q);
 	}
 	CALLGRIND_STOP_INSTRUMENTATION;
 	printf("callgrind_queries=%llu\n", (unsigned long long)n);
 	printf("callgrind_clients=%u\n", b->clients);
+#ifdef HAVE_CALLGRIND_H
+	printf("callgrind_macros=1\n"); /* run valgrind with --instr-atstart=no */
+#else
+	printf("callgrind_macros=0\n"); /* subtract a run with N=0 */
+#endif
 }
 
 /** Print the usage line and return the usage exit status. */
@@ -427,7 +494,7 @@ int main(int argc, char **argv)
 	static struct bench b; /* the mix is 256 KB: not on the stack */
 	struct dw_conf *conf;
 	atomic_ulong lines = 0; /* log lines the engines produced (verdicts, notes) */
-	uint64_t queries = 4000000;
+	uint64_t queries = 2000000;
 	char *end;
 
 	build_mix(b.mix);
@@ -436,8 +503,8 @@ int main(int argc, char **argv)
 			return usage();
 		uint64_t n = strtoull(argv[2], &end, 10);
 
-		if (*end != '\0' || (argc == 4 && strcmp(argv[3], "hot") != 0 &&
-		                     strcmp(argv[3], "1m") != 0))
+		if (*end != '\0' ||
+		    (argc == 4 && strcmp(argv[3], "hot") != 0 && strcmp(argv[3], "1m") != 0))
 			return usage();
 		b.clients = argc == 4 && strcmp(argv[3], "1m") == 0 ? BIG : HOT;
 		b.e = make_engine(&conf, &lines);
@@ -454,21 +521,24 @@ int main(int argc, char **argv)
 			return usage();
 	}
 	printf("engine_mix=A:560,AAAA:250,HTTPS:40,MX:50,PTR:60,keyword_A:30,literal_A:10\n");
-	printf("engine_queries_per_run=%llu\n", (unsigned long long)queries);
+	printf("engine_queries_per_pass=%llu\n", (unsigned long long)queries);
 
-	/* (a) 1,000 hot clients: everything in cache, the steady state */
+	/* (a) 1,000 hot clients: all in the CPU caches, the steady state */
 	b.clients = HOT;
 	b.e = make_engine(&conf, &lines);
-	run(&b, 1, queries, 0, "harness");
+	run(&b, 1, queries, HARNESS, "harness");
 	warm(&b, 100000);
-	double one = run(&b, 1, queries, 1, "1thread_hot");
-	double two = run(&b, 2, queries, 1, "2threads_hot");
+	double one = run(&b, 1, queries, SHARED, "1thread_hot");
+	double two = run(&b, 2, queries, SHARED, "2threads_hot");
 
 	printf("engine_scaling_2threads_hot=%.2f\n", one / two);
+	/* the same with each thread on its own 500 clients: what sharing costs */
+	two = run(&b, 2, queries, SPLIT, "2threads_hot_split");
+	printf("engine_scaling_2threads_hot_split=%.2f\n", one / two);
 	dw_engine_free(b.e);
 	dw_conf_free(conf);
 
-	/* (b) 1,000,000 clients: a full table, every query a cache miss */
+	/* (b) 1,000,000 clients: a full table, nearly every lookup misses the caches */
 	long long rss0 = rss_bytes();
 
 	b.clients = BIG;
@@ -476,8 +546,8 @@ int main(int argc, char **argv)
 	double fill = warm(&b, 0);
 
 	printf("engine_ns_per_insert_1m=%.1f\n", fill / BIG * 1e9);
-	one = run(&b, 1, queries, 1, "1thread_1m");
-	two = run(&b, 2, queries, 1, "2threads_1m");
+	one = run(&b, 1, queries, SHARED, "1thread_1m");
+	two = run(&b, 2, queries, SHARED, "2threads_1m");
 	printf("engine_scaling_2threads_1m=%.2f\n", one / two);
 	printf("engine_rss_delta_1m_bytes=%lld\n", rss_bytes() - rss0);
 	dw_engine_free(b.e);

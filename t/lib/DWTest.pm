@@ -21,6 +21,11 @@ our $MODULE   = "$BUILDDIR/module/dnswarden.so";
 
 my @live;    # every DWTest object not yet stopped, for the END block
 
+# A test killed by a signal must still stop what it started: turn INT/TERM
+# into a normal exit (END runs); a peer closing a socket is not fatal.
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
+$SIG{PIPE} = 'IGNORE';
+
 # A minimal test config: observe mode, per-query log lines on.
 our $BASE_YAML = <<'EOF';
 mode: observe
@@ -53,7 +58,9 @@ sub new {
 	push @live, $self;
 	$self->start_world;
 	$self->{yaml} = "$dir/dnswarden.yaml";
-	$self->write_file($self->{yaml}, exists $o{yaml} ? $o{yaml} : $BASE_YAML);
+	$self->{socket} = "$dir/dnswarden.ctl";
+	$self->{state} = "$dir/dnswarden.state";
+	$self->write_file($self->{yaml}, $self->with_paths(exists $o{yaml} ? $o{yaml} : $BASE_YAML));
 	my $conf = `"$SRCDIR/tools/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
 	die "resolver-conf failed" if $?;
 	chomp $conf;
@@ -61,6 +68,31 @@ sub new {
 	$self->{log}  = "$dir/unbound/unbound.log";
 	$self->write_file("$dir/unbound/extra.conf", $o{extra_conf} // '');
 	return $self;
+}
+
+# The test's own control socket and state file, unless the YAML sets them.
+sub with_paths {
+	my ($self, $yaml) = @_;
+	$yaml .= "\nstate_file: $self->{state}\n" unless $yaml =~ /^state_file:/m;
+	$yaml .= "control:\n  socket: $self->{socket}\n  group: \"\"\n" unless $yaml =~ /^control:/m;
+	return $yaml;
+}
+
+sub socket { $_[0]{socket} }
+sub state  { $_[0]{state} }
+
+# Run dnswarden-control against this instance; returns (exit status,
+# stdout, stderr).
+sub ctl {
+	my ($self, @args) = @_;
+	my ($out, $err) = ("$self->{dir}/ctl.out", "$self->{dir}/ctl.err");
+	system("\"$BUILDDIR/tools/dnswarden-control\" -s \"$self->{socket}\" "
+		. join(' ', map { "'$_'" } @args) . " >\"$out\" 2>\"$err\"");
+	my $st = $? == -1 ? 127 : $? >> 8;
+	local $/;
+	open(my $o, '<', $out) or die;
+	open(my $e, '<', $err) or die;
+	return ($st, scalar(<$o>) // '', scalar(<$e>) // '');
 }
 
 sub dir  { $_[0]{dir} }

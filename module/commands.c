@@ -1,0 +1,622 @@
+/**
+ * \file
+ * What the control socket accepts: the verbs of dnswarden-control(8),
+ * answered from the engine's state on the module's own thread (control.h
+ * runs them inside that thread's poll loop, so they may take the table's
+ * shard locks one at a time, but never hold one long).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "control.h"
+#include "engine_int.h"
+
+/** Records list_suspects prints unless told otherwise. */
+#define DEFAULT_LIST 1000
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/** Every handler starts here: the engine, with the request counted. */
+static struct dw_engine *req(void *arg)
+{
+	struct dw_engine *e = arg;
+	e->control_requests++;
+	return e;
+}
+
+/** Parse a client address argument or answer a usage error. */
+static int arg_addr(struct dw_out *out, const char *s, struct dw_addr *a)
+{
+	if (dw_addr_parse(s, a) == 0)
+		return 0;
+	dw_out_error(out, 2, "'%s' is not an IPv4 or IPv6 address", s);
+	return -1;
+}
+
+/** Parse a CIDR argument or answer a usage error. */
+static int arg_cidr(struct dw_out *out, const char *s, struct dw_cidr *c)
+{
+	if (dw_cidr_parse(s, c) == 0)
+		return 0;
+	dw_out_error(out, 2, "'%s' is not an address or prefix (e.g. 192.0.2.0/24)", s);
+	return -1;
+}
+
+/** The detectors whose bits are set, as "a,b" ("-" for none). */
+static void flag_names(uint16_t flags, char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned d;
+	buf[0] = '\0';
+	for (d = 0; d < DW_DET_COUNT && n < len; d++)
+		if (flags & (1u << d)) {
+			int w = snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+					 dw_detector_name((enum dw_detector)d));
+			n += w > 0 ? (size_t)w : 0;
+		}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+/** The fields of one block entry. */
+static void out_block(struct dw_out *out, const struct dw_block *b)
+{
+	char a[DW_ADDR_STRLEN], t[32];
+	dw_addr_format(&b->client, a, sizeof(a));
+	dw_out_kv(out, "client", "%s/%u", a, b->prefix);
+	dw_out_kv(out, "action", "%s", dw_action_name((enum dw_action)b->action));
+	dw_out_kv(out, "reason", "%s",
+		  b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
+	dw_out_kv_u64(out, "duration", b->duration);
+	dw_format_wall(b->created, t, sizeof(t));
+	dw_out_kv(out, "since", "%s", t);
+	if (b->expires)
+		dw_format_wall(b->expires, t, sizeof(t));
+	else
+		snprintf(t, sizeof(t), "never");
+	dw_out_kv(out, "expires", "%s", t);
+	dw_out_kv_u64(out, "offences", b->offences);
+	dw_out_kv_bool(out, "applied", b->applied);
+}
+
+/* ---- status and statistics ---------------------------------------------- */
+
+/** status: what runs, how, since when. */
+static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_clients_stats cs;
+	struct dw_suspects_stats ss;
+	char t[32];
+	(void)argc, (void)argv;
+	dw_clients_stats(e->clients, &cs);
+	dw_suspects_stats(e->suspects, &ss);
+	dw_out_kv(out, "version", "%s", DW_VERSION);
+	dw_out_kv(out, "mode", "%s", e->conf->mode == DW_MODE_ENFORCE ? "enforce" : "observe");
+	dw_out_kv(out, "backend", "%s", e->backend ? e->backend->name : "none");
+	dw_out_kv_bool(out, "backend_ready", e->backend && e->backend->ready(e->backend->ctx));
+	dw_out_kv(out, "config", "%s", e->conf->path ? e->conf->path : "-");
+	dw_format_wall(e->start_wall, t, sizeof(t));
+	dw_out_kv(out, "started", "%s", t);
+	dw_out_kv_u64(out, "uptime", (uint64_t)(time(NULL) - e->start_wall));
+	dw_out_kv_u64(out, "clients_tracked", cs.tracked);
+	dw_out_kv_u64(out, "clients_max", cs.capacity);
+	dw_out_kv_u64(out, "suspects", ss.tracked);
+	dw_out_kv_u64(out, "blocks_active", dw_policy_active(e->policy));
+	dw_out_kv(out, "state_file", "%s", e->conf->state_file ? e->conf->state_file : "-");
+}
+
+/** The engine's counters now. */
+static void read_counters(struct dw_engine *e, struct dw_counters *c)
+{
+	struct dw_clients_stats cs;
+	unsigned i;
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < DW_SRC_COUNT; i++)
+		c->queries[i] = atomic_load_explicit(&e->queries[i], memory_order_relaxed);
+	for (i = 0; i < DW_DET_COUNT; i++)
+		c->verdicts[i] = atomic_load_explicit(&e->verdicts_total[i], memory_order_relaxed);
+	for (i = 0; i < DW_ACT_COUNT; i++)
+		c->blocks[i] = e->blocks[i];
+	dw_clients_stats(e->clients, &cs);
+	c->unblocks = e->unblocks;
+	c->expiries = e->expiries;
+	c->evictions = cs.evictions;
+	c->suppressed = dw_events_suppressed(e->events);
+	c->verdicts_dropped = dw_ring_dropped(e->verdicts);
+	c->backend_errors = e->backend_errors;
+	c->control_requests = e->control_requests;
+}
+
+/** stats and stats_noreset: counters since the last reset, gauges now. */
+static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
+{
+	struct dw_counters now, *base = &e->stats_base;
+	struct dw_clients_stats cs;
+	struct dw_suspects_stats ss;
+	uint64_t total = 0;
+	char key[64];
+	unsigned i;
+
+	read_counters(e, &now);
+	for (i = 0; i < DW_SRC_COUNT; i++) {
+		snprintf(key, sizeof(key), "queries.%s", dw_source_name((enum dw_source)i));
+		dw_out_kv_u64(out, key, now.queries[i] - base->queries[i]);
+		total += now.queries[i] - base->queries[i];
+	}
+	dw_out_kv_u64(out, "queries.total", total);
+	for (i = 0; i < DW_DET_COUNT; i++) {
+		snprintf(key, sizeof(key), "verdicts.%s", dw_detector_name((enum dw_detector)i));
+		dw_out_kv_u64(out, key, now.verdicts[i] - base->verdicts[i]);
+	}
+	for (i = 1; i < DW_ACT_COUNT; i++) {
+		snprintf(key, sizeof(key), "blocks.%s", dw_action_name((enum dw_action)i));
+		dw_out_kv_u64(out, key, now.blocks[i] - base->blocks[i]);
+	}
+	dw_out_kv_u64(out, "unblocks", now.unblocks - base->unblocks);
+	dw_out_kv_u64(out, "expiries", now.expiries - base->expiries);
+	dw_out_kv_u64(out, "clients.evictions", now.evictions - base->evictions);
+	dw_out_kv_u64(out, "events.suppressed", now.suppressed - base->suppressed);
+	dw_out_kv_u64(out, "verdicts.dropped", now.verdicts_dropped - base->verdicts_dropped);
+	dw_out_kv_u64(out, "backend.errors", now.backend_errors - base->backend_errors);
+	dw_out_kv_u64(out, "control.requests", now.control_requests - base->control_requests);
+	dw_clients_stats(e->clients, &cs);
+	dw_suspects_stats(e->suspects, &ss);
+	dw_out_kv_u64(out, "clients.tracked", cs.tracked);
+	dw_out_kv_u64(out, "clients.bytes", cs.bytes);
+	dw_out_kv_u64(out, "suspects.tracked", ss.tracked);
+	dw_out_kv_u64(out, "suspects.bytes", ss.bytes);
+	dw_out_kv_u64(out, "blocks.active", dw_policy_active(e->policy));
+	if (reset)
+		*base = now;
+}
+
+/** stats: counters since the last reset, then reset (unbound-control style). */
+static void cmd_stats(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	(void)argc, (void)argv;
+	print_stats(req(arg), out, 1);
+}
+
+/** stats_noreset: the same without resetting. */
+static void cmd_stats_noreset(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	(void)argc, (void)argv;
+	print_stats(req(arg), out, 0);
+}
+
+/** One Prometheus metric family with a single sample. */
+static void metric(struct dw_out *out, const char *name, const char *type, const char *help,
+		   uint64_t v)
+{
+	dw_out_textf(out, "# HELP dnswarden_%s %s\n# TYPE dnswarden_%s %s\ndnswarden_%s %llu\n",
+		     name, help, name, type, name, (unsigned long long)v);
+}
+
+/** metrics: Prometheus text exposition format 0.0.4 (never reset). */
+static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_counters c;
+	struct dw_clients_stats cs;
+	struct dw_suspects_stats ss;
+	unsigned i;
+	(void)argc, (void)argv;
+	read_counters(e, &c);
+	dw_clients_stats(e->clients, &cs);
+	dw_suspects_stats(e->suspects, &ss);
+	dw_out_text(out, "# HELP dnswarden_queries_total Answered client queries seen, by answer path.\n"
+			 "# TYPE dnswarden_queries_total counter\n");
+	for (i = 0; i < DW_SRC_COUNT; i++)
+		dw_out_textf(out, "dnswarden_queries_total{source=\"%s\"} %llu\n",
+			     dw_source_name((enum dw_source)i), (unsigned long long)c.queries[i]);
+	dw_out_text(out, "# HELP dnswarden_verdicts_total Detector crossings, by detector.\n"
+			 "# TYPE dnswarden_verdicts_total counter\n");
+	for (i = 0; i < DW_DET_COUNT; i++)
+		dw_out_textf(out, "dnswarden_verdicts_total{detector=\"%s\"} %llu\n",
+			     dw_detector_name((enum dw_detector)i), (unsigned long long)c.verdicts[i]);
+	dw_out_text(out, "# HELP dnswarden_blocks_total Blocks started, by action.\n"
+			 "# TYPE dnswarden_blocks_total counter\n");
+	for (i = 1; i < DW_ACT_COUNT; i++)
+		dw_out_textf(out, "dnswarden_blocks_total{action=\"%s\"} %llu\n",
+			     dw_action_name((enum dw_action)i), (unsigned long long)c.blocks[i]);
+	metric(out, "blocks_active", "gauge", "Blocks in force.", dw_policy_active(e->policy));
+	metric(out, "unblocks_total", "counter", "Blocks lifted by hand.", c.unblocks);
+	metric(out, "expiries_total", "counter", "Blocks that ran out.", c.expiries);
+	metric(out, "clients_tracked", "gauge", "Clients in the table.", cs.tracked);
+	metric(out, "clients_capacity", "gauge", "Cap of the client table (clients.max).",
+	       cs.capacity);
+	metric(out, "clients_evictions_total", "counter",
+	       "Clients dropped to make room for new ones.", c.evictions);
+	metric(out, "clients_bytes", "gauge", "Heap held by the client table.", cs.bytes);
+	metric(out, "suspects_tracked", "gauge", "Clients with evidence kept.", ss.tracked);
+	metric(out, "events_suppressed_total", "counter",
+	       "Log lines held back by syslog.rate.", c.suppressed);
+	metric(out, "verdicts_dropped_total", "counter",
+	       "Verdicts lost because the module's thread fell behind.", c.verdicts_dropped);
+	metric(out, "backend_errors_total", "counter", "Failed backend operations.",
+	       c.backend_errors);
+	metric(out, "control_requests_total", "counter", "Control socket requests.",
+	       c.control_requests);
+	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
+	       (uint64_t)(time(NULL) - e->start_wall));
+}
+
+/* ---- clients -------------------------------------------------------------- */
+
+struct suspects_walk {
+	struct dw_engine *e;
+	struct dw_out *out;
+	int all;
+	unsigned left;
+};
+
+/** One suspect record: flagged now (or every suspect with "all"). */
+static int suspect_one(void *arg, const struct dw_suspect_view *sv)
+{
+	struct suspects_walk *w = arg;
+	struct dw_client_view cv;
+	char a[DW_ADDR_STRLEN], t[32], flags[160];
+	uint16_t f = 0;
+	struct dw_addr key;
+	uint8_t prefix;
+	enum dw_action act;
+	unsigned i;
+
+	if (dw_clients_get(w->e->clients, &sv->addr, sv->now, &cv) == 1)
+		f = cv.flags;
+	dw_policy_key(w->e->policy, &sv->addr, &key, &prefix);
+	act = dw_policy_lookup(w->e->policy, &key, (int64_t)time(NULL));
+	if (!w->all && !f && act == DW_ACT_LOG)
+		return 0;
+	if (w->left == 0)
+		return 1;
+	w->left--;
+	dw_out_item_begin(w->out);
+	dw_addr_format(&sv->addr, a, sizeof(a));
+	dw_out_kv(w->out, "client", "%s", a);
+	flag_names(f, flags, sizeof(flags));
+	dw_out_kv(w->out, "flagged", "%s", flags);
+	dw_out_kv(w->out, "blocked", "%s", act == DW_ACT_LOG ? "no" : dw_action_name(act));
+	dw_format_mono(w->e, sv->first_seen, t, sizeof(t));
+	dw_out_kv(w->out, "first_seen", "%s", t);
+	dw_format_mono(w->e, sv->last_suspicious, t, sizeof(t));
+	dw_out_kv(w->out, "last_suspicious", "%s", t);
+	for (i = 0; i < DW_Q_COUNT; i++)
+		dw_out_kv_u64(w->out, dw_qclass_name((enum dw_qclass)i), sv->qclass[i]);
+	for (i = 0; i < DW_FEAT_COUNT; i++)
+		dw_out_kv_u64(w->out, dw_feature_name(1u << i), sv->feature[i]);
+	dw_out_item_end(w->out);
+	return 0;
+}
+
+/** list_suspects [all] [N]: clients a detector flags now, or blocked; with
+ *  "all" every client with evidence. */
+static void cmd_list_suspects(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct suspects_walk w = {.e = req(arg), .out = out, .left = DEFAULT_LIST};
+	int i;
+	for (i = 0; i < argc; i++) {
+		char *end;
+		unsigned long n;
+		if (strcmp(argv[i], "all") == 0) {
+			w.all = 1;
+			continue;
+		}
+		n = strtoul(argv[i], &end, 10);
+		if (*end || end == argv[i] || n == 0 || n > 10000000) {
+			dw_out_error(out, 2, "'%s': expected 'all' or a count", argv[i]);
+			return;
+		}
+		w.left = (unsigned)n;
+	}
+	dw_out_list_begin(out, "suspects");
+	dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_one, &w);
+	dw_out_list_end(out);
+}
+
+/** dw_policy_foreach callback for list_blocked. */
+static int blocked_one(void *arg, const struct dw_block *b)
+{
+	struct dw_out *out = arg;
+	if (!b->active || (b->expires && b->expires <= (int64_t)time(NULL)))
+		return 0;
+	dw_out_item_begin(out);
+	out_block(out, b);
+	dw_out_item_end(out);
+	return 0;
+}
+
+/** list_blocked: every block in force. */
+static void cmd_list_blocked(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	(void)argc, (void)argv;
+	dw_out_list_begin(out, "blocked");
+	dw_policy_foreach(e->policy, blocked_one, out);
+	dw_out_list_end(out);
+}
+
+/** Find one key's policy entry (active or history). */
+struct find_block {
+	struct dw_addr key;
+	struct dw_block b;
+	int found;
+};
+static int find_one(void *arg, const struct dw_block *b)
+{
+	struct find_block *f = arg;
+	if (!dw_addr_equal(&b->client, &f->key))
+		return 0;
+	f->b = *b;
+	f->found = 1;
+	return 1;
+}
+
+/** show_client ADDR: everything known about one client. */
+static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_addr a;
+	struct dw_client_view cv;
+	struct dw_suspect_view sv;
+	struct find_block fb;
+	struct dw_geo geo;
+	uint8_t prefix;
+	char buf[DW_ADDR_STRLEN], t[32], key[64];
+	uint32_t now = dw_mono_now();
+	unsigned i;
+	int tracked;
+	(void)argc;
+
+	if (arg_addr(out, argv[0], &a) != 0)
+		return;
+	memset(&fb, 0, sizeof(fb));
+	dw_policy_key(e->policy, &a, &fb.key, &prefix);
+	dw_addr_format(&fb.key, buf, sizeof(buf));
+	dw_out_kv(out, "client", "%s", buf);
+	dw_out_kv_u64(out, "prefix", prefix);
+	dw_out_kv_bool(out, "exempt", dw_exempt_match(e->exempt, &fb.key));
+	tracked = dw_clients_get(e->clients, &a, now, &cv) == 1;
+	dw_out_kv_bool(out, "tracked", tracked);
+	if (tracked) {
+		char flags[160];
+		dw_format_mono(e, cv.first_seen, t, sizeof(t));
+		dw_out_kv(out, "first_seen", "%s", t);
+		dw_format_mono(e, cv.last_seen, t, sizeof(t));
+		dw_out_kv(out, "last_seen", "%s", t);
+		dw_out_kv_u64(out, "queries", cv.total);
+		flag_names(cv.flags, flags, sizeof(flags));
+		dw_out_kv(out, "flagged", "%s", flags);
+		for (i = 0; i < cv.ncounters; i++) {
+			snprintf(key, sizeof(key), "%s_%us",
+				 dw_counter_name((enum dw_counter_kind)e->detect.kind[i]),
+				 e->detect.window[i]);
+			dw_out_kv_u64(out, key, cv.counts[i]);
+		}
+	}
+	if (dw_suspects_get(e->suspects, &fb.key, now, &sv) == 1) {
+		dw_out_kv_u64(out, "evidence_window", sv.window);
+		for (i = 0; i < DW_Q_COUNT; i++) {
+			snprintf(key, sizeof(key), "evidence.%s", dw_qclass_name((enum dw_qclass)i));
+			dw_out_kv_u64(out, key, sv.qclass[i]);
+		}
+		for (i = 0; i < DW_FEAT_COUNT; i++) {
+			snprintf(key, sizeof(key), "evidence.%s", dw_feature_name(1u << i));
+			dw_out_kv_u64(out, key, sv.feature[i]);
+		}
+		for (i = 0; i < sv.nnames; i++) {
+			snprintf(key, sizeof(key), "recent.%u", i + 1);
+			dw_out_kv(out, key, "%s", sv.names[i]);
+		}
+	}
+	dw_policy_foreach(e->policy, find_one, &fb);
+	if (fb.found && fb.b.active && (!fb.b.expires || fb.b.expires > (int64_t)time(NULL))) {
+		dw_out_kv(out, "blocked", "%s", dw_action_name((enum dw_action)fb.b.action));
+		dw_out_kv(out, "block_reason", "%s",
+			  fb.b.detector >= 0 ? dw_detector_name((enum dw_detector)fb.b.detector)
+					     : "manual");
+		if (fb.b.expires)
+			dw_format_wall(fb.b.expires, t, sizeof(t));
+		else
+			snprintf(t, sizeof(t), "never");
+		dw_out_kv(out, "block_expires", "%s", t);
+		dw_out_kv_u64(out, "offences", fb.b.offences);
+	} else {
+		dw_out_kv(out, "blocked", "no");
+		if (fb.found)
+			dw_out_kv_u64(out, "offences", fb.b.offences);
+	}
+	if (dw_geoip_lookup(e->geoip, &fb.key, &geo)) {
+		if (geo.country[0])
+			dw_out_kv(out, "geo.country", "%s", geo.country);
+		if (geo.asn)
+			dw_out_kv_u64(out, "geo.asn", geo.asn);
+		if (geo.as_org[0])
+			dw_out_kv(out, "geo.as_org", "%s", geo.as_org);
+	}
+}
+
+/* ---- acting ----------------------------------------------------------------- */
+
+/** block ADDR [DURATION] [ACTION]: 1h and nxdomain by default; "0" or
+ *  "forever" as DURATION = until unblocked. */
+static void cmd_block(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_addr a;
+	struct dw_block b;
+	char err[256], by[32];
+	long duration = 3600;
+	int action = DW_ACT_NXDOMAIN;
+
+	if (arg_addr(out, argv[0], &a) != 0)
+		return;
+	if (argc > 1) {
+		if (strcmp(argv[1], "forever") == 0)
+			duration = 0;
+		else if ((duration = dw_parse_duration(argv[1])) < 0 ||
+			 duration > (long)e->conf->policy_max_duration) {
+			dw_out_error(out, 2, "'%s' is not a duration (e.g. 30m, 2h, 1d; at most %us)",
+				     argv[1], e->conf->policy_max_duration);
+			return;
+		}
+	}
+	if (argc > 2 && ((action = dw_action_from_name(argv[2])) < 0 || action == DW_ACT_LOG)) {
+		dw_out_error(out, 2,
+			     "'%s' is not an action (refuse, nxdomain, nodata, sinkhole, drop, "
+			     "tcp-only)",
+			     argv[2]);
+		return;
+	}
+	snprintf(by, sizeof(by), "control:uid=%u", dw_out_peer_uid(out));
+	if (dw_enforce_block(e, &a, (uint32_t)duration, (enum dw_action)action, by, &b, err,
+			     sizeof(err)) != 0) {
+		dw_out_error(out, 1, "%s", err);
+		return;
+	}
+	out_block(out, &b);
+}
+
+/** unblock ADDR. */
+static void cmd_unblock(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_addr a;
+	struct dw_block b;
+	char by[32];
+	(void)argc;
+	if (arg_addr(out, argv[0], &a) != 0)
+		return;
+	snprintf(by, sizeof(by), "control:uid=%u", dw_out_peer_uid(out));
+	if (!dw_enforce_unblock(e, &a, by, &b)) {
+		dw_out_error(out, 1, "%s is not blocked", argv[0]);
+		return;
+	}
+	out_block(out, &b);
+}
+
+/** exempt_add CIDR (also lifts blocks of clients inside it). */
+static void cmd_exempt_add(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_cidr c;
+	char buf[DW_ADDR_STRLEN];
+	int rc;
+	(void)argc;
+	if (arg_cidr(out, argv[0], &c) != 0)
+		return;
+	rc = dw_exempt_add(e->exempt, &c);
+	if (rc < 0) {
+		dw_out_error(out, 1, "the exemption list is full");
+		return;
+	}
+	if (c.len == (c.addr.family == 4 ? 32 : e->conf->ipv6_prefix) ||
+	    (c.addr.family == 6 && c.len > e->conf->ipv6_prefix))
+		dw_enforce_unblock(e, &c.addr, "exempt_add", NULL);
+	e->dirty = 1;
+	dw_cidr_format(&c, buf, sizeof(buf));
+	dw_out_kv(out, "exempt", "%s", buf);
+	dw_out_kv(out, "result", "%s", rc ? "added" : "already-exempt");
+}
+
+/** exempt_remove CIDR. */
+static void cmd_exempt_remove(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_cidr c;
+	char buf[DW_ADDR_STRLEN];
+	(void)argc;
+	if (arg_cidr(out, argv[0], &c) != 0)
+		return;
+	dw_cidr_format(&c, buf, sizeof(buf));
+	if (!dw_exempt_remove(e->exempt, &c)) {
+		dw_out_error(out, 1, "%s is not on the exemption list", buf);
+		return;
+	}
+	e->dirty = 1;
+	dw_out_kv(out, "exempt", "%s", buf);
+	dw_out_kv(out, "result", "removed");
+}
+
+/** dw_exempt_foreach callback for list_exempt. */
+static void exempt_one(void *arg, const struct dw_cidr *c, const char *origin)
+{
+	struct dw_out *out = arg;
+	char buf[DW_ADDR_STRLEN];
+	dw_cidr_format(c, buf, sizeof(buf));
+	dw_out_item_begin(out);
+	dw_out_kv(out, "exempt", "%s", buf);
+	dw_out_kv(out, "origin", "%s", origin);
+	dw_out_item_end(out);
+}
+
+/** list_exempt. */
+static void cmd_list_exempt(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	(void)argc, (void)argv;
+	dw_out_list_begin(out, "exempt");
+	dw_exempt_foreach(e->exempt, exempt_one, out);
+	dw_out_list_end(out);
+}
+
+/** reload: check the YAML first; a broken file keeps everything running and
+ *  says where it is broken; a good one makes Unbound reload (SIGHUP), which
+ *  re-initialises the module with it (blocks come back from the state file;
+ *  Unbound's cache and the detectors' counters start afresh). */
+static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	char err[1024];
+	const char *path = e->conf->path ? e->conf->path : dw_conf_path();
+	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
+	(void)argc, (void)argv;
+	if (!c) {
+		dw_out_error(out, 1, "%s (the running configuration is kept)", err);
+		return;
+	}
+	dw_conf_free(c);
+	dw_enforce_flush(e, dw_mono_ms());
+	e->reload_at_ms = dw_mono_ms() + 200; /* after this answer has been written */
+	dw_out_kv(out, "reload", "%s", path);
+	dw_out_kv(out, "result", "ok: Unbound reloads (its cache is flushed)");
+}
+
+/** Whitelist verbs until the whitelist is built into the engine. */
+static void cmd_no_whitelist(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	(void)req(arg), (void)argc, (void)argv;
+	dw_out_error(out, 1, "the nameserver whitelist is not built in this version");
+}
+
+static const struct dw_command commands[] = {
+	{"status", 0, 0, "status", cmd_status},
+	{"stats", 0, 0, "stats", cmd_stats},
+	{"stats_noreset", 0, 0, "stats_noreset", cmd_stats_noreset},
+	{"list_suspects", 0, 2, "list_suspects [all] [COUNT]", cmd_list_suspects},
+	{"list_blocked", 0, 0, "list_blocked", cmd_list_blocked},
+	{"show_client", 1, 1, "show_client ADDR", cmd_show_client},
+	{"block", 1, 3, "block ADDR [DURATION|forever] [ACTION]", cmd_block},
+	{"unblock", 1, 1, "unblock ADDR", cmd_unblock},
+	{"exempt_add", 1, 1, "exempt_add CIDR", cmd_exempt_add},
+	{"exempt_remove", 1, 1, "exempt_remove CIDR", cmd_exempt_remove},
+	{"list_exempt", 0, 0, "list_exempt", cmd_list_exempt},
+	{"dump_whitelist", 0, 0, "dump_whitelist", cmd_no_whitelist},
+	{"check_ns", 1, 1, "check_ns ADDR", cmd_no_whitelist},
+	{"export_nft", 0, 0, "export_nft", cmd_no_whitelist},
+	{"metrics", 0, 0, "metrics", cmd_metrics},
+	{"reload", 0, 0, "reload", cmd_reload},
+};
+
+/** The verb table for dw_control_new(). */
+const struct dw_command *dw_commands(size_t *n)
+{
+	*n = sizeof(commands) / sizeof(commands[0]);
+	return commands;
+}
