@@ -108,6 +108,11 @@ static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
 	dw_out_kv_u64(out, "clients_max", cs.capacity);
 	dw_out_kv_u64(out, "suspects", ss.tracked);
 	dw_out_kv_u64(out, "blocks_active", dw_policy_active(e->policy));
+	{
+		struct dw_wl_stats ws;
+		dw_whitelist_stats(e->wl, &ws);
+		dw_out_kv_u64(out, "whitelist_entries", ws.entries);
+	}
 	dw_out_kv(out, "state_file", "%s", e->conf->state_file ? e->conf->state_file : "-");
 }
 
@@ -243,6 +248,14 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       c.backend_errors);
 	metric(out, "control_requests_total", "counter", "Control socket requests.",
 	       c.control_requests);
+	{
+		struct dw_wl_stats ws;
+		dw_whitelist_stats(e->wl, &ws);
+		metric(out, "whitelist_entries", "gauge", "Addresses known to be nameservers.",
+		       ws.entries);
+		metric(out, "whitelist_evicted_total", "counter",
+		       "Whitelist addresses evicted because it was full.", ws.evicted);
+	}
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
 	       (uint64_t)(time(NULL) - e->start_wall));
 }
@@ -588,11 +601,98 @@ static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
 	dw_out_kv(out, "result", "ok: Unbound reloads (its cache is flushed)");
 }
 
-/** Whitelist verbs until the whitelist is built into the engine. */
-static void cmd_no_whitelist(void *arg, int argc, char **argv, struct dw_out *out)
+/** The fields of one whitelist entry (dump_whitelist, check_ns). */
+static void out_wl(struct dw_out *out, const struct dw_wl_view *v)
 {
-	(void)req(arg), (void)argc, (void)argv;
-	dw_out_error(out, 1, "the nameserver whitelist is not built in this version");
+	char a[DW_ADDR_STRLEN], t[32], src[64], list[2048];
+	size_t n = 0;
+	unsigned i;
+	dw_addr_format(&v->addr, a, sizeof(a));
+	dw_out_kv(out, "addr", "%s", a);
+	dw_out_kv(out, "src", "%s", dw_whitelist_src_text(v->src, src, sizeof(src)));
+	list[0] = '\0';
+	for (i = 0; i < v->nnames && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? "," : "", v->names[i]);
+	dw_out_kv(out, "ns", "%s", v->nnames ? list : "-");
+	n = 0;
+	list[0] = '\0';
+	for (i = 0; i < v->nzones && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? "," : "", v->zones[i]);
+	dw_out_kv(out, "zones", "%s", v->nzones ? list : "-");
+	if (v->first_seen) {
+		dw_format_wall(v->first_seen, t, sizeof(t));
+		dw_out_kv(out, "first_seen", "%s", t);
+		dw_format_wall(v->last_seen, t, sizeof(t));
+		dw_out_kv(out, "last_seen", "%s", t);
+	}
+	if (v->expires)
+		dw_format_wall(v->expires, t, sizeof(t));
+	else
+		snprintf(t, sizeof(t), "never");
+	dw_out_kv(out, "expires", "%s", t);
+}
+
+/** dw_whitelist_foreach callback for dump_whitelist. */
+static int wl_one(void *arg, const struct dw_wl_view *v)
+{
+	struct dw_out *out = arg;
+	dw_out_item_begin(out);
+	out_wl(out, v);
+	dw_out_item_end(out);
+	return 0;
+}
+
+/** dump_whitelist: every address known to be a nameserver now. */
+static void cmd_dump_whitelist(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	(void)argc, (void)argv;
+	dw_out_list_begin(out, "whitelist");
+	dw_whitelist_foreach(e->wl, time(NULL), wl_one, out);
+	dw_out_list_end(out);
+}
+
+/** check_ns ADDR: known or not, as what, for which zones, until when. */
+static void cmd_check_ns(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	struct dw_addr a;
+	struct dw_wl_view v;
+	(void)argc;
+	if (arg_addr(out, argv[0], &a) != 0)
+		return;
+	if (dw_whitelist_check(e->wl, &a, time(NULL), &v) != 1) {
+		char buf[DW_ADDR_STRLEN];
+		dw_addr_format(&a, buf, sizeof(buf));
+		dw_out_kv(out, "addr", "%s", buf);
+		dw_out_kv_bool(out, "known", 0);
+		return;
+	}
+	out_wl(out, &v);
+	dw_out_kv_bool(out, "known", 1);
+}
+
+/** export_nft: a file for `nft -f` with the sets dnswarden_ns4/ns6. */
+static void cmd_export_nft(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_engine *e = req(arg);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	(void)argc, (void)argv;
+	if (!f) {
+		dw_out_error(out, 1, "out of memory");
+		return;
+	}
+	if (dw_whitelist_export_nft(e->wl, time(NULL), f) < 0) {
+		fclose(f);
+		free(text);
+		dw_out_error(out, 1, "cannot write the nftables set");
+		return;
+	}
+	fclose(f);
+	dw_out_text(out, text ? text : "");
+	free(text);
 }
 
 static const struct dw_command commands[] = {
@@ -607,9 +707,9 @@ static const struct dw_command commands[] = {
 	{"exempt_add", 1, 1, "exempt_add CIDR", cmd_exempt_add},
 	{"exempt_remove", 1, 1, "exempt_remove CIDR", cmd_exempt_remove},
 	{"list_exempt", 0, 0, "list_exempt", cmd_list_exempt},
-	{"dump_whitelist", 0, 0, "dump_whitelist", cmd_no_whitelist},
-	{"check_ns", 1, 1, "check_ns ADDR", cmd_no_whitelist},
-	{"export_nft", 0, 0, "export_nft", cmd_no_whitelist},
+	{"dump_whitelist", 0, 0, "dump_whitelist", cmd_dump_whitelist},
+	{"check_ns", 1, 1, "check_ns ADDR", cmd_check_ns},
+	{"export_nft", 0, 0, "export_nft", cmd_export_nft},
 	{"metrics", 0, 0, "metrics", cmd_metrics},
 	{"reload", 0, 0, "reload", cmd_reload},
 };

@@ -22,6 +22,8 @@
 #define EXPIRE_MS 1000
 #define SAVE_MS 1000
 #define MAINTAIN_MS 60000
+/** Whitelist refreshes that only move expiry times are saved this often. */
+#define LAZY_SAVE_MS 60000
 
 /** Unix seconds now. */
 static int64_t wall_now(void)
@@ -37,8 +39,8 @@ void dw_enforce_load(struct dw_engine *e)
 	uint64_t now_ms = dw_mono_ms();
 	if (!e->conf->state_file)
 		return;
-	if (dw_state_load(e->conf->state_file, e->policy, e->exempt, NULL, wall_now(), &bad, err,
-			  sizeof(err)) != 0)
+	if (dw_state_load(e->conf->state_file, e->policy, e->exempt, &e->wl_state, wall_now(), &bad,
+			  err, sizeof(err)) != 0)
 		dw_emit(e, now_ms, LOG_ERR, "dnswarden: event=state_error file=%s error=\"%s\"",
 			e->conf->state_file, err);
 	else if (bad)
@@ -46,6 +48,7 @@ void dw_enforce_load(struct dw_engine *e)
 			"dnswarden: event=state_error file=%s skipped=%zu error=\"%s\"",
 			e->conf->state_file, bad, err);
 	e->need_sync = dw_policy_active(e->policy) > 0;
+	dw_whitelist_expire(e->wl, (time_t)wall_now());
 }
 
 /** The backend can take changes now. */
@@ -219,12 +222,12 @@ static void on_expired(void *arg, const struct dw_block *b)
 void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms)
 {
 	char err[512];
-	if (!e->dirty || !e->conf->state_file)
+	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file)
 		return;
 	e->last_save_ms = now_ms;
-	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, NULL, err, sizeof(err)) ==
-	    0) {
-		e->dirty = 0;
+	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, &e->wl_state, err,
+			  sizeof(err)) == 0) {
+		e->dirty = e->lazy_dirty = 0;
 		return;
 	}
 	if (!e->last_error_ms || now_ms - e->last_error_ms >= 60000) {
@@ -248,8 +251,11 @@ void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms)
 	if (now_ms - e->last_expire_ms >= EXPIRE_MS) {
 		e->last_expire_ms = now_ms;
 		dw_policy_expire(e->policy, (int64_t)time(NULL), on_expired, e);
+		if (dw_whitelist_expire(e->wl, time(NULL)))
+			e->dirty = 1;
 	}
-	if (e->dirty && now_ms - e->last_save_ms >= SAVE_MS)
+	if ((e->dirty && now_ms - e->last_save_ms >= SAVE_MS) ||
+	    (e->lazy_dirty && now_ms - e->last_save_ms >= LAZY_SAVE_MS))
 		dw_enforce_flush(e, now_ms);
 	if (ready && e->backend->maintain && now_ms - e->last_maintain_ms >= MAINTAIN_MS) {
 		e->last_maintain_ms = now_ms;

@@ -22,6 +22,25 @@
 #define DW_VERDICT_QUEUE 4096
 /** How often the module's thread wakes without being asked (ms). */
 #define DW_TICK_MS 200
+/** Upstream observations that may wait for the module's thread (9 KiB each). */
+#define DW_UPSTREAM_QUEUE 256
+
+/** Feed what the workers saw upstream to the whitelist (bounded per pass so
+ *  the control socket and the log stay responsive). */
+static void learn_upstream(struct dw_engine *e)
+{
+	struct dw_upstream *u = &e->upstream_buf;
+	time_t now = time(NULL);
+	int n;
+	for (n = 0; n < 4096 && dw_ring_pop(e->upstream, u); n++) {
+		int rc = dw_whitelist_learn(e->wl, u, now);
+		e->upstream_seen++;
+		if (rc == 2)
+			e->dirty = 1;
+		else if (rc == 1)
+			e->lazy_dirty = 1;
+	}
+}
 
 /** The module's own thread: everything that may block or write lives here:
  *  verdict lines, blocks, the backend, expiry, the state file. */
@@ -53,6 +72,7 @@ static void *engine_thread(void *arg)
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
 		}
+		learn_upstream(e);
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
@@ -136,6 +156,17 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	e->wl = dw_whitelist_new(conf, err, errlen);
+	e->upstream = dw_ring_new(DW_UPSTREAM_QUEUE, sizeof(struct dw_upstream));
+	if (!e->wl || !e->upstream) {
+		if (e->upstream)
+			snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e->wl_state.prefix = "wl";
+	e->wl_state.save = dw_whitelist_state_save;
+	e->wl_state.load_line = dw_whitelist_state_load_line;
+	e->wl_state.arg = e->wl;
 	dw_enforce_load(e);
 	if (conf->control_socket && conf->control_socket[0]) {
 		size_t ncmds;
@@ -191,6 +222,8 @@ void dw_engine_free(struct dw_engine *e)
 		close(e->wake_fd);
 	dw_events_free(e->events);
 	dw_ring_free(e->verdicts);
+	dw_ring_free(e->upstream);
+	dw_whitelist_free(e->wl);
 	dw_geoip_close(e->geoip);
 	dw_suspects_free(e->suspects);
 	dw_clients_free(e->clients);
@@ -284,10 +317,11 @@ void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_d
 		out->sinkhole = q->qtype == 28 ? e->conf->sinkhole_v6 : e->conf->sinkhole_v4;
 }
 
-/** Whitelist learning is not wired yet: observations are dropped. */
+/** Queue an upstream observation; the module's thread learns from it on its
+ *  next pass (no wake-up: at most DW_TICK_MS later). */
 void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u)
 {
-	(void)e, (void)u;
+	dw_ring_push(e->upstream, u);
 }
 
 /** The adapter tells the engine which backend enforces. */

@@ -28,7 +28,9 @@
 #include "geoip.h"
 #include "policy.h"
 #include "ring.h"
+#include "state.h"
 #include "suspects.h"
+#include "whitelist.h"
 
 /** Counters as the stats verbs see them (one snapshot). */
 struct dw_counters {
@@ -52,6 +54,9 @@ struct dw_engine {
 	struct dw_policy *policy;
 	const struct dw_backend *backend; /* NULL: nothing enforces */
 	struct dw_ring *verdicts;
+	struct dw_ring *upstream;        /* struct dw_upstream from workers */
+	struct dw_whitelist *wl;         /* module thread */
+	struct dw_state_extra wl_state;  /* the whitelist's lines in the state file */
 	struct dw_events *events;
 	dw_log_fn log;
 	void *log_arg;
@@ -70,6 +75,9 @@ struct dw_engine {
 	int need_sync;       /* an active block may not be in the backend yet */
 	int backend_was_ready;
 	int dirty;           /* state changed since the last save */
+	int lazy_dirty;      /* only expiry times moved: save within a minute */
+	uint64_t upstream_seen;
+	struct dw_upstream upstream_buf; /* one popped observation (9 KiB, off the stack) */
 	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;
 	uint64_t blocks[DW_ACT_COUNT], unblocks, expiries, backend_errors;
 	struct dw_control *control; /* NULL when control.socket is off */

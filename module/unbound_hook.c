@@ -43,8 +43,8 @@ enum { PRECACHE_CONTINUE = 0, PRECACHE_ANSWERED = 1, PRECACHE_DROP = 2 };
 
 /** The patch's worker_precache_hook_type (its enum return is an int). */
 typedef int (*precache_fn)(struct worker *worker, struct comm_reply *repinfo,
-			   struct query_info *qinfo, struct edns_data *edns, struct sldns_buffer *pkt,
-			   void *arg);
+                           struct query_info *qinfo, struct edns_data *edns,
+                           struct sldns_buffer *pkt, void *arg);
 
 /** The patch's symbols. */
 #define HOOK_SYMBOL "worker_precache_hook"
@@ -84,7 +84,7 @@ static int is_udp(const struct comm_reply *repinfo)
 /** An answer with rcode (and flag bits) and no records, as Unbound's
  *  error_encode() writes it; EDNS is echoed when the query had it. */
 static void answer_rcode(struct query_info *qinfo, struct edns_data *edns, sldns_buffer *pkt,
-			 int rcode_flags)
+                         int rcode_flags)
 {
 	uint16_t qid = *(uint16_t *)(void *)sldns_buffer_begin(pkt); /* wire order, as Unbound */
 	uint16_t qflags = sldns_buffer_read_u16_at(pkt, 2);
@@ -97,7 +97,7 @@ static void answer_rcode(struct query_info *qinfo, struct edns_data *edns, sldns
  *  encoded like services/localzone.c's local_encode(). NODATA when the
  *  qtype/class has no sinkhole record. */
 static void answer_sinkhole(struct worker *w, struct query_info *qinfo, struct edns_data *edns,
-			    sldns_buffer *pkt, const struct dw_addr *a)
+                            sldns_buffer *pkt, const struct dw_addr *a)
 {
 	struct ub_packed_rrset_key key, *rrsets[1];
 	struct packed_rrset_data d;
@@ -154,7 +154,7 @@ static void answer_sinkhole(struct worker *w, struct query_info *qinfo, struct e
 	edns->opt_list_out = NULL;
 	edns->opt_list_inplace_cb_out = NULL;
 	if (!reply_info_answer_encode(qinfo, &rep, qid, qflags, pkt, 0, 0, w->scratchpad, udpsize,
-				      edns, (int)(edns->bits & EDNS_DO), 0))
+	                              edns, (int)(edns->bits & EDNS_DO), 0))
 		error_encode(pkt, LDNS_RCODE_SERVFAIL | BIT_AA, qinfo, qid, qflags, edns);
 }
 
@@ -170,14 +170,14 @@ static void answer_sinkhole(struct worker *w, struct query_info *qinfo, struct e
  * \return PRECACHE_CONTINUE, PRECACHE_ANSWERED or PRECACHE_DROP.
  */
 static int precache_hook(struct worker *w, struct comm_reply *repinfo, struct query_info *qinfo,
-			 struct edns_data *edns, struct sldns_buffer *pkt, void *arg)
+                         struct edns_data *edns, struct sldns_buffer *pkt, void *arg)
 {
 	const struct dw_hook *h = arg;
 	struct dw_query q;
 	struct dw_decision d;
 
 	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
-				  repinfo->client_addrlen, &q.client) != 0)
+	                          repinfo->client_addrlen, &q.client) != 0)
 		return PRECACHE_CONTINUE;
 	q.qname = qinfo->qname;
 	q.qname_len = qinfo->qname_len;
@@ -220,7 +220,7 @@ static int op_ready(void *ctx)
 
 /** set(): nothing to push (the next query of client asks the engine). */
 static int op_set(void *ctx, const struct dw_cidr *client, enum dw_action action,
-		  const struct dw_conf *conf, char *err, size_t errlen)
+                  const struct dw_conf *conf, char *err, size_t errlen)
 {
 	(void)ctx, (void)client, (void)action, (void)conf, (void)err, (void)errlen;
 	return 0;
@@ -234,7 +234,7 @@ static int op_clear(void *ctx, const struct dw_cidr *client, char *err, size_t e
 }
 
 int dw_hook_backend_init(struct dw_backend *b, struct dw_engine *e, const struct dw_conf *conf,
-			 char *err, size_t errlen)
+                         char *err, size_t errlen)
 {
 	struct dw_hook *h;
 	precache_fn *hookp;
@@ -244,12 +244,13 @@ int dw_hook_backend_init(struct dw_backend *b, struct dw_engine *e, const struct
 	memset(b, 0, sizeof(*b));
 	if (find_hook(&hookp, &argp) != 0) {
 		snprintf(err, errlen,
-			 "this Unbound has no pre-cache hook (build it with tools/build-unbound "
-			 "--patched, or use enforcement: rpz)");
+		         "this Unbound has no pre-cache hook (build it with tools/build-unbound "
+		         "--patched, or use enforcement: rpz)");
 		return -1;
 	}
 	if (*hookp && *hookp != precache_hook) {
-		snprintf(err, errlen, "the pre-cache hook of this Unbound is taken by another module");
+		snprintf(err, errlen,
+		         "the pre-cache hook of this Unbound is taken by another module");
 		return -1;
 	}
 	h = calloc(1, sizeof(*h));

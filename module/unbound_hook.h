@@ -46,7 +46,7 @@ int dw_hook_available(void);
  *  engine built and before returning to Unbound. -1 with err "this Unbound
  *  has no pre-cache hook" when absent, or when another module holds it. */
 int dw_hook_backend_init(struct dw_backend *b, struct dw_engine *e, const struct dw_conf *conf,
-			 char *err, size_t errlen);
+                         char *err, size_t errlen);
 
 /** Uninstall the hook (if it is ours) and release b's state. Call from
  *  deinit() BEFORE freeing the engine. NULL or an unfilled b is fine. */

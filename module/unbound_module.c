@@ -36,6 +36,7 @@
 #include "engine.h"
 #include "unbound_hook.h"
 #include "unbound_rpz.h"
+#include "unbound_upstream.h"
 
 #define DW_EXPORT __attribute__((visibility("default")))
 
@@ -254,13 +255,17 @@ DW_EXPORT int init(struct module_env *env, int id)
 			return 0; /* deinit() cleans up */
 		}
 	}
+	if (dw_upstream_register(env, id, de, u->engine) != 0) {
+		log_err("dnswarden: cannot register the upstream callbacks");
+		return 0;
+	}
 	{
 		char line[1200];
 		snprintf(line, sizeof(line),
-		         "dnswarden: event=loaded version=%s config=%s mode=%s threads=%d",
+		         "dnswarden: event=loaded version=%s config=%s mode=%s backend=%s threads=%d",
 		         DW_VERSION, conf->path,
 		         conf->mode == DW_MODE_ENFORCE ? "enforce" : "observe",
-		         env->cfg->num_threads);
+		         u->backend.name ? u->backend.name : "none", env->cfg->num_threads);
 		log_line(u, LOG_NOTICE, line);
 	}
 	return 1;
@@ -276,6 +281,7 @@ DW_EXPORT void deinit(struct module_env *env, int id)
 		return;
 	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++)
 		de->inplace_cb_delete_wrapped(env, reply_lists[i].type, id);
+	dw_upstream_unregister(env, id, de);
 	if (de->dyn_env) {
 		struct dw_unbound *u = de->dyn_env;
 		stop_hook(u);

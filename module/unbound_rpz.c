@@ -182,7 +182,8 @@ static void shadow_del(struct dw_rpz *p, const struct dw_cidr *k)
 		return;
 	p->tab[i].action = DW_ACT_LOG;
 	p->count--;
-	for (j = (i + 1) & (p->cap - 1); p->tab[j].action != DW_ACT_LOG; j = (j + 1) & (p->cap - 1)) {
+	for (j = (i + 1) & (p->cap - 1); p->tab[j].action != DW_ACT_LOG;
+	     j = (j + 1) & (p->cap - 1)) {
 		h = key_hash(&p->tab[j].key) & (p->cap - 1);
 		/* move j back into the hole at i unless its home lies in (i, j] */
 		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
@@ -258,7 +259,8 @@ static int add_rr(struct trigger *t, const char *text)
 	size_t len = sizeof(t->rr[0].rr), dlen = 0;
 	if (t->n >= 2)
 		return -1;
-	if (sldns_str2wire_rr_buf(text, t->rr[t->n].rr, &len, &dlen, SINKHOLE_TTL, NULL, 0, NULL, 0) != 0)
+	if (sldns_str2wire_rr_buf(text, t->rr[t->n].rr, &len, &dlen, SINKHOLE_TTL, NULL, 0, NULL,
+	                          0) != 0)
 		return -1;
 	t->rr[t->n].len = len;
 	t->rr[t->n].dname_len = dlen;
@@ -268,7 +270,7 @@ static int add_rr(struct trigger *t, const char *text)
 
 /** The RRs that make Unbound do action to client. 0, or -1 with err. */
 static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
-			 enum dw_action action, struct trigger *t, char *err, size_t errlen)
+                         enum dw_action action, struct trigger *t, char *err, size_t errlen)
 {
 	char label[64], owner[64 + sizeof(p->ztext) + 16], text[sizeof(owner) + 128];
 	char addr[DW_ADDR_STRLEN];
@@ -277,7 +279,7 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 	t->n = 0;
 	if (trigger_label(client, label, sizeof(label)) != 0) {
 		snprintf(err, errlen, "rpz backend: cannot express client prefix (family %u, /%u)",
-			 client->addr.family, client->len);
+		         client->addr.family, client->len);
 		return -1;
 	}
 	snprintf(owner, sizeof(owner), "%s.rpz-client-ip.%s", label, p->ztext);
@@ -308,15 +310,17 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 				goto bad;
 		}
 		if (t->n == 0) {
-			snprintf(err, errlen, "rpz backend: sinkhole needs sinkhole.ipv4 or sinkhole.ipv6");
+			snprintf(err, errlen,
+			         "rpz backend: sinkhole needs sinkhole.ipv4 or sinkhole.ipv6");
 			return -1;
 		}
 		return 0;
 	case DW_ACT_REFUSE:
-		snprintf(err, errlen,
-			 "the rpz backend cannot answer REFUSED (RPZ has no such action): use "
-			 "nxdomain, nodata, sinkhole, drop or tcp-only, or the hook backend "
-			 "(enforcement: hook, an Unbound built with tools/build-unbound --patched)");
+		snprintf(
+		    err, errlen,
+		    "the rpz backend cannot answer REFUSED (RPZ has no such action): use "
+		    "nxdomain, nodata, sinkhole, drop or tcp-only, or the hook backend "
+		    "(enforcement: hook, an Unbound built with tools/build-unbound --patched)");
 		return -1;
 	default:
 		snprintf(err, errlen, "rpz backend: no trigger for action %d", (int)action);
@@ -349,7 +353,7 @@ static socklen_t to_sockaddr(const struct dw_cidr *c, struct sockaddr_storage *s
 
 /** The trigger node of c in set, or NULL. Caller holds the zone's lock. */
 static struct clientip_synthesized_rr *node_find(struct clientip_synthesized_rrset *set,
-						 const struct dw_cidr *c)
+                                                 const struct dw_cidr *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(c, &ss);
@@ -380,11 +384,11 @@ static void insert_trigger(const struct dw_rpz *p, struct rpz *r, struct trigger
 	for (i = 0; i < t->n; i++) {
 		uint8_t *rr = t->rr[i].rr;
 		size_t len = t->rr[i].len, dl = t->rr[i].dname_len;
-		(void)rpz_insert_rr(r, (uint8_t *)p->zname, p->znamelen, rr, dl,
-				    sldns_wirerr_get_type(rr, len, dl),
-				    sldns_wirerr_get_class(rr, len, dl),
-				    sldns_wirerr_get_ttl(rr, len, dl), sldns_wirerr_get_rdatawl(rr, len, dl),
-				    sldns_wirerr_get_rdatalen(rr, len, dl) + 2, rr, len);
+		(void)rpz_insert_rr(
+		    r, (uint8_t *)p->zname, p->znamelen, rr, dl, sldns_wirerr_get_type(rr, len, dl),
+		    sldns_wirerr_get_class(rr, len, dl), sldns_wirerr_get_ttl(rr, len, dl),
+		    sldns_wirerr_get_rdatawl(rr, len, dl),
+		    sldns_wirerr_get_rdatalen(rr, len, dl) + 2, rr, len);
 	}
 }
 
@@ -409,7 +413,7 @@ static enum rpz_action rpz_action_of(enum dw_action a)
 
 /** Did the trigger for c go in with action (and, for local data, its RRs)? */
 static int node_is(struct clientip_synthesized_rrset *set, const struct dw_cidr *c,
-		   enum dw_action action, int nrr)
+                   enum dw_action action, int nrr)
 {
 	struct clientip_synthesized_rr *node = node_find(set, c);
 	const struct local_rrset *d;
@@ -542,7 +546,8 @@ static int rebuild(struct dw_rpz *p, char *err, size_t errlen)
 		const struct entry *en = &p->tab[i];
 		if (en->action == DW_ACT_LOG)
 			continue;
-		if (build_trigger(p, &en->key, (enum dw_action)en->action, &t, e2, sizeof(e2)) != 0) {
+		if (build_trigger(p, &en->key, (enum dw_action)en->action, &t, e2, sizeof(e2)) !=
+		    0) {
 			failed++;
 			continue;
 		}
@@ -628,7 +633,7 @@ static int op_ready(void *ctx)
 }
 
 static int op_set(void *ctx, const struct dw_cidr *client, enum dw_action action,
-		  const struct dw_conf *conf, char *err, size_t errlen)
+                  const struct dw_conf *conf, char *err, size_t errlen)
 {
 	struct dw_rpz *p = ctx;
 	struct auth_zone *z;
@@ -682,7 +687,7 @@ static int op_set(void *ctx, const struct dw_cidr *client, enum dw_action action
 		shadow_del(p, client);
 		reprobe(p, client);
 		snprintf(err, errlen, "Unbound did not take the client-ip trigger for /%u in %s",
-			 client->len, p->ztext);
+		         client->len, p->ztext);
 		return -1;
 	}
 	p->sets++;
@@ -739,8 +744,7 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 	in_zone = z->rpz->client_set->entries.count;
 	lock_rw_unlock(&z->rpz->client_set->lock);
 	zone_unlock(p, z);
-	if (in_zone != p->count ||
-	    (p->orphaned > 0 && p->orphaned * MAINTAIN_FRACTION >= p->count))
+	if (in_zone != p->count || (p->orphaned > 0 && p->orphaned * MAINTAIN_FRACTION >= p->count))
 		(void)rebuild(p, err, sizeof(err));
 }
 
@@ -748,7 +752,7 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 
 /** The config_auth of our zone in unbound.conf, or NULL. */
 static struct config_auth *find_rpz_clause(struct config_file *cfg, const uint8_t *zname,
-					   size_t znamelen)
+                                           size_t znamelen)
 {
 	struct config_auth *a;
 	for (a = cfg->auths; a; a = a->next) {
@@ -763,7 +767,7 @@ static struct config_auth *find_rpz_clause(struct config_file *cfg, const uint8_
 }
 
 int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const struct dw_conf *conf,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	struct dw_rpz *p;
 	struct config_auth *a;
@@ -774,11 +778,12 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 	memset(b, 0, sizeof(*b));
 	for (i = 0; i < DW_DET_COUNT; i++) {
 		if (conf->det[i].enabled && conf->det[i].action == DW_ACT_REFUSE) {
-			snprintf(err, errlen,
-				 "detectors.%s.action: refuse needs the hook backend (an Unbound built "
-				 "with tools/build-unbound --patched); the rpz backend answers "
-				 "nxdomain, nodata, sinkhole, drop or tcp-only",
-				 dw_detector_name((enum dw_detector)i));
+			snprintf(
+			    err, errlen,
+			    "detectors.%s.action: refuse needs the hook backend (an Unbound built "
+			    "with tools/build-unbound --patched); the rpz backend answers "
+			    "nxdomain, nodata, sinkhole, drop or tcp-only",
+			    dw_detector_name((enum dw_detector)i));
 			return -1;
 		}
 	}
@@ -801,25 +806,25 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 	a = find_rpz_clause(env->cfg, p->zname, p->znamelen);
 	if (!a || !a->isrpz) {
 		snprintf(err, errlen,
-			 "enforcement: rpz needs 'rpz: name: %s' in unbound.conf (and respip in "
-			 "module-config)%s",
-			 p->ztext, a ? ": it is declared as an auth-zone, not an rpz" : "");
+		         "enforcement: rpz needs 'rpz: name: %s' in unbound.conf (and respip in "
+		         "module-config)%s",
+		         p->ztext, a ? ": it is declared as an auth-zone, not an rpz" : "");
 		free(p);
 		return -1;
 	}
 	if (a->rpz_action_override) {
 		snprintf(err, errlen,
-			 "the rpz: clause of %s sets rpz-action-override, which would replace "
-			 "dnswarden's actions: remove it",
-			 p->ztext);
+		         "the rpz: clause of %s sets rpz-action-override, which would replace "
+		         "dnswarden's actions: remove it",
+		         p->ztext);
 		free(p);
 		return -1;
 	}
 	if (a->masters || a->urls) {
 		snprintf(err, errlen,
-			 "the rpz: clause of %s has primary/url: a zone transfer would replace "
-			 "dnswarden's triggers; the zone must be dnswarden's own",
-			 p->ztext);
+		         "the rpz: clause of %s has primary/url: a zone transfer would replace "
+		         "dnswarden's triggers; the zone must be dnswarden's own",
+		         p->ztext);
 		free(p);
 		return -1;
 	}

@@ -59,7 +59,7 @@ struct module_env;
  *  b->ctx is allocated; release with dw_rpz_backend_free(). 0, or -1 with
  *  err. May run in init(), before Unbound has loaded its auth zones. */
 int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const struct dw_conf *conf,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 /** Release the backend's table (the triggers stay in the zone; a later
  *  instance takes them over). NULL or an unfilled b is fine. */
@@ -67,14 +67,14 @@ void dw_rpz_backend_free(struct dw_backend *b);
 
 /** What the backend holds, for status lines and tests. */
 struct dw_rpz_stats {
-	int ready;               /**< the zone is loaded */
-	size_t triggers;         /**< client-ip triggers the backend set */
-	size_t zone_triggers;    /**< client-ip triggers in the zone (all owners) */
-	size_t orphaned;         /**< removed triggers whose memory is not reclaimed yet */
-	size_t region_bytes;     /**< Unbound's memory for the zone's client set */
-	uint64_t sets, clears;   /**< successful ops */
-	uint64_t rebuilds;       /**< client-set rebuilds (reclaim, restore, cleanup) */
-	uint64_t restores;       /**< times Unbound had wiped the triggers (zone reloaded) */
+	int ready;             /**< the zone is loaded */
+	size_t triggers;       /**< client-ip triggers the backend set */
+	size_t zone_triggers;  /**< client-ip triggers in the zone (all owners) */
+	size_t orphaned;       /**< removed triggers whose memory is not reclaimed yet */
+	size_t region_bytes;   /**< Unbound's memory for the zone's client set */
+	uint64_t sets, clears; /**< successful ops */
+	uint64_t rebuilds;     /**< client-set rebuilds (reclaim, restore, cleanup) */
+	uint64_t restores;     /**< times Unbound had wiped the triggers (zone reloaded) */
 };
 
 /** Fill out from the backend (module's thread). 0, or -1 when b is not an

@@ -98,9 +98,20 @@ for my $bad (['block', 'not-an-address'], ['block', '127.0.0.9', 'soon'], ['bloc
 	like($err, qr/\S/, "usage error: @$bad -> a message on stderr");
 }
 
-# whitelist verbs before the whitelist exists: a clear refusal
+# whitelist verbs: the resolver has walked the world, so its servers are known
+my $net = $ENV{DW_WORLD_NET} // '127.0.53';
+my $root = quotemeta("$net.1");
 ($st, $out, $err) = $w->ctl('dump_whitelist');
-ok($st == 1 && $err =~ /whitelist/, 'dump_whitelist says the whitelist is not built');
+ok($st == 0 && $out =~ /^addr=$root src=\S*query\S* ns=\S+ zones=\S*\.(?:,|\s)/m, 'dump_whitelist lists the root server for "."')
+	or diag "$out$err";
+($st, $out) = $w->ctl('--json', 'dump_whitelist');
+ok(ref(decode_json($out)->{whitelist}) eq 'ARRAY', 'dump_whitelist --json');
+($st, $out) = $w->ctl('check_ns', '127.0.99.99');
+like($out, qr/^addr=127\.0\.99\.99\nknown=no$/m, 'check_ns of an address never involved: known=no');
+($st, $out) = $w->ctl('check_ns', "$net.5");
+like($out, qr/zones=\S*campus\.test\.\S*\n(?:.*\n)*?known=yes/m, 'check_ns of the campus server: known, with its zone');
+($st, $out) = $w->ctl('export_nft');
+like($out, qr/table inet dnswarden.*set dnswarden_ns4.*\b$root\b/s, 'export_nft: an nftables set with the root server');
 
 # hostile clients: garbage, an over-long line, half a request, silence
 sub raw {

@@ -478,8 +478,7 @@ static void test_signatures(void)
 	for (i = 0; i < 20000; i++)
 		free((char *)many[i]);
 	free(many);
-	dw_feature_set_free(NULL);
-	ok(1, "freeing NULL is fine");
+	dw_feature_set_free(NULL); /* must not crash (ASan build) */
 }
 
 static void test_hostile(void)

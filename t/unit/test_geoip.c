@@ -225,8 +225,7 @@ static void test_partial_handles(void)
 	ok(g != NULL, "open with nothing configured gives a handle");
 	expect(g, "89.160.20.112", 0, "", 0, "");
 	dw_geoip_close(g);
-	dw_geoip_close(NULL);
-	ok(1, "dw_geoip_close(NULL) is a no-op");
+	dw_geoip_close(NULL); /* must not crash (ASan build) */
 
 	g = dw_geoip_open(db("GeoIP2-Country-Test.mmdb"), NULL, err, sizeof(err));
 	ok(g != NULL, "country database alone");
@@ -281,9 +280,8 @@ static void test_open_errors(void)
 		         "(Permission denied)",
 		         p);
 		open_fails(p, NULL, want, "unreadable country_db");
-	} else {
-		ok(1, "# SKIP unreadable file: running as root");
 	}
+	/* as root every file is readable: that case cannot be produced here */
 
 	snprintf(want, sizeof(want), "geoip.asn_db: %s: not a regular file", tmp_dir);
 	open_fails(NULL, tmp_dir, want, "a directory as asn_db");
