@@ -22,8 +22,10 @@
 #define DW_VERDICT_QUEUE 4096
 /** How often the module's thread wakes without being asked (ms). */
 #define DW_TICK_MS 200
-/** Upstream observations that may wait for the module's thread (9 KiB each). */
-#define DW_UPSTREAM_QUEUE 256
+/** Upstream observations that may wait for the module's thread (9 KiB each:
+ *  9 MiB; at one pass per tick that is ~5000 observations a second before
+ *  any is dropped and counted). */
+#define DW_UPSTREAM_QUEUE 1024
 
 /** Feed what the workers saw upstream to the whitelist (bounded per pass so
  *  the control socket and the log stay responsive). */

@@ -148,10 +148,12 @@ struct dw_wl_stats {
 
 /** Output forms of dw_whitelist_format(). */
 enum dw_wl_format {
-	DW_WL_FMT_DUMP =
-	    0, /**< dump_whitelist line: addr= src= ns= zones= first_seen= last_seen= expires= */
-	DW_WL_FMT_CHECK, /**< check_ns line: addr= known=yes src= ns= zones=Z@T,… first_seen= … */
-	DW_WL_FMT_JSON   /**< one JSON object (check_ns --json adds "known") */
+	/** dump_whitelist line: addr= src= ns= zones= first_seen= last_seen= expires= */
+	DW_WL_FMT_DUMP = 0,
+	/** check_ns line: addr= known=yes src= ns= zones=Z@T,… first_seen= … */
+	DW_WL_FMT_CHECK,
+	/** one JSON object (check_ns --json adds "known") */
+	DW_WL_FMT_JSON
 };
 
 struct dw_whitelist;
@@ -199,7 +201,7 @@ size_t dw_whitelist_format(const struct dw_wl_view *v, const struct dw_addr *add
                            enum dw_wl_format fmt, int check, char *buf, size_t len);
 
 /** dump_whitelist: every known address, one DW_WL_FMT_DUMP line each, or
- *  (json) one document {"count":N,"entries":[…]}. Returns the number of
+ *  (json) one document {"entries":[…],"count":N}. Returns the number of
  *  addresses written, or -1 on a write error. */
 long dw_whitelist_dump(struct dw_whitelist *wl, time_t now, FILE *f, int json);
 

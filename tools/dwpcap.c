@@ -1,0 +1,1008 @@
+/**
+ * \file
+ * dwpcap — the offline check of the NS-history research: which clients sent
+ * DNS queries straight to addresses that are not known nameservers?
+ *
+ * What it is for: Ichise et al. (../shared/seeds/004_*.txt) capture DNS at
+ * the campus border and flag every query whose destination is not in the
+ * NS/glue history (Table II: a public resolver that is not listed is
+ * flagged; a listed static resolver and a learned authoritative server
+ * pass). dwpcap does that for a pcap file against dnswarden's whitelist,
+ * given as the text of `dnswarden-control dump_whitelist` (or its --json),
+ * as a file of plain addresses or prefixes, one a line, as dnswarden's
+ * state file (its "wl addr ADDR …" lines), or read from the control socket
+ * ("DWCTL1 dump_whitelist", the reply read to EOF).
+ *
+ * Output: one line per (client, server, qname, qtype) of flagged queries,
+ * sorted, "client=… server=… qname=… qtype=… count=N"; a summary on stderr.
+ * Exit status: 0 nothing flagged, 1 something flagged, 2 usage or input
+ * error.
+ *
+ * What counts as a DNS query: UDP or TCP to port 53, IPv4 or IPv6 (extension
+ * headers walked; non-first fragments skipped), QR bit clear. Link types:
+ * Ethernet (with up to two VLAN tags), Linux cooked v1/v2, raw IP, BSD
+ * loopback (DLT_NULL, either byte order) and OpenBSD loopback (DLT_LOOP).
+ * TCP is not reassembled: each segment to port 53 is read as a sequence of
+ * length-prefixed messages, and a segment that does not parse as one (a
+ * continuation) is skipped and counted. Queries from or to a --resolver
+ * address are never flagged (the resolver's own iteration, and clients
+ * using the campus resolver). DNS over TLS (853) is encrypted and not
+ * looked at.
+ *
+ * Robustness: every read of packet bytes is bounds-checked against the
+ * captured length; names are read without following compression pointers
+ * (a question has nothing before it to point to), limited to 255 bytes and
+ * printed with every byte outside [a-z0-9_-] escaped as \DDD (upper case is
+ * folded, so 0x20-randomised names aggregate). Memory: one row per distinct
+ * flagged (client, server, qname, qtype), at most --max-rows (default
+ * 1000000, about 150 MB); further distinct rows are counted, not kept.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#define DEF_MAX_ROWS 1000000u
+#define MAX_SOCKET_REPLY (512u << 20) /* bytes read from the control socket */
+#define MAX_LINE 65536                /* a whitelist line (JSON dumps may be long) */
+#define NAME_TEXT_MAX 1024            /* 255 wire bytes, each at most \DDD */
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Addresses */
+
+struct addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t b[16];  /* IPv4 in b[0..3], the rest zero */
+};
+
+struct prefix {
+	struct addr a;
+	unsigned len;
+};
+
+static void addr_from(struct addr *a, int family, const uint8_t *bytes)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(a, 0, sizeof(*a));
+	if (family == 6 && memcmp(bytes, mapped, 12) == 0) { /* ::ffff:a.b.c.d is IPv4 */
+		a->family = 4;
+		memcpy(a->b, bytes + 12, 4);
+		return;
+	}
+	a->family = (uint8_t)family;
+	memcpy(a->b, bytes, family == 4 ? 4 : 16);
+}
+
+/* "192.0.2.1", "2001:db8::1", or either with "/LEN". */
+static int prefix_parse(const char *s, struct prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	uint8_t bytes[16];
+	char *slash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, bytes) == 1)
+		addr_from(&p->a, 4, bytes);
+	else if (inet_pton(AF_INET6, buf, bytes) == 1)
+		addr_from(&p->a, 6, bytes);
+	else
+		return -1;
+	p->len = p->a.family == 4 ? 32 : 128;
+	if (slash) {
+		char *end;
+		long len;
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || len < 0 || len > (long)p->len)
+			return -1;
+		if (p->a.family == 4 && strchr(buf, ':')) /* ::ffff:x/len: keep it simple */
+			return -1;
+		p->len = (unsigned)len;
+	}
+	return 0;
+}
+
+static void addr_text(const struct addr *a, char *buf, size_t len)
+{
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+static int addr_cmp(const struct addr *x, const struct addr *y)
+{
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->b, y->b, 16);
+}
+
+static bool prefix_match(const struct prefix *p, const struct addr *a)
+{
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (p->a.family != a->family)
+		return false;
+	if (memcmp(p->a.b, a->b, full) != 0)
+		return false;
+	return rest == 0 || ((p->a.b[full] ^ a->b[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hashing (keyed from getrandom: the qnames in a capture are anyone's) */
+
+static uint64_t hkey;
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+		h = (h << 7 | h >> 57) ^ hkey; /* keyed rotation: no seed-free collisions */
+	}
+	return mix(h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The whitelist: a set of addresses, plus a list of prefixes */
+
+struct aset {
+	struct addr *slots; /* family 0 = empty */
+	size_t cap, n;
+	struct prefix *pfx;
+	size_t npfx, pfxcap;
+};
+
+static uint64_t addr_hash(const struct addr *a)
+{
+	return hash_bytes(0xcbf29ce484222325ULL, a, sizeof(*a));
+}
+
+static int aset_add_addr(struct aset *s, const struct addr *a)
+{
+	size_t i;
+
+	if (s->n * 2 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct addr *n = calloc(cap, sizeof(*n));
+		if (n == NULL)
+			return -1;
+		for (i = 0; i < s->cap; i++) {
+			if (s->slots[i].family == 0)
+				continue;
+			size_t j = addr_hash(&s->slots[i]) & (cap - 1);
+			while (n[j].family)
+				j = (j + 1) & (cap - 1);
+			n[j] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = n;
+		s->cap = cap;
+	}
+	for (i = addr_hash(a) & (s->cap - 1); s->slots[i].family; i = (i + 1) & (s->cap - 1))
+		if (addr_cmp(&s->slots[i], a) == 0)
+			return 0;
+	s->slots[i] = *a;
+	s->n++;
+	return 0;
+}
+
+static int aset_add(struct aset *s, const struct prefix *p)
+{
+	if (p->len == (p->a.family == 4 ? 32u : 128u))
+		return aset_add_addr(s, &p->a);
+	if (s->npfx == s->pfxcap) {
+		size_t cap = s->pfxcap ? s->pfxcap * 2 : 16;
+		struct prefix *n = realloc(s->pfx, cap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		s->pfx = n;
+		s->pfxcap = cap;
+	}
+	s->pfx[s->npfx++] = *p;
+	return 0;
+}
+
+static bool aset_has(const struct aset *s, const struct addr *a)
+{
+	size_t i;
+
+	if (s->cap)
+		for (i = addr_hash(a) & (s->cap - 1); s->slots[i].family;
+		     i = (i + 1) & (s->cap - 1))
+			if (addr_cmp(&s->slots[i], a) == 0)
+				return true;
+	for (i = 0; i < s->npfx; i++)
+		if (prefix_match(&s->pfx[i], a))
+			return true;
+	return false;
+}
+
+static void aset_free(struct aset *s)
+{
+	free(s->slots);
+	free(s->pfx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading whitelist text */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dwpcap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* Copy the token at s (up to whitespace, '"' or ',') into buf. */
+static const char *token(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (*s && *s != ' ' && *s != '\t' && *s != '"' && *s != ',' && *s != '\r' &&
+	       *s != '\n') {
+		if (n + 1 < len)
+			buf[n++] = *s;
+		s++;
+	}
+	buf[n] = '\0';
+	return s;
+}
+
+/*
+ * One line of whitelist text: a dump_whitelist line ("addr=… …"; check_ns
+ * lines with known=no are skipped), JSON ("addr":"…" anywhere, as many as
+ * there are), a state line ("wl addr ADDR …"; "wl ns" lines are skipped),
+ * or a plain address or prefix (anything after it is ignored). Blank lines,
+ * '#' comments, and JSON punctuation lines are skipped; in a dnswarden state
+ * file (state set), every line but "wl addr" is. Returns the number of
+ * addresses taken, or -1 when the line is none of these.
+ */
+static int whitelist_line(struct aset *s, const char *line, bool state)
+{
+	char tok[128];
+	struct prefix p;
+	const char *q;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line == '\0' || *line == '\n' || *line == '\r' || *line == '#')
+		return 0;
+	if (state && strncmp(line, "wl addr ", 8) != 0)
+		return 0;
+	if (strstr(line, "\"addr\":\"")) {
+		int n = 0;
+		for (q = line; (q = strstr(q, "\"addr\":\"")) != NULL;) {
+			q = token(q + 8, tok, sizeof(tok));
+			if (prefix_parse(tok, &p) != 0 || aset_add(s, &p) != 0)
+				return -1;
+			n++;
+		}
+		return n;
+	}
+	if (strchr("{}[],", *line))
+		return 0;
+	q = strncmp(line, "addr=", 5) == 0 ? line : strstr(line, " addr=");
+	if (q != NULL) {
+		if (strstr(line, "known=no"))
+			return 0;
+		token(q == line ? q + 5 : q + 6, tok, sizeof(tok));
+	} else if (strncmp(line, "wl ", 3) == 0) {
+		if (strncmp(line, "wl addr ", 8) != 0)
+			return 0;
+		token(line + 8, tok, sizeof(tok));
+	} else {
+		token(line, tok, sizeof(tok));
+	}
+	if (prefix_parse(tok, &p) != 0 || aset_add(s, &p) != 0)
+		return -1;
+	return 1;
+}
+
+/* Feed whitelist text from a stream; name is for messages. */
+static size_t whitelist_read(struct aset *s, FILE *f, const char *name)
+{
+	char *line = malloc(MAX_LINE);
+	unsigned long lineno = 0;
+	size_t total = 0;
+	bool state = false;
+
+	if (line == NULL)
+		die("out of memory");
+	while (fgets(line, MAX_LINE, f)) {
+		size_t len = strlen(line);
+		int n;
+		lineno++;
+		if (len == MAX_LINE - 1 && line[len - 1] != '\n')
+			die("%s:%lu: line too long", name, lineno);
+		if (lineno == 1 && strncmp(line, "# dnswarden state", 17) == 0)
+			state = true; /* the module's state file: only its "wl addr" lines */
+		n = whitelist_line(s, line, state);
+		if (n < 0) {
+			line[strcspn(line, "\r\n")] = '\0';
+			die("%s:%lu: not a whitelist line (want a dump_whitelist line, an "
+			    "address or a prefix): '%.60s'",
+			    name, lineno, line);
+		}
+		total += (size_t)n;
+	}
+	if (ferror(f))
+		die("%s: read error: %s", name, strerror(errno));
+	free(line);
+	return total;
+}
+
+/* dump_whitelist over the control socket (protocol DWCTL1, control.h: one
+ * request line; "ok\n" and the body, or "error STATUS MESSAGE\n"). */
+static size_t whitelist_from_socket(struct aset *s, const char *path)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = {10, 0};
+	static const char cmd[] = "DWCTL1 dump_whitelist\n";
+	char *buf = NULL;
+	size_t len = 0, cap = 0, total;
+	FILE *f;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		die("%s: socket path too long", path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		die("%s: connect: %s", path, strerror(errno));
+	if (write(fd, cmd, sizeof(cmd) - 1) != (ssize_t)(sizeof(cmd) - 1))
+		die("%s: write: %s", path, strerror(errno));
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		ssize_t n;
+		if (cap - len < 65536) {
+			char *nb;
+			cap = cap ? cap * 2 : 1 << 20;
+			if (cap > MAX_SOCKET_REPLY)
+				die("%s: reply larger than %u bytes", path, MAX_SOCKET_REPLY);
+			nb = realloc(buf, cap);
+			if (nb == NULL)
+				die("out of memory");
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("%s: read: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len < 3 || memcmp(buf, "ok\n", 3) != 0) {
+		size_t l = 0;
+		while (l < len && l < 200 && buf[l] != '\n')
+			l++;
+		die("%s: dump_whitelist failed: %.*s", path, (int)l, len ? buf : "(no reply)");
+	}
+	f = fmemopen(buf + 3, len > 3 ? len - 3 : 1, "r");
+	if (f == NULL)
+		die("fmemopen: %s", strerror(errno));
+	if (len == 3)
+		fgetc(f); /* empty body: an empty whitelist */
+	total = whitelist_read(s, f, path);
+	fclose(f);
+	free(buf);
+	return total;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Flagged queries, aggregated */
+
+struct row {
+	struct addr client, server;
+	uint16_t qtype; /* 0 when there was no (readable) question */
+	uint64_t hash;
+	uint64_t count;
+	char *qname; /* NULL = empty slot */
+};
+
+struct rows {
+	struct row *slots;
+	size_t cap, n, max;
+	uint64_t dropped; /* flagged queries of rows beyond max */
+};
+
+static uint64_t row_hash(const struct addr *c, const struct addr *s, const char *qname,
+                         unsigned qtype)
+{
+	uint64_t h = hash_bytes(0x84222325cbf29ce4ULL, c, sizeof(*c));
+	h = hash_bytes(h, s, sizeof(*s));
+	h = hash_bytes(h, &qtype, sizeof(qtype));
+	return hash_bytes(h, qname, strlen(qname));
+}
+
+static void rows_count(struct rows *r, const struct addr *c, const struct addr *s,
+                       const char *qname, unsigned qtype)
+{
+	uint64_t h = row_hash(c, s, qname, qtype);
+	size_t i;
+
+	if (r->n * 2 >= r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		struct row *n = calloc(cap, sizeof(*n));
+		if (n == NULL)
+			die("out of memory");
+		for (i = 0; i < r->cap; i++) {
+			if (r->slots[i].qname == NULL)
+				continue;
+			size_t j = r->slots[i].hash & (cap - 1);
+			while (n[j].qname)
+				j = (j + 1) & (cap - 1);
+			n[j] = r->slots[i];
+		}
+		free(r->slots);
+		r->slots = n;
+		r->cap = cap;
+	}
+	for (i = h & (r->cap - 1); r->slots[i].qname; i = (i + 1) & (r->cap - 1)) {
+		struct row *x = &r->slots[i];
+		if (x->hash == h && x->qtype == qtype && addr_cmp(&x->client, c) == 0 &&
+		    addr_cmp(&x->server, s) == 0 && strcmp(x->qname, qname) == 0) {
+			x->count++;
+			return;
+		}
+	}
+	if (r->n >= r->max) {
+		r->dropped++;
+		return;
+	}
+	r->slots[i].client = *c;
+	r->slots[i].server = *s;
+	r->slots[i].qtype = (uint16_t)qtype;
+	r->slots[i].hash = h;
+	r->slots[i].count = 1;
+	r->slots[i].qname = strdup(qname);
+	if (r->slots[i].qname == NULL)
+		die("out of memory");
+	r->n++;
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+	int c = addr_cmp(&a->client, &b->client);
+
+	if (c == 0)
+		c = addr_cmp(&a->server, &b->server);
+	if (c == 0)
+		c = strcmp(a->qname, b->qname);
+	if (c == 0)
+		c = (a->qtype > b->qtype) - (a->qtype < b->qtype);
+	return c;
+}
+
+static const char *qtype_text(unsigned t, const char *qname, char *buf, size_t len)
+{
+	static const struct {
+		unsigned t;
+		const char *s;
+	} names[] = {{1, "A"},       {2, "NS"},     {5, "CNAME"}, {6, "SOA"},    {10, "NULL"},
+	             {12, "PTR"},    {13, "HINFO"}, {15, "MX"},   {16, "TXT"},   {28, "AAAA"},
+	             {33, "SRV"},    {35, "NAPTR"}, {43, "DS"},   {46, "RRSIG"}, {47, "NSEC"},
+	             {48, "DNSKEY"}, {52, "TLSA"},  {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"},
+	             {251, "IXFR"},  {252, "AXFR"}, {255, "ANY"}, {257, "CAA"}};
+
+	if (qname[0] == '-' || qname[0] == '<')
+		return "-"; /* no question, or an unreadable one */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].t == t)
+			return names[i].s;
+	snprintf(buf, len, "TYPE%u", t);
+	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packets */
+
+struct stats {
+	uint64_t packets, queries, to_resolver, from_resolver, listed, flagged;
+	uint64_t malformed, skipped, tcp_skipped;
+};
+
+struct ctx {
+	const struct aset *wl, *resolvers;
+	struct rows rows;
+	struct stats st;
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The first question's name as text (lower case, escaped), and its end.
+ * -1 when malformed. */
+static int qname_text(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap,
+                      size_t *end)
+{
+	size_t n = 0, wire = 0;
+
+	for (;;) {
+		uint8_t lab;
+		if (off >= len)
+			return -1;
+		lab = msg[off++];
+		wire++;
+		if (lab == 0)
+			break;
+		if (lab > 63 || off + lab > len || (wire += lab) > 255)
+			return -1;
+		for (uint8_t i = 0; i < lab; i++) {
+			uint8_t c = msg[off++];
+			if (c >= 'A' && c <= 'Z')
+				c = (uint8_t)(c + 32);
+			if (n + 5 >= cap)
+				return -1;
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			    c == '_')
+				out[n++] = (char)c;
+			else
+				n += (size_t)snprintf(out + n, cap - n, "\\%03u", c);
+		}
+		out[n++] = '.';
+	}
+	if (n == 0)
+		out[n++] = '.';
+	out[n] = '\0';
+	*end = off;
+	return 0;
+}
+
+/* One DNS message from client to server. tcp: be strict (a segment may be
+ * the middle of a stream). Returns 0, or -1 when it is no DNS query. */
+static int dns_message(struct ctx *c, const struct addr *client, const struct addr *server,
+                       const uint8_t *msg, size_t len, bool tcp)
+{
+	char qname[NAME_TEXT_MAX];
+	unsigned qtype = 0;
+	size_t end;
+
+	if (len < 12)
+		return -1;
+	if (msg[2] & 0x80)
+		return 0; /* a response (to a client's server on port 53): not a query */
+	if (get16(msg + 4) == 0) {
+		if (tcp)
+			return -1;
+		strcpy(qname, "-");
+	} else if (qname_text(msg, len, 12, qname, sizeof(qname), &end) != 0 || end + 4 > len) {
+		if (tcp)
+			return -1;
+		c->st.malformed++;
+		strcpy(qname, "<malformed>");
+	} else {
+		qtype = get16(msg + end);
+	}
+	c->st.queries++;
+	if (aset_has(c->resolvers, server)) {
+		c->st.to_resolver++;
+		return 0;
+	}
+	if (aset_has(c->resolvers, client)) {
+		c->st.from_resolver++;
+		return 0;
+	}
+	if (aset_has(c->wl, server)) {
+		c->st.listed++;
+		return 0;
+	}
+	c->st.flagged++;
+	rows_count(&c->rows, client, server, qname, qtype);
+	return 0;
+}
+
+static void transport(struct ctx *c, int proto, const struct addr *src, const struct addr *dst,
+                      const uint8_t *p, size_t len)
+{
+	if (proto == 17) {
+		if (len < 8) {
+			c->st.malformed++;
+			return;
+		}
+		if (get16(p + 2) != 53)
+			return;
+		size_t ulen = get16(p + 4);
+		if (ulen >= 8 && ulen < len)
+			len = ulen; /* trailing padding */
+		if (dns_message(c, src, dst, p + 8, len - 8, false) != 0)
+			c->st.malformed++;
+	} else if (proto == 6) {
+		size_t off;
+		if (len < 20) {
+			c->st.malformed++;
+			return;
+		}
+		if (get16(p + 2) != 53)
+			return;
+		off = (size_t)(p[12] >> 4) * 4;
+		if (off < 20 || off > len) {
+			c->st.malformed++;
+			return;
+		}
+		while (off + 2 <= len) { /* length-prefixed messages */
+			size_t mlen = get16(p + off);
+			if (mlen < 12 || off + 2 + mlen > len ||
+			    dns_message(c, src, dst, p + off + 2, mlen, true) != 0) {
+				c->st.tcp_skipped++;
+				return;
+			}
+			off += 2 + mlen;
+		}
+	}
+}
+
+static void ipv4(struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct addr src, dst;
+	size_t ihl, tot;
+
+	if (len < 20 || (p[0] >> 4) != 4) {
+		c->st.malformed++;
+		return;
+	}
+	ihl = (size_t)(p[0] & 15) * 4;
+	tot = get16(p + 2);
+	if (ihl < 20 || ihl > len || tot < ihl) {
+		c->st.malformed++;
+		return;
+	}
+	if (tot < len)
+		len = tot; /* Ethernet padding */
+	if ((get16(p + 6) & 0x1fff) != 0) {
+		c->st.skipped++; /* not the first fragment */
+		return;
+	}
+	addr_from(&src, 4, p + 12);
+	addr_from(&dst, 4, p + 16);
+	transport(c, p[9], &src, &dst, p + ihl, len - ihl);
+}
+
+static void ipv6(struct ctx *c, const uint8_t *p, size_t len)
+{
+	struct addr src, dst;
+	size_t off = 40, plen;
+	int nh, hops;
+
+	if (len < 40 || (p[0] >> 4) != 6) {
+		c->st.malformed++;
+		return;
+	}
+	plen = get16(p + 4);
+	if (40 + plen < len)
+		len = 40 + plen;
+	nh = p[6];
+	for (hops = 0; hops < 8; hops++) {
+		if (nh == 0 || nh == 43 || nh == 60) {
+			if (off + 8 > len)
+				goto bad;
+			nh = p[off];
+			off += ((size_t)p[off + 1] + 1) * 8;
+		} else if (nh == 44) {
+			if (off + 8 > len)
+				goto bad;
+			if ((get16(p + off + 2) & 0xfff8) != 0) {
+				c->st.skipped++; /* not the first fragment */
+				return;
+			}
+			nh = p[off];
+			off += 8;
+		} else if (nh == 51) {
+			if (off + 8 > len)
+				goto bad;
+			nh = p[off];
+			off += ((size_t)p[off + 1] + 2) * 4;
+		} else {
+			break;
+		}
+		if (off > len)
+			goto bad;
+	}
+	if (nh != 6 && nh != 17)
+		return;
+	addr_from(&src, 6, p + 8);
+	addr_from(&dst, 6, p + 24);
+	transport(c, nh, &src, &dst, p + off, len - off);
+	return;
+bad:
+	c->st.malformed++;
+}
+
+static void network(struct ctx *c, const uint8_t *p, size_t len)
+{
+	if (len < 1) {
+		c->st.malformed++;
+		return;
+	}
+	if ((p[0] >> 4) == 4)
+		ipv4(c, p, len);
+	else if ((p[0] >> 4) == 6)
+		ipv6(c, p, len);
+	else
+		c->st.skipped++;
+}
+
+static void by_ethertype(struct ctx *c, unsigned type, const uint8_t *p, size_t len)
+{
+	if (type == 0x0800)
+		ipv4(c, p, len);
+	else if (type == 0x86dd)
+		ipv6(c, p, len);
+	else
+		c->st.skipped++;
+}
+
+static void packet(struct ctx *c, int dlt, const uint8_t *p, size_t len)
+{
+	c->st.packets++;
+	switch (dlt) {
+	case DLT_EN10MB: {
+		size_t off = 12;
+		unsigned type;
+		int tags = 0;
+		if (len < 14)
+			goto bad;
+		type = get16(p + off);
+		while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags++ < 2) {
+			off += 4;
+			if (off + 2 > len)
+				goto bad;
+			type = get16(p + off);
+		}
+		by_ethertype(c, type, p + off + 2, len - off - 2);
+		return;
+	}
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			goto bad;
+		by_ethertype(c, get16(p + 14), p + 16, len - 16);
+		return;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			goto bad;
+		by_ethertype(c, get16(p), p + 20, len - 20);
+		return;
+	case DLT_NULL:
+	case DLT_LOOP: {
+		uint32_t le, be;
+		if (len < 4)
+			goto bad;
+		le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		     (uint32_t)p[3] << 24;
+		be = (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 |
+		     (uint32_t)p[0] << 24;
+		/* AF_INET is 2 everywhere; AF_INET6 is 10, 24, 28 or 30 */
+		if (le == 2 || be == 2)
+			ipv4(c, p + 4, len - 4);
+		else if (le == 10 || le == 24 || le == 28 || le == 30 || be == 10 || be == 24 ||
+		         be == 28 || be == 30)
+			ipv6(c, p + 4, len - 4);
+		else
+			c->st.skipped++;
+		return;
+	}
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+#if defined(DLT_RAW) && DLT_RAW != 12
+	case 12:
+#endif
+		network(c, p, len);
+		return;
+	default:
+		c->st.skipped++;
+		return;
+	}
+bad:
+	c->st.malformed++;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fputs("usage: dwpcap [-w WHITELIST]... [-s SOCKET] [--resolver ADDR]... [-q]\n"
+	      "              [--max-rows N] [-r] FILE.pcap\n"
+	      "  -w FILE        whitelist: dump_whitelist output (plain or --json), state\n"
+	      "                 lines (wl addr …) or one address or prefix a line; '-' = stdin\n"
+	      "  -s SOCKET      read the whitelist from dnswarden's control socket\n"
+	      "  --resolver A   a campus resolver (address or prefix): never flagged\n"
+	      "  -r FILE        the capture (as tcpdump -r); a bare FILE works too\n"
+	      "  --max-rows N   distinct output rows kept (default 1000000)\n"
+	      "  -q             no summary on stderr\n"
+	      "Prints client=… server=… qname=… qtype=… count=N for DNS queries sent to\n"
+	      "addresses not in the whitelist. Exit: 0 none, 1 some, 2 error.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"resolver", required_argument, NULL, 'R'},
+	                                         {"max-rows", required_argument, NULL, 'M'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	struct aset wl = {0}, resolvers = {0};
+	struct ctx c;
+	const char *file = NULL, *sock = NULL;
+	const char *wfiles[64];
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	size_t nw = 0, listed = 0, i, k;
+	bool quiet = false, have_wl = false;
+	pcap_t *pc;
+	int opt, dlt, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.rows.max = DEF_MAX_ROWS;
+	if (getrandom(&hkey, sizeof(hkey), 0) != (ssize_t)sizeof(hkey))
+		hkey = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	while ((opt = getopt_long(argc, argv, "w:s:r:qh", longopts, NULL)) != -1) {
+		struct prefix p;
+		char *end;
+		unsigned long v;
+		switch (opt) {
+		case 'w':
+			if (nw == sizeof(wfiles) / sizeof(wfiles[0]))
+				die("too many -w files");
+			wfiles[nw++] = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'r':
+			file = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'R':
+			if (prefix_parse(optarg, &p) != 0)
+				die("--resolver: not an address or prefix: '%s'", optarg);
+			if (aset_add(&resolvers, &p) != 0)
+				die("out of memory");
+			break;
+		case 'M':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 100000000)
+				die("--max-rows: want 1..100000000, got '%s'", optarg);
+			c.rows.max = v;
+			break;
+		case 'h':
+			usage(stdout);
+			aset_free(&resolvers);
+			return 0;
+		default:
+			usage(stderr);
+			aset_free(&resolvers);
+			return 2;
+		}
+	}
+	if (file == NULL && optind < argc)
+		file = argv[optind++];
+	if (file == NULL || optind != argc) {
+		usage(stderr);
+		aset_free(&resolvers);
+		return 2;
+	}
+	for (i = 0; i < nw; i++) {
+		FILE *f = strcmp(wfiles[i], "-") == 0 ? stdin : fopen(wfiles[i], "r");
+		if (f == NULL)
+			die("%s: %s", wfiles[i], strerror(errno));
+		listed += whitelist_read(&wl, f, wfiles[i]);
+		if (f != stdin)
+			fclose(f);
+		have_wl = true;
+	}
+	if (sock) {
+		listed += whitelist_from_socket(&wl, sock);
+		have_wl = true;
+	}
+	if (!have_wl)
+		die("no whitelist: give -w FILE or -s SOCKET (an empty file means 'flag "
+		    "everything')");
+
+	pc = pcap_open_offline(file, errbuf);
+	if (pc == NULL)
+		die("%s: %s", file, errbuf);
+	dlt = pcap_datalink(pc);
+	c.wl = &wl;
+	c.resolvers = &resolvers;
+	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1)
+		packet(&c, dlt, data, hdr->caplen);
+	if (rc == PCAP_ERROR)
+		fprintf(stderr, "dwpcap: %s: %s (results up to here)\n", file, pcap_geterr(pc));
+	pcap_close(pc);
+
+	/* print, sorted */
+	for (i = 0, k = 0; i < c.rows.cap; i++)
+		if (c.rows.slots[i].qname)
+			c.rows.slots[k++] = c.rows.slots[i];
+	if (k > 1)
+		qsort(c.rows.slots, k, sizeof(*c.rows.slots), row_cmp);
+	for (i = 0; i < k; i++) {
+		const struct row *r = &c.rows.slots[i];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t[16];
+		addr_text(&r->client, a, sizeof(a));
+		addr_text(&r->server, b, sizeof(b));
+		printf("client=%s server=%s qname=%s qtype=%s count=%" PRIu64 "\n", a, b, r->qname,
+		       qtype_text(r->qtype, r->qname, t, sizeof(t)), r->count);
+		free(r->qname);
+	}
+	if (fflush(stdout) != 0)
+		die("stdout: %s", strerror(errno));
+	if (!quiet)
+		fprintf(stderr,
+		        "dwpcap: file=%s link=%s whitelist=%zu packets=%" PRIu64 " queries=%" PRIu64
+		        " to_resolver=%" PRIu64 " from_resolver=%" PRIu64 " listed=%" PRIu64
+		        " flagged=%" PRIu64 " rows=%zu rows_dropped=%" PRIu64 " malformed=%" PRIu64
+		        " tcp_skipped=%" PRIu64 " other=%" PRIu64 "\n",
+		        file, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
+		        listed, c.st.packets, c.st.queries, c.st.to_resolver, c.st.from_resolver,
+		        c.st.listed, c.st.flagged, k, c.rows.dropped, c.st.malformed,
+		        c.st.tcp_skipped, c.st.skipped);
+	free(c.rows.slots);
+	aset_free(&wl);
+	aset_free(&resolvers);
+	return c.st.flagged ? 1 : 0;
+}
