@@ -6,11 +6,12 @@
  *
  * Why indices and not pointers: a shard holds at most 65535 clients, so every
  * link (LRU prev/next, hash chain, bucket head) is 2 bytes instead of 8, which
- * is what keeps a 6-counter client at 124 bytes.
+ * is what keeps a client at 32 + 16 × ncounters bytes (144 at the default
+ * 7 counters).
  *
  * Why grow instead of preallocating: a table configured for a million clients
  * on a campus that sees twenty thousand should cost twenty thousand entries.
- * A shard's entries live in fixed chunks of CHUNK entries (~8 KB at 6
+ * A shard's entries live in fixed chunks of CHUNK entries (9 KiB at 7
  * counters), allocated as the shard fills and never moved or freed before
  * the table: no copy under the lock, no heap fragmentation (so RSS tracks
  * the table's own accounting), at most one partly used chunk per shard. The
@@ -309,8 +310,9 @@ static void grow_index(const struct dw_clients *t, struct shard *sh)
 		*head = (uint16_t)i;
 	}
 	free(sh->buckets);
-	sh->buckets = b;
-	sh->nbuckets = n;
+	/* atomic stores only for prefetch_head(), which reads them unlocked */
+	__atomic_store_n(&sh->buckets, b, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->nbuckets, n, __ATOMIC_RELAXED);
 }
 
 /* An entry for a new client: a fresh one, else the least recently seen one,
@@ -343,6 +345,36 @@ static struct shard *locate(const struct dw_clients *t, const struct key *key, u
 	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
 }
 
+/* The count at `last` of a counter last updated at `last`: what
+ * dw_window_update(w, slots, last, last, 0) returns, without its divisions or
+ * its store. A window of 8 slots (k = 8: W >= 8 and a multiple of g, as
+ * every default window) counts all of them (window.c's sum_back()). */
+static inline uint32_t read_same_slot(const struct dw_window *w, const uint16_t *slots,
+                                      uint32_t last)
+{
+	uint32_t sum = 0;
+
+	if (w->k != DW_WINDOW_SLOTS)
+		return dw_window_count(w, slots, last, last);
+	for (unsigned i = 0; i < DW_WINDOW_SLOTS; i++)
+		sum += slots[i];
+	return sum;
+}
+
+/* Start loading the client's bucket head before the lock is taken, so that
+ * the miss (the index of a large table is megabytes) overlaps the lock's
+ * atomic operation. Reads the two fields grow_index() may be changing with
+ * relaxed atomic loads; a stale or mismatched pair only prefetches a useless
+ * (possibly freed) address, which a prefetch never faults on. */
+static inline void prefetch_head(const struct shard *sh, uint16_t hash16)
+{
+	uint16_t *b = __atomic_load_n(&sh->buckets, __ATOMIC_RELAXED);
+	uint32_t n = __atomic_load_n(&sh->nbuckets, __ATOMIC_RELAXED);
+
+	if (n != 0)
+		__builtin_prefetch(&b[hash16 & (n - 1)]);
+}
+
 int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
                       const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg)
 {
@@ -355,6 +387,7 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 		return DW_CLIENTS_EINVAL;
 	struct shard *sh = locate(t, &key, &hash16);
 	/* the view's address is known before locking: keep it out of the lock */
+	prefetch_head(sh, hash16);
 	key_addr(&key, &v.addr);
 	v.ncounters = t->ncounters;
 
@@ -395,10 +428,23 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 
 	uint32_t at = now > e->last ? now : e->last;
 
-	for (unsigned c = 0; c < t->ncounters; c++)
-		v.counts[c] = dw_window_update(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS], e->last,
-		                               at, inc ? inc[c] : 0);
-	e->last = at;
+	if (at == e->last) {
+		/* the same second as the last update: no slot of any counter
+		 * expires, so a counter without increment only needs reading */
+		for (unsigned c = 0; c < t->ncounters; c++) {
+			uint16_t *slots = &e->slots[c * DW_WINDOW_SLOTS];
+
+			if (inc != NULL && inc[c] != 0)
+				v.counts[c] = dw_window_update(&t->win[c], slots, at, at, inc[c]);
+			else
+				v.counts[c] = read_same_slot(&t->win[c], slots, at);
+		}
+	} else {
+		for (unsigned c = 0; c < t->ncounters; c++)
+			v.counts[c] = dw_window_update(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS],
+			                               e->last, at, inc ? inc[c] : 0);
+		e->last = at;
+	}
 	if (e->total != UINT32_MAX)
 		e->total++;
 	if (judge != NULL) {

@@ -14,16 +14,20 @@
  * shows the aggregated address (host bits zero).
  *
  * Memory (all bounded by conf.max, nothing grows beyond it):
- *   - per tracked client: 32 + 16 × ncounters bytes (128 B at 6 counters):
- *     key, first/last seen, query total, judge flags, 16-bit LRU and hash links, and
- *     ncounters × 8 uint16 window slots;
+ *   - per tracked client: 32 + 16 × ncounters bytes: key, first/last seen,
+ *     query total, judge flags, 16-bit LRU and hash links, and ncounters × 8
+ *     uint16 window slots. The default detectors use 7 counters (MX 600 s,
+ *     PTR 600 s and 60 s, keyword A 3600 s, IPv4 literal 3600 s, forward
+ *     PTR 600 s, signature 3600 s: one per distinct kind and window,
+ *     detect.c), so 144 B; 128 B at 6;
  *   - hash index: 2 bytes × (power of two >= entries allocated in the
  *     shard), i.e. 2..4 B per client; chunk pointers 0.125 B per client;
  *   - 128 bytes per shard (allocated up front) and ~150 bytes per table.
- *   Full at max = 1,000,000 with 6 counters: 126.3 B per client by the
- *   table's own accounting, 128.8 B by the growth of the process RSS
- *   (measured by tools/bench-clients; dw_clients_stats() gives the exact
- *   figure at run time). Entries are allocated in chunks of 64 as a shard
+ *   Full at max = 1,000,000 (256 shards of 3906, index 4096 each), measured
+ *   with tools/bench-clients: 7 counters 146.3 B per client by the table's
+ *   own accounting, 148.9 B by the growth of the process RSS (146 MB /
+ *   149 MB in all); 6 counters 130.3 B and 132.8 B. dw_clients_stats()
+ *   gives the exact figure at run time. Entries are allocated in chunks of 64 as a shard
  *   fills and the index doubles with them, up to the shard's cap: a campus
  *   that sees 20k clients does not pay for a million. Nothing shrinks or
  *   moves until dw_clients_free().
@@ -40,7 +44,8 @@
  *
  * Work per call: dw_clients_update() and dw_clients_get() take one shard lock
  * once: one SipHash, an expected O(1) chain walk (load <= 1), O(8) per
- * counter (window.h), one judge call. An insert into a full shard also walks
+ * counter (window.h; a counter without increment in the second of the
+ * client's last update is only read), one judge call. An insert into a full shard also walks
  * the victim's chain. A growth step allocates one chunk (every 64 new
  * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
  * its index in O(entries); that is the only time the query path calls

@@ -71,23 +71,25 @@ static void backend_failed(struct dw_engine *e, const char *what, const char *cl
 		e->backend->name, what, client, err);
 }
 
-/** Put one active block into the backend; on failure retry on the next tick. */
-static void apply(struct dw_engine *e, const struct dw_block *b)
+/** Put one active block into the backend; on failure retry on the next tick.
+ *  Returns 1 when the backend has it. */
+static int apply(struct dw_engine *e, const struct dw_block *b)
 {
 	char err[256], client[DW_ADDR_STRLEN];
 	struct dw_cidr c = {.addr = b->client, .len = b->prefix};
 	if (!backend_ready(e)) {
 		e->need_sync = 1;
-		return;
+		return 0;
 	}
 	if (e->backend->set(e->backend->ctx, &c, (enum dw_action)b->action, e->conf, err,
 			    sizeof(err)) != 0) {
 		dw_addr_format(&b->client, client, sizeof(client));
 		backend_failed(e, "set", client, err);
 		e->need_sync = 1;
-		return;
+		return 0;
 	}
 	dw_policy_set_applied(e->policy, &b->client, 1);
+	return 1;
 }
 
 /** Take one block out of the backend. */
@@ -158,7 +160,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 		"offences=%u backend=%s",
 		client, b.prefix, dw_action_name(action), b.duration, until, by ? by : "manual",
 		b.offences, e->backend ? e->backend->name : "none");
-	apply(e, &b);
+	b.applied = (uint8_t)apply(e, &b);
 	if (out)
 		*out = b;
 	return 0;

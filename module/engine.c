@@ -108,7 +108,6 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	struct dw_engine *e = calloc(1, sizeof(*e));
 	struct dw_clients_conf cc;
 	struct timespec ts;
-	int rc;
 
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
@@ -186,16 +185,22 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	rc = pthread_create(&e->thread, NULL, engine_thread, e);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot start the module's thread: %s", strerror(rc));
-		goto fail;
-	}
-	e->thread_running = 1;
 	return e;
 fail:
 	dw_engine_free(e);
 	return NULL;
+}
+
+/** Start the module's own thread (after dw_engine_set_backend()). */
+int dw_engine_start(struct dw_engine *e, char *err, size_t errlen)
+{
+	int rc = pthread_create(&e->thread, NULL, engine_thread, e);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the module's thread: %s", strerror(rc));
+		return -1;
+	}
+	e->thread_running = 1;
+	return 0;
 }
 
 /** Stop the thread first (it reads everything else), then free. */
@@ -326,7 +331,8 @@ void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u)
 	dw_ring_push(e->upstream, u);
 }
 
-/** The adapter tells the engine which backend enforces. */
+/** The adapter tells the engine which backend enforces (before
+ *  dw_engine_start(): the thread reads it without a lock). */
 void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b)
 {
 	e->backend = b;

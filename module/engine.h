@@ -90,6 +90,11 @@ struct dw_engine;
 struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void *log_arg, char *err,
                                 size_t errlen);
 
+/** Start the module's own thread (verdict lines, blocks, expiry, the state
+ *  file, the control socket). Call once, after dw_engine_set_backend().
+ *  0, or -1 with err. */
+int dw_engine_start(struct dw_engine *e, char *err, size_t errlen);
+
 /** Stop the engine's thread (if any) and release everything. NULL is fine. */
 void dw_engine_free(struct dw_engine *e);
 
@@ -107,7 +112,7 @@ void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_d
 void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u);
 
 struct dw_backend;
-/** Attach the enforcement backend (before any query; borrowed). */
+/** Attach the enforcement backend (before dw_engine_start(); borrowed). */
 void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b);
 
 /** The config the engine runs with (read-only). */

@@ -18,6 +18,14 @@
  * Why a name's order is a byte array: moving a name to the front rotates up
  * to 8 one-byte slot numbers instead of up to 8 × 97 bytes of text.
  *
+ * Why a name is hashed as wire: most suspicious queries of a suspect repeat
+ * one of its 8 kept names, and printing a name costs more than the rest of
+ * a note. A well-formed name is hashed in wire form (case-folded) before the
+ * lock and, under the lock, compared with the kept texts of the same hash
+ * byte by byte without printing it (and respelled in place, only letters can
+ * differ); it is printed only when new. Malformed names, rare, are printed
+ * and hashed as text before the lock as they always were.
+ *
  * Why the window clock is advanced lazily: the 10 counters share one `last`
  * (window.h). While `now` stays in the slot of `last` (floor(t / g) equal,
  * the documented geometry) no slot expires, so only the incremented counters
@@ -67,7 +75,7 @@ struct ent {
 	uint8_t info[NAMES];  /* per slot: latest flags | qclass << INFO_QC_SHIFT */
 	uint8_t cut;          /* per slot: the text was cut */
 	uint8_t spare[3];
-	uint32_t nhash[NAMES]; /* per slot: keyed hash of the whole case-folded text */
+	uint32_t nhash[NAMES]; /* per slot: keyed hash of the case-folded name (prepare_name) */
 	uint16_t slots[NCOUNTERS][DW_WINDOW_SLOTS]; /* classes, then flags */
 	char names[NAMES][TEXT];                    /* per slot, NUL-terminated */
 };
@@ -100,11 +108,16 @@ struct key {
 	uint8_t family;
 };
 
-/* A name made ready outside the lock. */
+/* A name made ready outside the lock: a well-formed wire name is hashed and
+ * kept as wire (text is printed only if it turns out to be new); a malformed
+ * one is printed and hashed as text right away. */
 struct name {
-	char text[TEXT];
-	uint32_t hash;
+	const uint8_t *wire; /* the query's name when wf */
+	uint32_t hash;       /* wf: of the case-folded wire name; else of the folded text */
+	bool wf;             /* the wire name is well formed */
+	bool have_text;      /* text and cut are set */
 	bool cut;
+	char text[TEXT];
 };
 
 /* snprintf into err when there is one. */
@@ -365,18 +378,37 @@ static bool text_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Print the name, hash the whole text, and cut it to DW_SUSPECTS_NAME_MAX
- * bytes (whole characters and escapes only; dw_name_to_text() guarantees
- * that when asked for a shorter text). All before the lock is taken. */
-static void prepare_name(const struct dw_suspects *s, const uint8_t *qname, size_t len,
-                         struct name *nm)
+/* A wire name as dw_name_to_text() accepts it as valid: labels of 1..63
+ * bytes, the zero byte exactly at the end, at most DW_NAME_MAXWIRE bytes. */
+static bool wire_ok(const uint8_t *w, size_t len)
+{
+	size_t pos = 0;
+
+	if (len == 0 || len > DW_NAME_MAXWIRE)
+		return false;
+	while (w[pos] != 0) {
+		if (w[pos] > 63 || pos + 1 + w[pos] >= len)
+			return false;
+		pos += 1 + (size_t)w[pos];
+	}
+	return pos + 1 == len;
+}
+
+/* Print the name (it is new to the entry, or malformed), cut it to
+ * DW_SUSPECTS_NAME_MAX bytes (whole characters and escapes only;
+ * dw_name_to_text() guarantees that when asked for a shorter text), and for
+ * a malformed name hash the whole text. */
+static void name_text(const struct dw_suspects *s, const uint8_t *qname, size_t len,
+                      struct name *nm)
 {
 	char full[DW_NAME_TEXT_MAX];
 	size_t n;
 
 	dw_name_to_text(qname, len, full, sizeof(full));
 	n = strlen(full);
-	nm->hash = (uint32_t)sip(s, (const uint8_t *)full, n, true);
+	if (!nm->wf)
+		nm->hash = (uint32_t)sip(s, (const uint8_t *)full, n, true);
+	nm->have_text = true;
 	nm->cut = n > DW_SUSPECTS_NAME_MAX;
 	if (!nm->cut) {
 		memcpy(nm->text, full, n + 1);
@@ -387,15 +419,113 @@ static void prepare_name(const struct dw_suspects *s, const uint8_t *qname, size
 	memcpy(nm->text + n, DW_SUSPECTS_CUT, sizeof(DW_SUSPECTS_CUT));
 }
 
+/* Before the lock: hash a well-formed name as wire (the common case costs no
+ * printing); print and hash a malformed one. The text of a well-formed name
+ * is a one-to-one function of its case-folded wire form (escapes are
+ * unambiguous), so both hashes tell the same names apart; a well-formed and a
+ * malformed name never compare equal as text (one ends in '.', the other in
+ * "<malformed>"). */
+static void prepare_name(const struct dw_suspects *s, const uint8_t *qname, size_t len,
+                         struct name *nm)
+{
+	nm->have_text = false;
+	nm->wf = wire_ok(qname, len);
+	if (nm->wf) {
+		nm->wire = qname;
+		nm->hash = (uint32_t)sip(s, qname, len, true);
+	} else {
+		nm->wire = NULL;
+		name_text(s, qname, len, nm);
+	}
+}
+
+/* Bytes of text a wire byte prints as in a label (feature.h: 4 for \DDD
+ * outside '!'..'~', 2 for the escaped specials . \ " ; ( ) @ $, else 1). */
+static inline unsigned esc_width(uint8_t c)
+{
+	if (c < '!' || c > '~')
+		return 4;
+	switch (c) {
+	case '.':
+	case '\\':
+	case '"':
+	case ';':
+	case '(':
+	case ')':
+	case '@':
+	case '$':
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+/* Whether stored text t (cut when `cut`) is the text of the well-formed wire
+ * name w, ASCII case-insensitively, without printing w: token by token over
+ * the stored bytes; for a cut text, the stored prefix must match and w's
+ * whole text must be long enough to be cut (the keyed hash vouches for the
+ * rest, as it does for cut texts). With respell, the match is known and w's
+ * spelling (only letters can differ) is written over t instead. */
+static bool wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
+{
+	size_t tlen = strlen(t), plen = cut ? tlen - (sizeof(DW_SUSPECTS_CUT) - 1) : tlen;
+	size_t at = 0, pos = 0;
+
+	if (w[0] == 0)
+		return !cut && tlen == 1 && t[0] == '.';
+	for (; w[pos] != 0; pos += 1 + (size_t)w[pos]) {
+		for (size_t j = 1; j <= w[pos]; j++) {
+			uint8_t c = w[pos + j];
+			unsigned wd = esc_width(c);
+
+			if (at + wd > plen) {
+				if (!cut || at < plen)
+					return false; /* a token across the end of the text */
+				at += wd; /* past the stored prefix: only the length counts */
+				continue;
+			}
+			if (wd == 1) {
+				if (respell)
+					t[at] = (char)c;
+				else if (fold((uint8_t)t[at]) != fold(c))
+					return false;
+			} else if (!respell) {
+				if (t[at] != '\\')
+					return false;
+				if (wd == 2 ? t[at + 1] != (char)c
+				            : (t[at + 1] != '0' + c / 100 ||
+				               t[at + 2] != '0' + c / 10 % 10 ||
+				               t[at + 3] != '0' + c % 10))
+					return false;
+			}
+			at += wd;
+		}
+		if (at + 1 > plen) {
+			if (!cut || at < plen)
+				return false;
+		} else if (!respell && t[at] != '.') {
+			return false;
+		}
+		at++;
+	}
+	return cut ? at > DW_SUSPECTS_NAME_MAX : at == tlen;
+}
+
 /* Record a name in e: to the front if already there, else in a free slot or
- * in place of the oldest. */
-static void remember(struct ent *e, const struct name *nm, enum dw_qclass qc, uint32_t features)
+ * in place of the oldest. A well-formed name already there is compared and
+ * respelled in place; only a new one is printed (here, under the lock). */
+static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm,
+                     const uint8_t *qname, size_t len, enum dw_qclass qc, uint32_t features)
 {
 	unsigned pos, slot;
 
 	for (pos = 0; pos < e->nnames; pos++) {
 		slot = e->order[pos];
-		if (e->nhash[slot] == nm->hash && text_equal(e->names[slot], nm->text))
+		if (e->nhash[slot] != nm->hash)
+			continue;
+		if (nm->have_text
+		        ? text_equal(e->names[slot], nm->text)
+		        : wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, false))
 			break;
 	}
 	if (pos == e->nnames) {
@@ -403,16 +533,23 @@ static void remember(struct ent *e, const struct name *nm, enum dw_qclass qc, ui
 			e->order[e->nnames++] = (uint8_t)pos;
 		else
 			pos = NAMES - 1; /* the oldest makes room */
+		if (!nm->have_text)
+			name_text(s, qname, len, nm);
 	}
 	slot = e->order[pos];
 	memmove(&e->order[1], &e->order[0], pos);
 	e->order[0] = (uint8_t)slot;
 	/* the latest spelling, class and flags */
-	memcpy(e->names[slot], nm->text, strlen(nm->text) + 1);
+	if (nm->have_text)
+		memcpy(e->names[slot], nm->text, strlen(nm->text) + 1);
+	else
+		(void)wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, true);
 	e->nhash[slot] = nm->hash;
 	e->info[slot] = (uint8_t)((features & FEAT_MASK) |
 	                          ((unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER)
 	                              << INFO_QC_SHIFT);
+	if (!nm->have_text)
+		return; /* same name, same cut */
 	if (nm->cut)
 		e->cut |= (uint8_t)(1u << slot);
 	else
@@ -472,7 +609,7 @@ int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32
 	count(s, e, at, counter_bits(qc, features));
 	e->noted = at;
 	if (qname != NULL)
-		remember(e, &nm, qc, features);
+		remember(s, e, &nm, qname, qname_len, qc, features);
 	pthread_mutex_unlock(&sh->mu);
 	return ret;
 }

@@ -183,7 +183,7 @@ static int precache_hook(struct worker *w, struct comm_reply *repinfo, struct qu
 	q.qname_len = qinfo->qname_len;
 	q.qtype = qinfo->qtype;
 	q.rcode = 0;
-	q.source = DW_SRC_COUNT; /* asked before any answer path: none yet */
+	q.source = DW_SRC_QUERY; /* asked before any answer path */
 	dw_engine_decide(h->engine, &q, &d);
 
 	switch (d.action) {

@@ -248,7 +248,12 @@ DW_EXPORT int init(struct module_env *env, int id)
 		log_err("dnswarden: cannot start: %s", err);
 		return 0; /* deinit() cleans up */
 	}
-	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+	if (dw_engine_start(u->engine, err, sizeof(err)) != 0) {
+		log_err("dnswarden: cannot start: %s", err);
+		return 0;
+	}
+	/* with the pre-cache hook every query is counted there */
+	for (i = 0; !u->hook && i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {
 			log_err("dnswarden: cannot register an inplace reply callback");

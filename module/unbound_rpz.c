@@ -92,7 +92,7 @@ struct dw_rpz {
 	uint8_t v6len;               /**< the IPv6 key length we expect */
 	int mixed;                   /**< a trigger of another length was set */
 
-	const void *seen_set; /**< the client set we last wrote to */
+	uintptr_t seen_set;   /**< the client set we last wrote to (its address) */
 	size_t left_count;    /**< its number of triggers when we left it */
 	struct dw_cidr probe; /**< a client we set, to tell a replaced set */
 	int have_probe;
@@ -174,7 +174,7 @@ static int shadow_put(struct dw_rpz *p, const struct dw_cidr *k, enum dw_action 
 /** Remove k if present (backward-shift deletion keeps probe chains intact). */
 static void shadow_del(struct dw_rpz *p, const struct dw_cidr *k)
 {
-	size_t i, j, h;
+	size_t i, j;
 	if (p->cap == 0)
 		return;
 	i = slot_of(p, k);
@@ -184,7 +184,7 @@ static void shadow_del(struct dw_rpz *p, const struct dw_cidr *k)
 	p->count--;
 	for (j = (i + 1) & (p->cap - 1); p->tab[j].action != DW_ACT_LOG;
 	     j = (j + 1) & (p->cap - 1)) {
-		h = key_hash(&p->tab[j].key) & (p->cap - 1);
+		size_t h = key_hash(&p->tab[j].key) & (p->cap - 1);
 		/* move j back into the hole at i unless its home lies in (i, j] */
 		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
 			p->tab[i] = p->tab[j];
@@ -207,8 +207,7 @@ static void shadow_del(struct dw_rpz *p, const struct dw_cidr *k)
 static int trigger_label(const struct dw_cidr *c, char *buf, size_t len)
 {
 	struct dw_addr a = c->addr;
-	size_t used;
-	int n, i;
+	int n;
 	if (a.family == 4 && c->len <= 32) {
 		dw_addr_mask(&a, c->len);
 		n = snprintf(buf, len, "%u.%u.%u.%u.%u", c->len, a.b[3], a.b[2], a.b[1], a.b[0]);
@@ -218,7 +217,8 @@ static int trigger_label(const struct dw_cidr *c, char *buf, size_t len)
 		return -1;
 	{
 		unsigned h[8];
-		int zstart = -1, zlen = 0, runstart = -1, runlen = 0;
+		int i, zstart = -1, zlen = 0, runstart = -1, runlen = 0;
+		size_t used;
 		dw_addr_mask(&a, c->len);
 		for (i = 0; i < 8; i++) {
 			h[i] = (unsigned)a.b[2 * i] << 8 | a.b[2 * i + 1];
@@ -463,7 +463,7 @@ static int was_wiped(const struct dw_rpz *p, struct rpz *r)
 	int gone;
 	if (!p->seen_set)
 		return 0; /* never wrote: nothing of ours to lose */
-	if ((const void *)r->client_set != p->seen_set)
+	if ((uintptr_t)r->client_set != p->seen_set)
 		return 1;
 	lock_rw_rdlock(&r->client_set->lock);
 	gone = r->client_set->entries.count != p->left_count ||
@@ -477,14 +477,14 @@ static int was_wiped(const struct dw_rpz *p, struct rpz *r)
  *  parents are kept right until the next rebuild. Zone write-locked. */
 static void first_contact(struct dw_rpz *p, struct rpz *r)
 {
-	if (p->seen_set != (const void *)r->client_set && r->client_set->entries.count > 0)
+	if (p->seen_set != (uintptr_t)r->client_set && r->client_set->entries.count > 0)
 		p->mixed = 1;
 }
 
 /** Remember the set as we leave it. Zone write-locked. */
 static void leave(struct dw_rpz *p, struct rpz *r)
 {
-	p->seen_set = r->client_set;
+	p->seen_set = (uintptr_t)r->client_set;
 	p->left_count = r->client_set->entries.count;
 }
 
@@ -619,12 +619,12 @@ static int op_ready(void *ctx)
 	struct dw_rpz *p = ctx;
 	struct auth_zone *z = zone_lock(p, 0);
 	int wiped;
-	char err[256];
 	if (!z)
 		return 0;
 	wiped = was_wiped(p, z->rpz);
 	zone_unlock(p, z);
 	if (wiped) {
+		char err[256];
 		p->restores++;
 		if (rebuild(p, err, sizeof(err)) != 0)
 			return 0; /* the engine retries, and re-applies when we answer 1 */
@@ -735,7 +735,6 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 	struct dw_rpz *p = ctx;
 	struct auth_zone *z;
 	size_t in_zone;
-	char err[256];
 	(void)conf;
 	z = zone_lock(p, 0);
 	if (!z)
@@ -744,8 +743,11 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 	in_zone = z->rpz->client_set->entries.count;
 	lock_rw_unlock(&z->rpz->client_set->lock);
 	zone_unlock(p, z);
-	if (in_zone != p->count || (p->orphaned > 0 && p->orphaned * MAINTAIN_FRACTION >= p->count))
+	if (in_zone != p->count ||
+	    (p->orphaned > 0 && p->orphaned * MAINTAIN_FRACTION >= p->count)) {
+		char err[256];
 		(void)rebuild(p, err, sizeof(err));
+	}
 }
 
 /* ------------------------------------------------------------------------ */

@@ -26,16 +26,21 @@
  * Memory: Unbound allocates triggers in a region that never frees, so a
  * removed trigger's memory stays until the zone's client set is rebuilt.
  * The backend rebuilds it (a fresh set filled from its table off-lock, swapped
- * in under the zone's write lock, the old one freed) when 4096 removed
- * triggers have piled up, and at every maintain() when any have. Cost: about
- * 300 bytes in Unbound per IPv4 trigger (about 700 for sinkhole) plus
- * 24 bytes per entry of the backend's own table; waste bounded by
- * 4096 removed triggers (~1.3 MiB) between rebuilds.
+ * in under the zone's write lock, the old one freed) when the removed
+ * triggers outnumber both 4096 and the live ones, and at maintain() when
+ * they reach 1/8 of the live ones. Measured (1.17.1, x86-64): 273 bytes in
+ * Unbound per nxdomain/nodata/drop/tcp-only trigger, about 820 for sinkhole
+ * (A + AAAA), plus about 40 bytes per block in the backend's own table.
+ * Waste between rebuilds: at most max(4096, live) removed triggers (1.1 MiB
+ * for CNAME actions, 3.3 MiB for sinkhole); a rebuild briefly holds a second
+ * copy of the live set. 100,000 block/unblock changes grew Unbound's resident
+ * memory by 2.1 MB with reclaim, 22 MB without.
  *
  * Work: set()/clear() take the auth-zones read lock, the zone's write lock
- * (every query waits for it while it is held: a few microseconds) and the
- * client set's lock; a rebuild is O(triggers) off-lock plus a pointer swap
- * under the lock.
+ * (every query waits for it while it is held: a few microseconds; 3-5 us per
+ * op measured with 10,000-100,000 triggers) and the client set's lock; a
+ * rebuild costs about 4-5 us per live trigger off-lock (0.5 s for 100,000)
+ * plus a pointer swap under the lock.
  *
  * Thread safety: every op runs on the module's own thread (backend.h), never
  * in a worker or inside an Unbound callback. Unbound's own writers of the

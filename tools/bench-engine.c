@@ -427,6 +427,10 @@ static struct dw_engine *make_engine(struct dw_conf **conf, atomic_ulong *lines)
 		fprintf(stderr, "bench-engine: dw_engine_new: %s\n", err);
 		exit(1);
 	}
+	if (dw_engine_start(e, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench-engine: dw_engine_start: %s\n", err);
+		exit(1);
+	}
 	return e;
 }
 
