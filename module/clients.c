@@ -28,16 +28,16 @@
  * writes to two random neighbours on most of its queries.
  */
 #include "clients.h"
+#include "errbuf.h"
+#include "siphash.h"
 #include "window.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define NIL UINT16_MAX /* "no entry" in every 16-bit link */
 #define CHUNK_SHIFT 6u /* entries come in chunks of 64 */
@@ -92,63 +92,13 @@ struct key {
 	uint8_t family;
 };
 
-/* snprintf into err when there is one. */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND(v0, v1, v2, v3)                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = rotl(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = rotl(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = rotl(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = rotl(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = rotl(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = rotl(v2, 32);                                                                 \
-	} while (0)
 
 /* SipHash-1-3 (Aumasson & Bernstein; the variant Rust and Python use for
  * their hash tables) of the 9-byte message "k as little-endian, family":
  * keyed, so spoofed sources cannot be picked to share a chain or a shard. */
 static uint64_t key_hash(const struct dw_clients *t, const struct key *key)
 {
-	uint64_t v0 = t->k0 ^ 0x736f6d6570736575ULL, v1 = t->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = t->k0 ^ 0x6c7967656e657261ULL, v3 = t->k1 ^ 0x7465646279746573ULL;
-	uint64_t m = key->k, b = (9ULL << 56) | key->family;
-
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return dw_siphash_u64(t->k0, t->k1, key->k, key->family);
 }
 
 /* Aggregate an address into its key (IPv6 masked to the table's prefix).
@@ -563,22 +513,22 @@ static uint32_t auto_shards(uint32_t max)
 static int check_conf(const struct dw_clients_conf *c, char *err, size_t errlen)
 {
 	if (c->max < 1 || c->max > DW_CLIENTS_MAX) {
-		set_err(err, errlen, "clients.max must be 1..%u, got %u", DW_CLIENTS_MAX, c->max);
+		dw_set_err(err, errlen, "clients.max must be 1..%u, got %u", DW_CLIENTS_MAX, c->max);
 		return -1;
 	}
 	if (c->ipv6_prefix < 32 || c->ipv6_prefix > 64) {
-		set_err(err, errlen, "clients.ipv6_prefix must be 32..64, got %u",
+		dw_set_err(err, errlen, "clients.ipv6_prefix must be 32..64, got %u",
 		        (unsigned)c->ipv6_prefix);
 		return -1;
 	}
 	if (c->ncounters < 1 || c->ncounters > DW_CLIENTS_MAX_COUNTERS) {
-		set_err(err, errlen, "client counters must be 1..%d, got %u",
+		dw_set_err(err, errlen, "client counters must be 1..%d, got %u",
 		        DW_CLIENTS_MAX_COUNTERS, (unsigned)c->ncounters);
 		return -1;
 	}
 	for (unsigned i = 0; i < c->ncounters; i++) {
 		if (c->window[i] < 1 || c->window[i] > DW_WINDOW_MAX) {
-			set_err(err, errlen, "window of counter %u must be 1..%u seconds, got %u",
+			dw_set_err(err, errlen, "window of counter %u must be 1..%u seconds, got %u",
 			        i, DW_WINDOW_MAX, c->window[i]);
 			return -1;
 		}
@@ -586,12 +536,12 @@ static int check_conf(const struct dw_clients_conf *c, char *err, size_t errlen)
 	if (c->shards != 0) {
 		if ((c->shards & (c->shards - 1)) != 0 || c->shards > MAX_SHARDS ||
 		    c->shards > c->max) {
-			set_err(err, errlen, "shards must be a power of two <= max (%u), got %u",
+			dw_set_err(err, errlen, "shards must be a power of two <= max (%u), got %u",
 			        c->max, c->shards);
 			return -1;
 		}
 		if ((c->max + c->shards - 1) / c->shards > DW_CLIENTS_SHARD_MAX) {
-			set_err(err, errlen, "%u shards for %u clients exceed %u clients a shard",
+			dw_set_err(err, errlen, "%u shards for %u clients exceed %u clients a shard",
 			        c->shards, c->max, DW_CLIENTS_SHARD_MAX);
 			return -1;
 		}
@@ -602,23 +552,7 @@ static int check_conf(const struct dw_clients_conf *c, char *err, size_t errlen)
 /* 128 unpredictable bits for the hash key. */
 static int seed(struct dw_clients *t, char *err, size_t errlen)
 {
-	uint64_t k[2];
-	size_t got = 0;
-
-	while (got < sizeof(k)) {
-		ssize_t n = getrandom((unsigned char *)k + got, sizeof(k) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			set_err(err, errlen, "getrandom: %s", n < 0 ? strerror(errno) : "no data");
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	t->k0 = k[0];
-	t->k1 = k[1];
-	return 0;
+	return dw_siphash_key(&t->k0, &t->k1, err, errlen);
 }
 
 struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err, size_t errlen)
@@ -628,7 +562,7 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 	struct dw_clients *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
-		set_err(err, errlen, "client table: out of memory");
+		dw_set_err(err, errlen, "client table: out of memory");
 		return NULL;
 	}
 	t->max = conf->max;
@@ -647,7 +581,7 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 	t->shard_mask = t->nshards - 1;
 	t->shards = aligned_alloc(_Alignof(struct shard), t->nshards * sizeof(struct shard));
 	if (t->shards == NULL) {
-		set_err(err, errlen, "client table: out of memory for %u shards", t->nshards);
+		dw_set_err(err, errlen, "client table: out of memory for %u shards", t->nshards);
 		free(t);
 		return NULL;
 	}

@@ -32,17 +32,17 @@
  * are touched; a new slot advances all ten.
  */
 #include "suspects.h"
+#include "errbuf.h"
+#include "siphash.h"
 #include "window.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define NIL UINT16_MAX /* "no entry" in every 16-bit link */
 #define CHUNK_SHIFT 4u /* entries come in chunks of 16 (16 KiB) */
@@ -120,42 +120,6 @@ struct name {
 	char text[TEXT];
 };
 
-/* snprintf into err when there is one. */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static inline uint64_t rotl(uint64_t x, unsigned b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND(v0, v1, v2, v3)                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = rotl(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = rotl(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = rotl(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = rotl(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = rotl(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = rotl(v2, 32);                                                                 \
-	} while (0)
 
 static inline uint8_t fold(uint8_t c)
 {
@@ -166,34 +130,7 @@ static inline uint8_t fold(uint8_t c)
  * keyed, so neither sources nor names can be chosen to collide. */
 static uint64_t sip(const struct dw_suspects *s, const uint8_t *p, size_t n, bool lower)
 {
-	uint64_t v0 = s->k0 ^ 0x736f6d6570736575ULL, v1 = s->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = s->k0 ^ 0x6c7967656e657261ULL, v3 = s->k1 ^ 0x7465646279746573ULL;
-	uint64_t b = (uint64_t)n << 56;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t m = 0;
-
-		if (lower) {
-			for (unsigned j = 0; j < 8; j++)
-				m |= (uint64_t)fold(p[i + j]) << (8 * j);
-		} else {
-			memcpy(&m, p + i, 8); /* host order: the hash stays in this process */
-		}
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (unsigned j = 0; i + j < n; j++)
-		b |= (uint64_t)(lower ? fold(p[i + j]) : p[i + j]) << (8 * j);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return dw_siphash(s->k0, s->k1, p, n, lower);
 }
 
 /* The stored key of an address; -1 for an unknown family. */
@@ -758,23 +695,7 @@ static uint32_t auto_shards(uint32_t max)
 /* 128 unpredictable bits for the hash key. */
 static int seed(struct dw_suspects *s, char *err, size_t errlen)
 {
-	uint64_t k[2];
-	size_t got = 0;
-
-	while (got < sizeof(k)) {
-		ssize_t n = getrandom((unsigned char *)k + got, sizeof(k) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			set_err(err, errlen, "getrandom: %s", n < 0 ? strerror(errno) : "no data");
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	s->k0 = k[0];
-	s->k1 = k[1];
-	return 0;
+	return dw_siphash_key(&s->k0, &s->k1, err, errlen);
 }
 
 struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char *err, size_t errlen)
@@ -782,18 +703,18 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 	struct dw_window win;
 
 	if (max < 1 || max > DW_SUSPECTS_MAX) {
-		set_err(err, errlen, "suspects.max must be 1..%u, got %u", DW_SUSPECTS_MAX, max);
+		dw_set_err(err, errlen, "suspects.max must be 1..%u, got %u", DW_SUSPECTS_MAX, max);
 		return NULL;
 	}
 	if (dw_window_init(&win, window_seconds) != 0) {
-		set_err(err, errlen, "suspects.window must be 1..%u seconds, got %u", DW_WINDOW_MAX,
+		dw_set_err(err, errlen, "suspects.window must be 1..%u seconds, got %u", DW_WINDOW_MAX,
 		        window_seconds);
 		return NULL;
 	}
 	struct dw_suspects *s = calloc(1, sizeof(*s));
 
 	if (s == NULL) {
-		set_err(err, errlen, "suspect store: out of memory");
+		dw_set_err(err, errlen, "suspect store: out of memory");
 		return NULL;
 	}
 	s->max = max;
@@ -806,7 +727,7 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 	s->shard_mask = s->nshards - 1;
 	s->shards = aligned_alloc(_Alignof(struct shard), s->nshards * sizeof(struct shard));
 	if (s->shards == NULL) {
-		set_err(err, errlen, "suspect store: out of memory for %u shards", s->nshards);
+		dw_set_err(err, errlen, "suspect store: out of memory for %u shards", s->nshards);
 		free(s);
 		return NULL;
 	}
@@ -824,7 +745,7 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 		sh->bmask = nb - 1;
 		sh->buckets = malloc(nb * sizeof(*sh->buckets));
 		if (sh->buckets == NULL) {
-			set_err(err, errlen, "suspect store: out of memory for the index of %u",
+			dw_set_err(err, errlen, "suspect store: out of memory for the index of %u",
 			        max);
 			s->nshards = n + 1; /* free what exists */
 			dw_suspects_free(s);

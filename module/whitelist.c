@@ -29,6 +29,8 @@
  * "wl " is an error for that line only.
  */
 #include "whitelist.h"
+#include "errbuf.h"
+#include "siphash.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,7 +38,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define NOHEAP SIZE_MAX
 #define INITIAL_BUCKETS 1024u
@@ -122,69 +123,11 @@ struct dw_whitelist {
 /* ------------------------------------------------------------------------ */
 /* Small helpers */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static inline uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND(v0, v1, v2, v3)                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = rotl(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = rotl(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = rotl(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = rotl(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = rotl(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = rotl(v2, 32);                                                                 \
-	} while (0)
 
 /* SipHash-1-3 of len bytes (as clients.c, for any length). */
 static uint64_t siphash(const struct dw_whitelist *wl, const void *msg, size_t len)
 {
-	const uint8_t *m = msg;
-	uint64_t v0 = wl->k0 ^ 0x736f6d6570736575ULL, v1 = wl->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = wl->k0 ^ 0x6c7967656e657261ULL, v3 = wl->k1 ^ 0x7465646279746573ULL;
-	uint64_t b = (uint64_t)len << 56;
-	size_t i, end = len & ~(size_t)7;
-
-	for (i = 0; i < end; i += 8) {
-		uint64_t x = 0;
-		for (int j = 7; j >= 0; j--)
-			x = x << 8 | m[i + (size_t)j];
-		v3 ^= x;
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= x;
-	}
-	for (i = 0; i < (len & 7); i++)
-		b |= (uint64_t)m[end + i] << (8 * i);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return dw_siphash(wl->k0, wl->k1, msg, len, false);
 }
 
 /* The 17 significant bytes of an address (IPv4: 4, the rest zero). */
@@ -828,23 +771,7 @@ static void enforce_budget(struct dw_whitelist *wl)
 
 static int seed(struct dw_whitelist *wl, char *err, size_t errlen)
 {
-	uint64_t k[2];
-	size_t got = 0;
-
-	while (got < sizeof(k)) {
-		ssize_t n = getrandom((unsigned char *)k + got, sizeof(k) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			set_err(err, errlen, "whitelist: getrandom: %s",
-			        n < 0 ? strerror(errno) : "no data");
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	wl->k0 = k[0];
-	wl->k1 = k[1];
-	return 0;
+	return dw_siphash_key(&wl->k0, &wl->k1, err, errlen);
 }
 
 /* Make exactly the addresses of conf static. */
@@ -914,7 +841,7 @@ struct dw_whitelist *dw_whitelist_new(const struct dw_conf *conf, char *err, siz
 	struct dw_whitelist *wl = calloc(1, sizeof(*wl));
 
 	if (wl == NULL) {
-		set_err(err, errlen, "whitelist: out of memory");
+		dw_set_err(err, errlen, "whitelist: out of memory");
 		return NULL;
 	}
 	wl->mem = sizeof(*wl);
@@ -927,7 +854,7 @@ struct dw_whitelist *dw_whitelist_new(const struct dw_conf *conf, char *err, siz
 	wl->nbuckets = wl_alloc(wl, wl->nnbuckets * sizeof(*wl->nbuckets));
 	if (wl->ebuckets == NULL || wl->nbuckets == NULL || dw_whitelist_reconf(wl, conf) != 0) {
 		dw_whitelist_free(wl);
-		set_err(err, errlen, "whitelist: out of memory");
+		dw_set_err(err, errlen, "whitelist: out of memory");
 		return NULL;
 	}
 	return wl;
@@ -1671,12 +1598,12 @@ static int parse_zones(char *val, struct parsed *p, char *err, size_t errlen)
 	for (tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *at = strrchr(tok, '@');
 		if (at == NULL || p->nzones == DW_WL_MAX_ZONES) {
-			set_err(err, errlen, "bad zones list near '%.40s'", tok);
+			dw_set_err(err, errlen, "bad zones list near '%.40s'", tok);
 			return -1;
 		}
 		*at = '\0';
 		if (parse_name(tok) != 0 || parse_i64(at + 1, &p->zexp[p->nzones]) != 0) {
-			set_err(err, errlen, "bad zone '%.40s'", tok);
+			dw_set_err(err, errlen, "bad zone '%.40s'", tok);
 			return -1;
 		}
 		p->zones[p->nzones++] = tok;
@@ -1727,7 +1654,7 @@ static int parse_field(char *tok, struct parsed *p, char *err, size_t errlen)
 	int rc = 0;
 
 	if (eq == NULL) {
-		set_err(err, errlen, "field without '=': '%.40s'", tok);
+		dw_set_err(err, errlen, "field without '=': '%.40s'", tok);
 		return -1;
 	}
 	*eq = '\0';
@@ -1744,7 +1671,7 @@ static int parse_field(char *tok, struct parsed *p, char *err, size_t errlen)
 		return parse_zones(val, p, err, errlen);
 	/* anything else: a field of a later version, ignored */
 	if (rc != 0)
-		set_err(err, errlen, "bad %s field", tok);
+		dw_set_err(err, errlen, "bad %s field", tok);
 	return rc;
 }
 
@@ -1759,42 +1686,42 @@ static int parse_line(char *line, struct parsed *p, char *err, size_t errlen)
 	tok = strtok_r(line, " ", &save);
 	kind = strtok_r(NULL, " ", &save);
 	if (tok == NULL || strcmp(tok, "wl") != 0 || kind == NULL) {
-		set_err(err, errlen, "not a whitelist line");
+		dw_set_err(err, errlen, "not a whitelist line");
 		return -1;
 	}
 	tok = strtok_r(NULL, " ", &save);
 	if (tok == NULL) {
-		set_err(err, errlen, "whitelist line without a key");
+		dw_set_err(err, errlen, "whitelist line without a key");
 		return -1;
 	}
 	if (strcmp(kind, "addr") == 0) {
 		p->kind = 1;
 		if (dw_addr_parse(tok, &p->addr) != 0 || !addr_usable(&p->addr)) {
-			set_err(err, errlen, "bad address '%.64s'", tok);
+			dw_set_err(err, errlen, "bad address '%.64s'", tok);
 			return -1;
 		}
 	} else if (strcmp(kind, "ns") == 0) {
 		p->kind = 2;
 		if (parse_name(tok) != 0) {
-			set_err(err, errlen, "bad NS name '%.64s'", tok);
+			dw_set_err(err, errlen, "bad NS name '%.64s'", tok);
 			return -1;
 		}
 		p->nsname = tok;
 	} else {
-		set_err(err, errlen, "unknown whitelist record '%.20s'", kind);
+		dw_set_err(err, errlen, "unknown whitelist record '%.20s'", kind);
 		return -1;
 	}
 	while ((tok = strtok_r(NULL, " ", &save)) != NULL)
 		if (parse_field(tok, p, err, errlen) != 0)
 			return -1;
 	if (p->last <= 0) {
-		set_err(err, errlen, "whitelist line without last=");
+		dw_set_err(err, errlen, "whitelist line without last=");
 		return -1;
 	}
 	if (p->first <= 0 || p->first > p->last)
 		p->first = p->last;
 	if (p->nzones == 0) {
-		set_err(err, errlen, "whitelist line without zones");
+		dw_set_err(err, errlen, "whitelist line without zones");
 		return -1;
 	}
 	return 0;
@@ -1853,7 +1780,7 @@ static int apply_line(struct dw_whitelist *wl, const struct parsed *p, char *err
 		e->first_seen = (time_t)p->first;
 	return 0;
 nomem:
-	set_err(err, errlen, "out of memory");
+	dw_set_err(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -1865,7 +1792,7 @@ int dw_whitelist_load_line(struct dw_whitelist *wl, const char *line, char *err,
 	int rc;
 
 	if (n >= sizeof(buf)) {
-		set_err(err, errlen, "whitelist line too long");
+		dw_set_err(err, errlen, "whitelist line too long");
 		return -1;
 	}
 	memcpy(buf, line, n + 1);
@@ -1913,11 +1840,11 @@ int dw_whitelist_load(struct dw_whitelist *wl, FILE *f, char *err, size_t errlen
 		}
 	}
 	if (ferror(f)) {
-		set_err(err, errlen, "read error: %s", strerror(errno));
+		dw_set_err(err, errlen, "read error: %s", strerror(errno));
 		return -1;
 	}
 	if (bad) {
-		set_err(err, errlen, "line %lu: %s (%lu bad whitelist line%s skipped)", first_bad,
+		dw_set_err(err, errlen, "line %lu: %s (%lu bad whitelist line%s skipped)", first_bad,
 		        first_why, bad, bad == 1 ? "" : "s");
 		return -1;
 	}
