@@ -64,6 +64,16 @@ ok($doc->{queries} == 10 && $doc->{flagged} eq 'mx_worm,signature_names', 'JSON 
 ($st, $out) = $w->ctl('--json', 'list_suspects');
 ok((grep { $_->{client} eq '127.0.45.2' } @{decode_json($out)->{suspects}}), 'JSON list_suspects: the worm is listed');
 
+# metrics: accepted by Prometheus' own checker
+{
+	my ($mst, $metrics) = $w->ctl('metrics');
+	my $file = $w->dir . '/metrics.txt';
+	$w->write_file($file, $metrics);
+	my $lint = `promtool check metrics < '$file' 2>&1`;
+	is($? >> 8, 0, 'metrics: promtool check metrics accepts the exposition') or diag $lint;
+	like($metrics, qr/^dnswarden_queries_total\{source="resolved"\} [1-9]\d*$/m, 'metrics: queries counted');
+}
+
 # block / show_client / unblock, exempt_add / remove
 ($st, $out, $err) = $w->ctl('block', '127.0.45.7', '30m', 'nxdomain');
 is($st, 0, 'block: exit 0') or diag $err;
