@@ -265,6 +265,7 @@ sub stop_syslog {
 sub stop {
 	my ($self) = @_;
 	$self->stop_unbound;
+	$self->stop_syslog;    # also when Unbound never came up
 	if ($self->{world}) {
 		system("\"$SRCDIR/tools/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
 		$self->{world} = 0;
