@@ -359,34 +359,56 @@ static void kv_str(struct dw_out *out, const char *key, const char *v, size_t n)
 	field_end(out);
 }
 
+/** printf into small (size cap), or into a malloc()ed buffer when it does not
+ *  fit: the text (free() it when it is not small) and its length, or NULL
+ *  after the problem was put into the answer. */
+static char *vformat(struct dw_out *out, char *small, size_t cap, size_t *len, const char *fmt,
+		     va_list ap)
+{
+	va_list again;
+	char *big;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, cap, fmt, ap);
+	if (n < 0 || (size_t)n < cap) {
+		va_end(again);
+		if (n < 0) {
+			misuse(out, "bad format");
+			return NULL;
+		}
+		*len = (size_t)n;
+		return small;
+	}
+	big = malloc((size_t)n + 1);
+	if (big == NULL) {
+		va_end(again);
+		out_fail(out, 1, "out of memory building the response");
+		return NULL;
+	}
+	vsnprintf(big, (size_t)n + 1, fmt, again);
+	va_end(again);
+	*len = (size_t)n;
+	return big;
+}
+
 /** See control.h. */
 void dw_out_kv(struct dw_out *out, const char *key, const char *fmt, ...)
 {
-	char small[256], *big = NULL;
+	char small[256], *text;
+	size_t len = 0;
 	va_list ap;
-	int n;
 
 	if (out->status)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	text = vformat(out, small, sizeof(small), &len, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		misuse(out, "bad format");
+	if (text == NULL)
 		return;
-	}
-	if ((size_t)n >= sizeof(small)) {
-		big = malloc((size_t)n + 1);
-		if (big == NULL) {
-			out_fail(out, 1, "out of memory building the response");
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	kv_str(out, key, big ? big : small, (size_t)n);
-	free(big);
+	kv_str(out, key, text, len);
+	if (text != small)
+		free(text);
 }
 
 /** Write a field whose value is a bare token in both formats. */
@@ -528,31 +550,20 @@ void dw_out_text(struct dw_out *out, const char *s)
 /** See control.h. */
 void dw_out_textf(struct dw_out *out, const char *fmt, ...)
 {
-	char small[512], *big = NULL;
+	char small[512], *text;
+	size_t len = 0;
 	va_list ap;
-	int n;
 
 	if (out->status)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	text = vformat(out, small, sizeof(small), &len, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		misuse(out, "bad format");
+	if (text == NULL)
 		return;
-	}
-	if ((size_t)n >= sizeof(small)) {
-		big = malloc((size_t)n + 1);
-		if (big == NULL) {
-			out_fail(out, 1, "out of memory building the response");
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	text_put(out, big ? big : small, (size_t)n);
-	free(big);
+	text_put(out, text, len);
+	if (text != small)
+		free(text);
 }
 
 /** See control.h. */
