@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup, strerror_r, O_CLOEXEC without GNU */
 #endif
 #include "conf.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -361,17 +362,6 @@ static const char *event_kind(const yaml_event_t *ev)
 	}
 }
 
-/** Thread-safe strerror(): config loads can happen while workers run. */
-static const char *errstr(int e, char *buf, size_t len)
-{
-#if defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
 
 /**
  * Report libyaml's own complaint with its position. Reader errors (bad
@@ -1166,12 +1156,12 @@ static unsigned char *slurp(const char *path, size_t *len, char *err, size_t err
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, errstr(e, eb, sizeof(eb)));
+		snprintf(err, errlen, "%s: cannot open: %s", path, dw_strerror(e, eb, sizeof(eb)));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
 		e = errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, errstr(e, eb, sizeof(eb)));
+		snprintf(err, errlen, "%s: cannot open: %s", path, dw_strerror(e, eb, sizeof(eb)));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -1198,7 +1188,7 @@ static unsigned char *slurp(const char *path, size_t *len, char *err, size_t err
 		if (r < 0) {
 			e = errno;
 			snprintf(err, errlen, "%s: cannot read: %s", path,
-			         errstr(e, eb, sizeof(eb)));
+			         dw_strerror(e, eb, sizeof(eb)));
 			goto fail;
 		}
 		if (r == 0)

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /** vsnprintf with the NULL/0 guard every caller would otherwise repeat. */
 void dw_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -16,4 +17,16 @@ void dw_set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/** GNU strerror_r returns the text; the XSI one fills buf. */
+const char *dw_strerror(int e, char *buf, size_t len)
+{
+#if defined(_GNU_SOURCE)
+	return strerror_r(e, buf, len);
+#else
+	if (strerror_r(e, buf, len) != 0)
+		snprintf(buf, len, "error %d", e);
+	return buf;
+#endif
 }

@@ -11,4 +11,8 @@
 /** printf into err (size errlen); nothing when err is NULL or errlen 0. */
 void dw_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/** Thread-safe strerror() (config loads and reloads run while workers log):
+ *  the text for errno value e, in buf or a static string. */
+const char *dw_strerror(int e, char *buf, size_t len);
+
 #endif

@@ -11,6 +11,7 @@
  * value is checked or sanitised here before it leaves this file.
  */
 #include "geoip.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,17 +51,6 @@ static const char *const registered_path[] = {"registered_country", "iso_code", 
 static const char *const asn_path[] = {"autonomous_system_number", NULL};
 static const char *const org_path[] = {"autonomous_system_organization", NULL};
 
-/** Thread-safe strerror() (a reload may run while other threads log). */
-static const char *errstr(int e, char *buf, size_t len)
-{
-#if defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
 
 /** True for the bytes a sanitised value may keep (see struct dw_geo). */
 static bool token_byte(unsigned char c)
@@ -149,7 +139,7 @@ static int open_one(MMDB_s *db, const struct db_kind *kind, const char *path, ch
 			char ebuf[128];
 
 			snprintf(err, errlen, "%s: %s: %s (%s)", kind->key, path,
-			         MMDB_strerror(status), errstr(e, ebuf, sizeof(ebuf)));
+			         MMDB_strerror(status), dw_strerror(e, ebuf, sizeof(ebuf)));
 		} else {
 			snprintf(err, errlen, "%s: %s: %s", kind->key, path, MMDB_strerror(status));
 		}
