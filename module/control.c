@@ -771,53 +771,61 @@ static void conn_error(struct conn *k, int status, uint64_t now_ms, const char *
 }
 
 /** The verbs, comma-separated, for "unknown command" messages. */
-static void verb_list(const struct dw_control *c, char *buf, size_t len)
+static void verb_list(const struct dw_command *cmds, size_t ncmds, char *buf, size_t len)
 {
 	size_t i, n = 0;
 	buf[0] = '\0';
-	for (i = 0; i < c->ncmds && n < len; i++) {
-		int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", c->cmds[i].verb);
+	for (i = 0; i < ncmds && n < len; i++) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", cmds[i].verb);
 		if (w < 0)
 			break;
 		n += (size_t)w;
 	}
 }
 
-/** Parse the request line in k->in (NUL-terminated, no newline), run the
- *  handler, queue the response. */
-static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint64_t now_ms)
+/** An "error STATUS ..." response built from a format (NULL on ENOMEM). */
+static char *req_error(size_t *rlen, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static char *req_error(size_t *rlen, int status, const char *fmt, ...)
+{
+	char msg[MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_line(status, msg, rlen);
+}
+
+/** Parse one request line, run its handler, return the whole response. */
+char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg, unsigned uid,
+                         char *line, size_t linelen, size_t *rlen)
 {
 	char *tok[DW_CONTROL_MAX_ARGS + 4];
 	size_t ntok = 0, i;
-	char *p = k->in, *verb;
+	char *p = line, *verb;
 	const struct dw_command *cmd = NULL;
 	int json = 0, argc;
 	struct dw_out out;
 	char *resp;
-	size_t rlen = 0;
 
+	*rlen = 0;
 	for (i = 0; i < linelen; i++) {
-		unsigned char ch = (unsigned char)k->in[i];
-		if (ch < 0x20 || ch >= 0x7f) {
-			conn_error(k, 2, now_ms,
-			           "bad request: control character or non-ASCII byte at offset %zu",
-			           i);
-			return;
-		}
+		unsigned char ch = (unsigned char)line[i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return req_error(
+			    rlen, 2, "bad request: control character or non-ASCII byte at offset %zu",
+			    i);
 	}
 	for (;;) {
 		char *sp = strchr(p, ' ');
-		if (*p == '\0' || sp == p) {
-			conn_error(
-			    k, 2, now_ms,
+		if (*p == '\0' || sp == p)
+			return req_error(
+			    rlen, 2,
 			    "bad request: empty token (tokens are separated by single spaces)");
-			return;
-		}
-		if (ntok == sizeof(tok) / sizeof(tok[0])) {
-			conn_error(k, 2, now_ms, "too many arguments (at most %d)",
-			           DW_CONTROL_MAX_ARGS);
-			return;
-		}
+		if (ntok == sizeof(tok) / sizeof(tok[0]))
+			return req_error(rlen, 2, "too many arguments (at most %d)",
+			                 DW_CONTROL_MAX_ARGS);
 		tok[ntok++] = p;
 		if (sp == NULL)
 			break;
@@ -826,51 +834,50 @@ static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint6
 	}
 	if (strcmp(tok[0], DW_CONTROL_MAGIC) != 0) {
 		if (strncmp(tok[0], "DWCTL", 5) == 0)
-			conn_error(k, 2, now_ms,
-			           "unsupported protocol version '%.16s' (this server speaks %s)",
-			           tok[0], DW_CONTROL_MAGIC);
-		else
-			conn_error(k, 2, now_ms,
-			           "bad request: expected '%s [--json] COMMAND [ARGS...]'",
-			           DW_CONTROL_MAGIC);
-		return;
+			return req_error(rlen, 2,
+			                 "unsupported protocol version '%.16s' (this server speaks %s)",
+			                 tok[0], DW_CONTROL_MAGIC);
+		return req_error(rlen, 2, "bad request: expected '%s [--json] COMMAND [ARGS...]'",
+		                 DW_CONTROL_MAGIC);
 	}
 	i = 1;
 	if (i < ntok && strcmp(tok[i], "--json") == 0) {
 		json = 1;
 		i++;
 	}
-	if (i >= ntok) {
-		conn_error(k, 2, now_ms, "bad request: no command");
-		return;
-	}
+	if (i >= ntok)
+		return req_error(rlen, 2, "bad request: no command");
 	verb = tok[i++];
 	argc = (int)(ntok - i);
-	if (argc > DW_CONTROL_MAX_ARGS) {
-		conn_error(k, 2, now_ms, "too many arguments (at most %d)", DW_CONTROL_MAX_ARGS);
-		return;
-	}
-	for (size_t j = 0; j < c->ncmds; j++)
-		if (strcmp(c->cmds[j].verb, verb) == 0) {
-			cmd = &c->cmds[j];
+	if (argc > DW_CONTROL_MAX_ARGS)
+		return req_error(rlen, 2, "too many arguments (at most %d)", DW_CONTROL_MAX_ARGS);
+	for (size_t j = 0; j < ncmds; j++)
+		if (strcmp(cmds[j].verb, verb) == 0) {
+			cmd = &cmds[j];
 			break;
 		}
 	if (cmd == NULL) {
 		char verbs[MSG_MAX];
-		verb_list(c, verbs, sizeof(verbs));
-		conn_error(k, 2, now_ms, "unknown command '%.*s'; commands: %s", VERB_QUOTE_MAX,
-		           verb, verbs);
-		return;
+		verb_list(cmds, ncmds, verbs, sizeof(verbs));
+		return req_error(rlen, 2, "unknown command '%.*s'; commands: %s", VERB_QUOTE_MAX,
+		                 verb, verbs);
 	}
-	if (argc < cmd->min_args || argc > cmd->max_args) {
-		conn_error(k, 2, now_ms, "usage: %s", cmd->usage ? cmd->usage : cmd->verb);
-		return;
-	}
+	if (argc < cmd->min_args || argc > cmd->max_args)
+		return req_error(rlen, 2, "usage: %s", cmd->usage ? cmd->usage : cmd->verb);
 	tok[ntok] = NULL; /* room: ntok <= DW_CONTROL_MAX_ARGS + 3 here */
-	out_init(&out, json, (unsigned)k->cred.uid);
-	cmd->fn(c->arg, argc, tok + i, &out);
-	resp = out_finish(&out, &rlen);
+	out_init(&out, json, uid);
+	cmd->fn(arg, argc, tok + i, &out);
+	resp = out_finish(&out, rlen);
 	free(out.buf);
+	return resp;
+}
+
+/** Answer the request line in k->in (NUL-terminated, no newline). */
+static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint64_t now_ms)
+{
+	size_t rlen = 0;
+	char *resp = dw_control_request(c->cmds, c->ncmds, c->arg, (unsigned)k->cred.uid, k->in,
+	                                linelen, &rlen);
 	conn_respond(k, resp, rlen, now_ms);
 }
 

@@ -127,6 +127,24 @@ int dw_control_timeout(const struct dw_control *c, uint64_t now_ms);
  *  (monotonic milliseconds). Never blocks (handlers aside). */
 void dw_control_service(struct dw_control *c, const struct pollfd *fds, size_t n, uint64_t now_ms);
 
+/**
+ * Answer one request line without a socket: what a connection gets for it.
+ * Checks the bytes, splits the tokens, finds the verb, counts the arguments
+ * and runs the handler with arg (as dw_control_service() does; used by it,
+ * by tests and by the fuzzer t/fuzz/fuzz_control.c).
+ * \param cmds, ncmds the command table
+ * \param arg    passed to the handler
+ * \param uid    the peer's user id, as dw_out_peer_uid() reports it
+ * \param line   the request without its newline, NUL-terminated at linelen;
+ *               modified (split into tokens)
+ * \param linelen its length
+ * \param rlen   receives the response's length
+ * \return the response ("ok\n" BODY or "error STATUS MESSAGE\n"), malloc'ed,
+ *         for the caller to free; NULL when out of memory.
+ */
+char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg, unsigned uid,
+                         char *line, size_t linelen, size_t *rlen);
+
 /* ---- output builder (for handlers) ----------------------------------------
  * One set of calls produces either format. Keys are [A-Za-z0-9_.-]+.
  *   plain: top-level fields are "key=value" lines; each list item is one line
