@@ -40,14 +40,12 @@ FUZZERS := $(patsubst %,$(out)/fuzz_%,$(FUZZ_TARGETS))
 
 build: check-cc $(FUZZERS)
 
+# Fail early, with what to install, when FUZZ_CC cannot link a fuzzer.
 check-cc:
-	@printf 'int main(void){return 0;}\n' >$(builddir)/.fuzz-cc-check.c; \
-	if ! $(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -c \
-		$(builddir)/.fuzz-cc-check.c -o /dev/null 2>/dev/null; then \
-		rm -f $(builddir)/.fuzz-cc-check.c; \
-		echo "fuzz: '$(FUZZ_CC)' cannot build libFuzzer targets: install the Debian packages clang and libclang-rt-14-dev (tools/install-deps) or set FUZZ_CC" >&2; \
-		exit 1; \
-	fi; rm -f $(builddir)/.fuzz-cc-check.c
+	@printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined - -o /dev/null 2>/dev/null || { \
+		echo "fuzz: '$(FUZZ_CC)' cannot link a libFuzzer target: install the Debian packages clang and libclang-rt-14-dev (tools/install-deps) or set FUZZ_CC" >&2; \
+		exit 1; }
 
 $(out)/engine/%.o: $(srcdir)/module/%.c
 	@mkdir -p $(@D)
