@@ -37,7 +37,8 @@ static void check_conf(const struct dw_conf *c)
 	FUZZ_CHECK(c->signature_count == 0 || c->signatures != NULL, "signature list missing");
 	for (int d = 0; d < DW_DET_COUNT; d++) {
 		const struct dw_detector_conf *dc = &c->det[d];
-		FUZZ_CHECK(dc->threshold >= 1, "%s.threshold %u", dw_detector_name(d), dc->threshold);
+		FUZZ_CHECK(dc->threshold >= 1, "%s.threshold %u", dw_detector_name(d),
+		           dc->threshold);
 		FUZZ_CHECK(dc->window >= 1 && dc->window <= 86400, "%s.window %u",
 		           dw_detector_name(d), dc->window);
 		FUZZ_CHECK((int)dc->action >= 0 && dc->action < DW_ACT_COUNT, "%s.action %d",

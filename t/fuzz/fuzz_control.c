@@ -9,7 +9,8 @@
  * input is one request as a client sends it: bytes up to the first newline
  * (a request line longer than DW_CONTROL_MAX_LINE is refused before parsing,
  * as the server does). The engine keeps what earlier inputs did (blocks,
- * exemptions), so sequences of commands are explored too.
+ * exemptions), so sequences of commands are explored too; two clients
+ * (10.1.2.3, 2001:db8::7) have counted MX queries before the first input.
  * Invariants checked on top of ASan/UBSan: the answer is "ok\n" plus a body,
  * or exactly one line "error 1|2 MESSAGE\n" of printable ASCII; a JSON
  * answer is one line ending in "}\n"; a plain body has no NUL byte.
@@ -53,6 +54,13 @@ static void setup(void)
 	engine = dw_engine_new(conf, log_nothing, NULL, err, sizeof(err));
 	FUZZ_CHECK(engine != NULL, "engine: %s", err);
 	cmds = dw_commands(&ncmds);
+	/* clients with counters, so show_client and the lists have something */
+	for (unsigned i = 0; i < 400; i++) {
+		static const uint8_t mx[] = "\003d17\006victim\003lab";
+		struct dw_query q = {.qname = mx, .qname_len = sizeof(mx), .qtype = 15};
+		dw_addr_parse(i % 2 ? "10.1.2.3" : "2001:db8::7", &q.client);
+		dw_engine_observe(engine, &q);
+	}
 }
 
 /** Check the shape of one response. */

@@ -140,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ra = records(a);
 	rb = records(b);
-	FUZZ_CHECK(strcmp(ra, rb) == 0, "load-save-load changed the state:\n--- A\n%s--- B\n%s",
-	           ra, rb);
+	FUZZ_CHECK(strcmp(ra, rb) == 0, "load-save-load changed the state:\n--- A\n%s--- B\n%s", ra,
+	           rb);
 	free(ra);
 	free(rb);
 	return 0;

@@ -24,15 +24,15 @@
 #include <unistd.h>
 
 /** Report a broken invariant with the input's context and crash. */
-#define FUZZ_CHECK(cond, ...)                                                                     \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
 			fprintf(stderr, "fuzz invariant broken (%s:%d): %s: ", __FILE__, __LINE__, \
-			        #cond);                                                           \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fputc('\n', stderr);                                                      \
-			abort();                                                                  \
-		}                                                                                 \
+			        #cond);                                                            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /** The scratch directory of this process (created on first use, removed at exit). */
