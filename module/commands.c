@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "confcheck.h"
 #include "control.h"
 #include "engine_int.h"
 
@@ -590,6 +591,11 @@ static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
 	const char *path = e->conf->path ? e->conf->path : dw_conf_path();
 	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
 	(void)argc, (void)argv;
+	if (c && (e->conf_check ? e->conf_check(e->conf_check_arg, c, err, sizeof(err))
+				: dw_conf_check(c, err, sizeof(err))) != 0) {
+		dw_conf_free(c);
+		c = NULL;
+	}
 	if (!c) {
 		dw_out_error(out, 1, "%s (the running configuration is kept)", err);
 		return;

@@ -338,3 +338,10 @@ void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b)
 	e->backend = b;
 	e->need_sync = 1;
 }
+
+/** The adapter's check of a new config, run by the reload verb. */
+void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *arg)
+{
+	e->conf_check = fn;
+	e->conf_check_arg = arg;
+}

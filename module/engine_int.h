@@ -84,6 +84,8 @@ struct dw_engine {
 	uint64_t control_requests;
 	struct dw_counters stats_base; /* what "stats" last reset to */
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
+	dw_conf_check_fn conf_check;   /* the adapter's check of a new config (reload verb) */
+	void *conf_check_arg;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];
