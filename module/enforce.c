@@ -31,22 +31,41 @@ static int64_t wall_now(void)
 	return (int64_t)time(NULL);
 }
 
-/** Read the state file; a damaged file is reported, never fatal. */
+/** Read the state file; a damaged file is reported, never fatal, and never
+ *  saved over: what loads is taken, the file is set aside as
+ *  PATH.bad.TIMESTAMP first and the loaded part saved soon after. */
 void dw_enforce_load(struct dw_engine *e)
 {
-	char err[512] = "";
-	size_t bad = 0;
+	char err[512] = "", aerr[512], aside[DW_CONF_MAX_PATH + 64];
+	struct dw_state_report r;
 	uint64_t now_ms = dw_mono_ms();
-	if (!e->conf->state_file)
+	const char *path = e->conf->state_file;
+	if (!path || !path[0])
 		return;
-	if (dw_state_load(e->conf->state_file, e->policy, e->exempt, &e->wl_state, wall_now(), &bad,
-			  err, sizeof(err)) != 0)
-		dw_emit(e, now_ms, LOG_ERR, "dnswarden: event=state_error file=%s error=\"%s\"",
-			e->conf->state_file, err);
-	else if (bad)
-		dw_emit(e, now_ms, LOG_WARNING,
-			"dnswarden: event=state_error file=%s skipped=%zu error=\"%s\"",
-			e->conf->state_file, bad, err);
+	if (dw_state_load(path, e->policy, e->exempt, &e->wl_state, wall_now(), &r, err,
+			  sizeof(err)) != 0) {
+		/* it exists and cannot be read: not ours to replace */
+		e->state_hold = 1;
+		dw_emit(e, now_ms, LOG_ERR,
+			"dnswarden: event=state_error file=%s saving=no error=\"%s\"", path, err);
+	} else if (dw_state_dropped(&r)) {
+		if (dw_state_set_aside(path, wall_now(), aside, sizeof(aside), aerr,
+				       sizeof(aerr)) != 0) {
+			e->state_hold = 1;
+			snprintf(aside, sizeof(aside), "none (%s; saving=no)", aerr);
+		} else {
+			e->dirty = 1; /* write the loaded part back soon */
+		}
+		if (!err[0])
+			snprintf(err, sizeof(err), "more blocks than policy.max_blocks (%u)",
+				 e->conf->policy_max_blocks);
+		dw_emit(e, now_ms, LOG_ERR,
+			"dnswarden: event=state_error file=%s set_aside=%s loaded=%zu dropped=%zu "
+			"malformed=%zu over_max_blocks=%zu incomplete=%zu bad_header=%s "
+			"error=\"%s\"",
+			path, aside, r.loaded, dw_state_dropped(&r), r.malformed, r.full,
+			r.truncated, r.bad_header ? "yes" : "no", err);
+	}
 	e->need_sync = dw_policy_active(e->policy) > 0;
 	dw_whitelist_expire(e->wl, (time_t)wall_now());
 }
@@ -224,7 +243,7 @@ static void on_expired(void *arg, const struct dw_block *b)
 void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms)
 {
 	char err[512];
-	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file)
+	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file || e->state_hold)
 		return;
 	e->last_save_ms = now_ms;
 	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, &e->wl_state, err,

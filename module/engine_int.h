@@ -76,6 +76,8 @@ struct dw_engine {
 	int backend_was_ready;
 	int dirty;           /* state changed since the last save */
 	int lazy_dirty;      /* only expiry times moved: save within a minute */
+	int state_hold;      /* the state file did not load and could not be set aside:
+			      * never saved over */
 	uint64_t upstream_seen;
 	struct dw_upstream upstream_buf; /* one popped observation (9 KiB, off the stack) */
 	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;

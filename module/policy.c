@@ -348,8 +348,10 @@ int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char
 	}
 	dw_policy_key(p, &c.addr, &key, &prefix);
 	pe = slot(p, &key, &sh);
-	if (*pe || p->entries >= p->conf->policy_max_blocks)
-		return 0; /* duplicate or full: first one wins */
+	if (*pe)
+		return 0; /* duplicate: first one wins */
+	if (p->entries >= p->conf->policy_max_blocks)
+		return 1; /* full: left out, counted by the caller */
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");

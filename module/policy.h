@@ -91,7 +91,8 @@ size_t dw_policy_active(const struct dw_policy *p);
 void dw_policy_save(struct dw_policy *p, FILE *f);
 
 /** Read one "block ..." line written by dw_policy_save(); entries that have
- *  expired by now come back as history. 0, or -1 with err. */
+ *  expired by now come back as history. 0 (taken, or a duplicate), 1 when
+ *  left out because the list holds policy.max_blocks, or -1 with err. */
 int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char *err,
 			size_t errlen);
 
