@@ -1293,18 +1293,31 @@ struct dw_control *dw_control_new(const char *path, const char *group,
 		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
 		goto fail;
 	}
-	/* Linux creates the socket file with the socket inode's mode (less the
-	 * umask): owner-only from the first instant, opened up below once the
-	 * group is right */
-	(void)fchmod(c->lfd, 0600);
-	if (bind(c->lfd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno == EADDRINUSE)
-			snprintf(err, errlen,
-			         "%s: another process is listening (is another unbound running?)",
-			         path);
-		else
-			snprintf(err, errlen, "%s: cannot bind: %s", path, strerror(errno));
-		goto fail;
+	/* The socket file gets its final mode at bind(): Linux creates it with
+	 * the socket inode's mode less the umask. No chmod by path afterwards:
+	 * glibc's fchmodat(AT_SYMLINK_NOFOLLOW) goes through /proc, which
+	 * Unbound's chroot does not have, and a plain chmod would follow a link.
+	 * Until the lchown() below the group is the resolver's own; peers are
+	 * checked with SO_PEERCRED on every connection anyway. */
+	{
+		mode_t mode = c->has_group ? 0660 : 0600, old;
+		int rc, e;
+		(void)fchmod(c->lfd, mode);
+		old = umask(0777 & ~mode); /* init() runs before Unbound's threads */
+		rc = bind(c->lfd, (const struct sockaddr *)&sa, sizeof(sa));
+		e = errno;
+		umask(old);
+		errno = e;
+		if (rc != 0) {
+			if (errno == EADDRINUSE)
+				snprintf(err, errlen,
+				         "%s: another process is listening (is another unbound "
+				         "running?)",
+				         path);
+			else
+				snprintf(err, errlen, "%s: cannot bind: %s", path, strerror(errno));
+			goto fail;
+		}
 	}
 	bound = 1;
 	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
@@ -1320,9 +1333,9 @@ struct dw_control *dw_control_new(const char *path, const char *group,
 		         path, c->group, strerror(errno));
 		goto fail;
 	}
-	if (fchmodat(AT_FDCWD, path, c->has_group ? 0660 : 0600, AT_SYMLINK_NOFOLLOW) != 0) {
-		snprintf(err, errlen, "%s: cannot set the socket's mode: %s", path,
-		         strerror(errno));
+	if ((st.st_mode & 0777) != (c->has_group ? 0660u : 0600u)) {
+		snprintf(err, errlen, "%s: the socket was created with mode %o", path,
+		         (unsigned)(st.st_mode & 0777));
 		goto fail;
 	}
 	if (listen(c->lfd, BACKLOG) != 0) {

@@ -194,12 +194,43 @@ static void stop_hook(struct dw_unbound *u)
 	}
 }
 
+/** A path as the module sees it after Unbound's chroot: like Unbound does
+ *  for its own files, a path that starts with the chroot directory loses
+ *  that prefix (so the YAML may name files as seen from outside, which is
+ *  what dnswarden-control needs); any other path is taken as seen inside.
+ *  Rewrites path in place. */
+static void strip_chroot(const char *chroot, char *path)
+{
+	size_t n;
+	if (!chroot || !path)
+		return;
+	n = strlen(chroot);
+	while (n > 1 && chroot[n - 1] == '/')
+		n--;
+	if (n <= 1 || strncmp(path, chroot, n) != 0 || path[n] != '/')
+		return;
+	memmove(path, path + n, strlen(path + n) + 1);
+}
+
+/** Every file name of conf as seen inside Unbound's chroot (if any). */
+static void in_chroot(const struct module_env *env, struct dw_conf *conf)
+{
+	const char *root = env && env->cfg ? env->cfg->chrootdir : NULL;
+	if (!root || !root[0])
+		return;
+	strip_chroot(root, conf->state_file);
+	strip_chroot(root, conf->control_socket);
+	strip_chroot(root, conf->geoip_country_db);
+	strip_chroot(root, conf->geoip_asn_db);
+}
+
 /** Everything a start with conf can refuse, checked before anything is
  *  touched: the engine's part (confcheck.h) and the backend's. Also the
  *  control socket's `reload` verb (dw_engine_set_conf_check). */
-static int check_conf(void *arg, const struct dw_conf *conf, char *err, size_t errlen)
+static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
 {
 	struct module_env *env = arg;
+	in_chroot(env, conf);
 	if (dw_conf_check(conf, err, errlen) != 0)
 		return -1;
 	if (conf->enforcement == DW_ENF_HOOK ||
@@ -233,9 +264,12 @@ static int check_conf(void *arg, const struct dw_conf *conf, char *err, size_t e
  *  only at the first start, when nothing can run. */
 static struct dw_conf *next_config(struct module_env *env)
 {
-	char err[1024];
-	const char *path = dw_conf_path();
-	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
+	char err[1024], path[DW_CONF_MAX_PATH + 1];
+	struct dw_conf *c;
+	snprintf(path, sizeof(path), "%s", dw_conf_path());
+	if (env->cfg->chrootdir)
+		strip_chroot(env->cfg->chrootdir, path);
+	c = dw_conf_load(path, err, sizeof(err));
 	if (c && check_conf(env, c, err, sizeof(err)) != 0) {
 		dw_conf_free(c);
 		c = NULL;
