@@ -98,8 +98,14 @@ static int put(struct dw_out *out, const char *s, size_t n)
 	if (out->status)
 		return -1;
 	if (n > out->limit - out->len) {
-		out_fail(out, 1, "response too large (more than %zu MiB)",
-		         DW_CONTROL_MAX_RESPONSE >> 20);
+		if (out->limit < sizeof(OK_LINE) - 1 + DW_CONTROL_MAX_RESPONSE)
+			out_fail(out, 1,
+			         "busy: slow clients hold %zu MiB of responses not yet read; "
+			         "try again",
+			         DW_CONTROL_MAX_HELD >> 20);
+		else
+			out_fail(out, 1, "response too large (more than %zu MiB)",
+			         DW_CONTROL_MAX_RESPONSE >> 20);
 		return -1;
 	}
 	if (out->len + n > out->cap) {
@@ -679,6 +685,16 @@ struct dw_control {
 	struct conn conns[DW_CONTROL_MAX_CONNS];
 };
 
+/** See control.h: the responses still allocated on connections. */
+size_t dw_control_held(const struct dw_control *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < DW_CONTROL_MAX_CONNS; i++)
+		if (c->conns[i].fd >= 0 && c->conns[i].out)
+			n += c->conns[i].outlen;
+	return n;
+}
+
 /** Read and discard what the peer sent and we will not read: closing a Unix
  *  socket with unread input makes the peer's next read fail ECONNRESET. */
 static void drain(int fd)
@@ -868,6 +884,15 @@ static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint6
 	}
 	tok[ntok] = NULL; /* room: ntok <= DW_CONTROL_MAX_ARGS + 3 here */
 	out_init(&out, json, (unsigned)k->cred.uid);
+	{ /* what slow readers hold counts against every new response */
+		size_t held = dw_control_held(c);
+		size_t room = held < DW_CONTROL_MAX_HELD ? DW_CONTROL_MAX_HELD - held : 0;
+		if (room < DW_CONTROL_MIN_RESPONSE)
+			room = DW_CONTROL_MIN_RESPONSE;
+		room += sizeof(OK_LINE) - 1;
+		if (room < out.limit)
+			out.limit = room;
+	}
 	cmd->fn(c->arg, argc, tok + i, &out);
 	resp = out_finish(&out, &rlen);
 	free(out.buf);

@@ -1060,6 +1060,43 @@ static void test_manual_clock(const char *dir)
 	}
 	close(fd);
 
+	/* slow readers together hold at most DW_CONTROL_MAX_HELD (+ a small
+	 * answer each): 12 of them asking for 8 MiB, none reading */
+	{
+		int slow[12], busy = 0, served = 0, round;
+		size_t k, held, most = 0;
+		for (k = 0; k < 12; k++) {
+			slow[k] = raw_connect(path);
+			raw_send(slow[k], "DWCTL1 export_nft\n", 18);
+		}
+		for (round = 0; round < 40; round++) {
+			n = dw_control_pollfds(c, fds, DW_CONTROL_MAX_POLLFDS);
+			poll(fds, n, 50);
+			dw_control_service(c, fds, n, 40000);
+			held = dw_control_held(c);
+			if (held > most)
+				most = held;
+		}
+		ok(most <= DW_CONTROL_MAX_HELD + DW_CONTROL_MAX_CONNS * DW_CONTROL_MIN_RESPONSE,
+		   "slow readers hold %zu MiB at most (bound %zu MiB)", most >> 20,
+		   DW_CONTROL_MAX_HELD >> 20);
+		for (k = 0; k < 12; k++) {
+			char head[64] = "";
+			ssize_t got = recv(slow[k], head, sizeof(head) - 1, MSG_DONTWAIT);
+			head[got > 0 ? got : 0] = '\0';
+			if (starts(head, "error 1 busy: "))
+				busy++;
+			else if (starts(head, "ok\n"))
+				served++;
+			close(slow[k]);
+		}
+		ok(served == 7 && busy == 5,
+		   "7 (56 MiB + 7 status lines) are served, the others told the socket is busy (%d served, %d busy)", served,
+		   busy);
+		dw_control_service(c, fds, 0, 40000 + DW_CONTROL_WRITE_MS);
+		is_int(dw_control_held(c), 0, "nothing held once they are gone");
+	}
+
 	/* out of descriptors: the listener rests instead of spinning */
 	{
 		struct rlimit old, low;
