@@ -174,11 +174,20 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 		dw_format_wall(b.expires, until, sizeof(until));
 	else
 		snprintf(until, sizeof(until), "never");
-	dw_emit(e, dw_mono_ms(), LOG_NOTICE,
-		"dnswarden: event=block client=%s/%u action=%s duration=%u expires=%s reason=%s "
-		"offences=%u backend=%s",
-		client, b.prefix, dw_action_name(action), b.duration, until, by ? by : "manual",
-		b.offences, e->backend ? e->backend->name : "none");
+	{
+		/* a detector's block goes through the alert rate limit; a person's
+		 * (control socket) is an audit line and is never held back */
+		char line[1024];
+		snprintf(line, sizeof(line),
+			 "dnswarden: event=block client=%s/%u action=%s duration=%u expires=%s "
+			 "reason=%s offences=%u backend=%s",
+			 client, b.prefix, dw_action_name(action), b.duration, until,
+			 by ? by : "manual", b.offences, e->backend ? e->backend->name : "none");
+		if (detector >= 0)
+			dw_emit(e, dw_mono_ms(), LOG_NOTICE, "%s", line);
+		else
+			dw_emit_audit(e, LOG_NOTICE, "%s", line);
+	}
 	b.applied = (uint8_t)apply(e, &b);
 	if (out)
 		*out = b;
@@ -200,8 +209,8 @@ int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char 
 	e->unblocks++;
 	e->dirty = 1;
 	dw_addr_format(&key, client, sizeof(client));
-	dw_emit(e, dw_mono_ms(), LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
-		b.prefix, by ? by : "manual");
+	dw_emit_audit(e, LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
+		      b.prefix, by ? by : "manual");
 	if (out)
 		*out = b;
 	return 1;

@@ -79,6 +79,7 @@ static void *engine_thread(void *arg)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
+		dw_engine_mem_tick(e, now_ms);
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
 			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
 			 * reads the (already checked) YAML */
@@ -185,6 +186,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	dw_engine_mem_tick(e, 0);
 	return e;
 fail:
 	dw_engine_free(e);

@@ -123,6 +123,11 @@ typedef int (*dw_conf_check_fn)(void *arg, struct dw_conf *c, char *err, size_t 
  *  dw_engine_start(); NULL: dw_conf_check() of confcheck.h alone). */
 void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *arg);
 
+/** Heap bytes the engine holds (its units, refreshed about once a second by
+ *  the module's thread): what `unbound-control stats` shows as
+ *  mem.mod.dynlibmod. Any thread, no lock. */
+size_t dw_engine_mem(const struct dw_engine *e);
+
 /** The config the engine runs with (read-only). */
 const struct dw_conf *dw_engine_conf(const struct dw_engine *e);
 

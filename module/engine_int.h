@@ -86,6 +86,8 @@ struct dw_engine {
 	uint64_t control_requests;
 	struct dw_counters stats_base; /* what "stats" last reset to */
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
+	uint64_t last_mem_ms;          /* engine_mem.c */
+	atomic_size_t mem_bytes;       /* heap bytes of the units, for get_mem (any thread) */
 	dw_conf_check_fn conf_check;   /* the adapter's check of a new config (reload verb) */
 	void *conf_check_arg;
 
@@ -93,6 +95,9 @@ struct dw_engine {
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
 };
+
+/** Refresh the memory sum for dw_engine_mem() once a second (module thread). */
+void dw_engine_mem_tick(struct dw_engine *e, uint64_t now_ms);
 
 /** Monotonic seconds (never 0) and milliseconds. */
 uint32_t dw_mono_now(void);
@@ -108,6 +113,11 @@ const char *dw_rcode_name(unsigned r, char *buf, size_t len);
 /** Format and write one event line through the rate limiter (module thread). */
 void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/** Write one audit line (manual block/unblock) past the rate limiter: such
+ *  lines are never suppressed (module thread). */
+void dw_emit_audit(struct dw_engine *e, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /** Write one verdict line with its evidence (module thread). */
 void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms);

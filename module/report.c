@@ -54,6 +54,18 @@ void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ..
 	dw_events_emit(e->events, now_ms, prio, line);
 }
 
+/** Format and write one audit line (a manual block or unblock) straight to
+ *  the log: never held back by syslog.rate, never counted as suppressed. */
+void dw_emit_audit(struct dw_engine *e, int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->log(e->log_arg, prio, line);
+}
+
 static const char *const source_names[DW_SRC_COUNT] = {"resolved", "cache", "local", "servfail", "query"};
 
 /** Text name of an answer source. */

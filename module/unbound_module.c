@@ -434,10 +434,16 @@ DW_EXPORT void clear(struct module_qstate *qstate, int id)
 	(void)qstate, (void)id;
 }
 
-/** dynlib entry point: memory for `unbound-control stats` (mem.mod.dynlib). */
+/** dynlib entry point: memory for `unbound-control stats` with
+ *  extended-statistics (mem.mod.dynlibmod; Unbound adds its dynlib glue). */
 DW_EXPORT size_t get_mem(struct module_env *env, int id);
 DW_EXPORT size_t get_mem(struct module_env *env, int id)
 {
-	(void)env, (void)id;
-	return 0;
+	/* called on the worker that serves unbound-control (extended-statistics):
+	 * the engine's sum is a relaxed atomic, no lock, no walk */
+	struct dynlibmod_env *de = env ? env->modinfo[id] : NULL;
+	const struct dw_unbound *u = de ? de->dyn_env : NULL;
+	if (!u || !u->engine)
+		return 0;
+	return sizeof(*u) + dw_engine_mem(u->engine);
 }
