@@ -42,7 +42,8 @@ void dw_enforce_load(struct dw_engine *e)
 	const char *path = e->conf->state_file;
 	if (!path || !path[0])
 		return;
-	if (dw_state_load(path, e->policy, e->exempt, &e->wl_state, wall_now(), &r, err,
+	dw_policy_set_wall_offset(e->policy, dw_block_wall_offset(e));
+	if (dw_state_load(path, e->policy, e->exempt, &e->wl_state, dw_block_clock(e), &r, err,
 			  sizeof(err)) != 0) {
 		/* it exists and cannot be read: not ours to replace */
 		e->state_hold = 1;
@@ -163,7 +164,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	}
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
-	if (dw_policy_block(e->policy, &key, action, duration, detector, (int64_t)time(NULL), &b) !=
+	if (dw_policy_block(e->policy, &key, action, duration, detector, dw_block_clock(e), &b) !=
 	    0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
@@ -171,7 +172,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	e->blocks[action]++;
 	e->dirty = 1;
 	if (b.expires)
-		dw_format_wall(b.expires, until, sizeof(until));
+		dw_format_block_time(e, b.expires, until, sizeof(until));
 	else
 		snprintf(until, sizeof(until), "never");
 	{
@@ -255,6 +256,7 @@ void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms)
 	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file || e->state_hold)
 		return;
 	e->last_save_ms = now_ms;
+	dw_policy_set_wall_offset(e->policy, dw_block_wall_offset(e));
 	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, &e->wl_state, err,
 			  sizeof(err)) == 0) {
 		e->dirty = e->lazy_dirty = 0;
@@ -280,7 +282,7 @@ void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms)
 	}
 	if (now_ms - e->last_expire_ms >= EXPIRE_MS) {
 		e->last_expire_ms = now_ms;
-		dw_policy_expire(e->policy, (int64_t)time(NULL), on_expired, e);
+		dw_policy_expire(e->policy, dw_block_clock(e), on_expired, e);
 		if (dw_whitelist_expire(e->wl, time(NULL)))
 			e->dirty = 1;
 	}

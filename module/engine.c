@@ -321,7 +321,7 @@ void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_d
 	memset(out, 0, sizeof(*out));
 	dw_engine_observe(e, q);
 	dw_policy_key(e->policy, &q->client, &key, &prefix);
-	out->action = (uint8_t)dw_policy_lookup(e->policy, &key, (int64_t)time(NULL));
+	out->action = (uint8_t)dw_policy_lookup(e->policy, &key, dw_block_clock(e));
 	if (out->action == DW_ACT_SINKHOLE)
 		out->sinkhole = q->qtype == 28 ? e->conf->sinkhole_v6 : e->conf->sinkhole_v4;
 }

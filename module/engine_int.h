@@ -106,6 +106,13 @@ uint64_t dw_mono_ms(void);
 void dw_format_wall(int64_t t, char *buf, size_t len);
 void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len);
 
+/** The block list's clock (monotonic seconds anchored at the start's wall
+ *  time), its offset to the wall clock now, and a block time as UTC text.
+ *  Block times are converted only for the state file and for display. */
+int64_t dw_block_clock(const struct dw_engine *e);
+int64_t dw_block_wall_offset(const struct dw_engine *e);
+void dw_format_block_time(const struct dw_engine *e, int64_t t, char *buf, size_t len);
+
 /** Mnemonics for log lines (buf holds TYPEnnn / RCODEnn for the rest). */
 const char *dw_qtype_name(uint16_t t, char *buf, size_t len);
 const char *dw_rcode_name(unsigned r, char *buf, size_t len);

@@ -43,6 +43,27 @@ void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len
 	dw_format_wall((int64_t)e->start_wall + (int64_t)t - (int64_t)e->start_mono, buf, len);
 }
 
+/** The clock of the block list: seconds on the monotonic clock, anchored at
+ *  the wall time the engine started (so they read like unix seconds); a
+ *  step of the wall clock moves no expiry. */
+int64_t dw_block_clock(const struct dw_engine *e)
+{
+	return (int64_t)e->start_wall + ((int64_t)dw_mono_now() - (int64_t)e->start_mono);
+}
+
+/** Wall seconds minus block-clock seconds now: what converts a block time
+ *  for the state file and for display. */
+int64_t dw_block_wall_offset(const struct dw_engine *e)
+{
+	return (int64_t)time(NULL) - dw_block_clock(e);
+}
+
+/** A block-clock time as UTC text of the wall clock now. */
+void dw_format_block_time(const struct dw_engine *e, int64_t t, char *buf, size_t len)
+{
+	dw_format_wall(t + dw_block_wall_offset(e), buf, len);
+}
+
 /** vsnprintf into a line and hand it to the rate limiter. */
 void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ...)
 {

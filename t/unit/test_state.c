@@ -159,6 +159,25 @@ int main(void)
 	dw_policy_free(p);
 	dw_exempt_free(x);
 
+	/* the list keeps its own (monotonic) clock, the file the wall clock */
+	p = dw_policy_new(c);
+	x = dw_exempt_new(c);
+	dw_addr_parse("10.9.0.7", &a);
+	dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 600, -1, 5000, NULL);
+	dw_policy_set_wall_offset(p, t0 - 5000);
+	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0 &&
+	       strstr(slurp(path, buf, sizeof(buf)), "block 10.9.0.7/32 nxdomain manual 1 1 600 1700000000 1700000600\n"),
+	   "saved with wall-clock times (list clock + offset)");
+	dw_policy_free(p);
+	p = dw_policy_new(c);
+	dw_policy_set_wall_offset(p, t0 - 100); /* restarted: list clock 100 = wall t0 */
+	ok(dw_state_load(path, p, x, NULL, 100, &r, err, sizeof(err)) == 0 &&
+	       dw_policy_lookup(p, &a, 100 + 599) == DW_ACT_NXDOMAIN &&
+	       dw_policy_lookup(p, &a, 100 + 600) == DW_ACT_LOG,
+	   "loaded onto the new list clock: expires 600 s after the save, as saved");
+	dw_policy_free(p);
+	dw_exempt_free(x);
+
 	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
 	if (system(buf) != 0)
 		printf("# could not remove %s\n", dir);
