@@ -48,7 +48,7 @@ static int check_dir(const char *key, const char *path, char *err, size_t errlen
 	}
 	if (stat(dir, &st) != 0) {
 		dw_set_err(err, errlen, "%s: %s: directory %s: %s", key, path, dir,
-			   dw_strerror(errno, eb, sizeof(eb)));
+		           dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -57,7 +57,7 @@ static int check_dir(const char *key, const char *path, char *err, size_t errlen
 	}
 	if (access(dir, W_OK | X_OK) != 0) {
 		dw_set_err(err, errlen, "%s: %s: cannot create files in %s: %s", key, path, dir,
-			   dw_strerror(errno, eb, sizeof(eb)));
+		           dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	return 0;
@@ -74,7 +74,7 @@ static int check_control(const struct dw_conf *c, char *err, size_t errlen)
 		return 0;
 	if (strlen(p) >= sizeof(sa.sun_path)) {
 		dw_set_err(err, errlen, "control.socket: '%s' is longer than %zu bytes", p,
-			   sizeof(sa.sun_path) - 1);
+		           sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	if (check_dir("control.socket", p, err, errlen) != 0)
@@ -121,11 +121,12 @@ static int check_state(const struct dw_conf *c, char *err, size_t errlen)
 		}
 		if (access(p, R_OK) != 0) {
 			dw_set_err(err, errlen, "state_file: %s: %s", p,
-				   dw_strerror(errno, eb, sizeof(eb)));
+			           dw_strerror(errno, eb, sizeof(eb)));
 			return -1;
 		}
 	} else if (errno != ENOENT) {
-		dw_set_err(err, errlen, "state_file: %s: %s", p, dw_strerror(errno, eb, sizeof(eb)));
+		dw_set_err(err, errlen, "state_file: %s: %s", p,
+		           dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	return check_dir("state_file", p, err, errlen);
@@ -140,9 +141,9 @@ int dw_conf_check(const struct dw_conf *c, char *err, size_t errlen)
 
 	if (dw_detect_init(&d, c, NULL, err, errlen) != 0)
 		return -1;
-	fs = dw_feature_set_new((const char *const *)c->keywords, c->keyword_count,
-				(const char *const *)c->signatures, c->signature_count, err,
-				errlen);
+	fs =
+	    dw_feature_set_new((const char *const *)c->keywords, c->keyword_count,
+	                       (const char *const *)c->signatures, c->signature_count, err, errlen);
 	if (!fs)
 		return -1;
 	dw_feature_set_free(fs);

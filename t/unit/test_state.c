@@ -66,8 +66,8 @@ int main(void)
 	struct dw_addr a;
 	struct stat st;
 	const char *good = "block 10.9.0.1/32 nxdomain manual 1 1 0 1700000000 0\n"
-			   "block 10.9.0.2/32 drop manual 1 1 0 1700000000 0\n"
-			   "exempt + 192.0.2.25/32\n";
+	                   "block 10.9.0.2/32 drop manual 1 1 0 1700000000 0\n"
+	                   "exempt + 192.0.2.25/32\n";
 
 	if (!c || !mkdtemp(dir)) {
 		printf("Bail out! setup\n");
@@ -87,7 +87,8 @@ int main(void)
 	x = dw_exempt_new(c);
 	dw_addr_parse("10.9.0.1", &a);
 	dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 0, -1, t0, NULL);
-	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0, "saved with a symlink at PATH.tmp");
+	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0,
+	   "saved with a symlink at PATH.tmp");
 	ok(strcmp(slurp(victim, buf, sizeof(buf)), "precious\n") == 0,
 	   "the symlink's target is untouched");
 	memset(&st, 0, sizeof(st));
@@ -100,35 +101,41 @@ int main(void)
 
 	/* a crash's leftover PATH.tmp (someone else's file) is replaced, not appended to */
 	put(tmp, "leftover that must not survive\n");
-	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0, "saved over a leftover PATH.tmp");
+	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0,
+	   "saved over a leftover PATH.tmp");
 	ok(strstr(slurp(path, buf, sizeof(buf)), "leftover") == NULL, "the leftover is gone");
 	dw_policy_free(p);
 	dw_exempt_free(x);
 
 	/* item 3: one changed byte in the header; a bad line; an incomplete last line */
-	snprintf(buf2, sizeof(buf2), "# dnswarden stat! v1 saved=1\n%sgarbage here\n"
-		 "block 10.9.0.3/32 nxdomain manual 1 1 0 1700000000 0\nblock 10.9.0.4/32 nxd",
-		 good);
+	snprintf(buf2, sizeof(buf2),
+	         "# dnswarden stat! v1 saved=1\n%sgarbage here\n"
+	         "block 10.9.0.3/32 nxdomain manual 1 1 0 1700000000 0\nblock 10.9.0.4/32 nxd",
+	         good);
 	put(path, buf2);
 	p = dw_policy_new(c);
 	x = dw_exempt_new(c);
-	is_int(dw_state_load(path, p, x, NULL, t0, &r, err, sizeof(err)), 0, "a damaged file loads");
+	is_int(dw_state_load(path, p, x, NULL, t0, &r, err, sizeof(err)), 0,
+	       "a damaged file loads");
 	is_int(r.loaded, 4, "every good line is taken (3 blocks, 1 exemption)");
 	ok(r.bad_header == 1 && r.malformed == 1 && r.truncated == 1 && r.full == 0,
 	   "dropped lines counted by reason (header %d, malformed %zu, incomplete %zu)",
 	   r.bad_header, r.malformed, r.truncated);
 	is_int(dw_state_dropped(&r), 3, "three things dropped");
 	dw_addr_parse("10.9.0.3", &a);
-	ok(dw_policy_lookup(p, &a, t0 + 1) == DW_ACT_NXDOMAIN, "a block after the bad line is back");
+	ok(dw_policy_lookup(p, &a, t0 + 1) == DW_ACT_NXDOMAIN,
+	   "a block after the bad line is back");
 	dw_addr_parse("10.9.0.4", &a);
 	ok(dw_policy_lookup(p, &a, t0 + 1) == DW_ACT_LOG, "the incomplete last line is not taken");
 	ok(strstr(err, ":1:") != NULL, "the reason names the first damage (%s)", err);
 	ok(dw_state_set_aside(path, t0, aside, sizeof(aside), err, sizeof(err)) == 0 &&
 	       strstr(aside, ".bad.20231114T221320Z") != NULL,
 	   "set aside as PATH.bad.TIMESTAMP (%s)", aside);
-	ok(strcmp(slurp(aside, buf, sizeof(buf)), buf2) == 0, "the copy aside is the damaged file, byte for byte");
+	ok(strcmp(slurp(aside, buf, sizeof(buf)), buf2) == 0,
+	   "the copy aside is the damaged file, byte for byte");
 	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0, "the next save succeeds");
-	ok(strcmp(slurp(aside, buf, sizeof(buf)), buf2) == 0, "... and does not touch the copy aside");
+	ok(strcmp(slurp(aside, buf, sizeof(buf)), buf2) == 0,
+	   "... and does not touch the copy aside");
 	ok(dw_state_set_aside(path, t0, found, sizeof(found), err, sizeof(err)) == 0 &&
 	       strstr(found, ".bad.20231114T221320Z-1") != NULL,
 	   "a second set-aside in the same second gets its own name (%s)", found);
@@ -166,7 +173,8 @@ int main(void)
 	dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 600, -1, 5000, NULL);
 	dw_policy_set_wall_offset(p, t0 - 5000);
 	ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0 &&
-	       strstr(slurp(path, buf, sizeof(buf)), "block 10.9.0.7/32 nxdomain manual 1 1 600 1700000000 1700000600\n"),
+	       strstr(slurp(path, buf, sizeof(buf)),
+	              "block 10.9.0.7/32 nxdomain manual 1 1 600 1700000000 1700000600\n"),
 	   "saved with wall-clock times (list clock + offset)");
 	dw_policy_free(p);
 	p = dw_policy_new(c);
