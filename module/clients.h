@@ -77,8 +77,11 @@
 
 #include "addr.h"
 
-/** Most counters a client can have. */
-#define DW_CLIENTS_MAX_COUNTERS 8
+/** Most counters a client can have: one per detector and a PTR counter each
+ *  for mx_worm and spam_relay, so that every window dnswarden.yaml(5)
+ *  allows fits (detect.c asserts it). A table only pays for the counters
+ *  its config uses. */
+#define DW_CLIENTS_MAX_COUNTERS 9
 
 /** Largest conf.max accepted (as dnswarden.yaml's clients.max). */
 #define DW_CLIENTS_MAX 100000000u

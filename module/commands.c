@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "confcheck.h"
 #include "control.h"
 #include "engine_int.h"
 
@@ -64,7 +65,7 @@ static void flag_names(uint16_t flags, char *buf, size_t len)
 }
 
 /** The fields of one block entry. */
-static void out_block(struct dw_out *out, const struct dw_block *b)
+static void out_block(const struct dw_engine *e, struct dw_out *out, const struct dw_block *b)
 {
 	char a[DW_ADDR_STRLEN], t[32];
 	dw_addr_format(&b->client, a, sizeof(a));
@@ -73,10 +74,10 @@ static void out_block(struct dw_out *out, const struct dw_block *b)
 	dw_out_kv(out, "reason", "%s",
 		  b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
 	dw_out_kv_u64(out, "duration", b->duration);
-	dw_format_wall(b->created, t, sizeof(t));
+	dw_format_block_time(e, b->created, t, sizeof(t));
 	dw_out_kv(out, "since", "%s", t);
 	if (b->expires)
-		dw_format_wall(b->expires, t, sizeof(t));
+		dw_format_block_time(e, b->expires, t, sizeof(t));
 	else
 		snprintf(t, sizeof(t), "never");
 	dw_out_kv(out, "expires", "%s", t);
@@ -177,6 +178,7 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "suspects.tracked", ss.tracked);
 	dw_out_kv_u64(out, "suspects.bytes", ss.bytes);
 	dw_out_kv_u64(out, "blocks.active", dw_policy_active(e->policy));
+	dw_out_kv_u64(out, "memory.bytes", dw_engine_mem(e));
 	if (reset)
 		*base = now;
 }
@@ -284,7 +286,7 @@ static int suspect_one(void *arg, const struct dw_suspect_view *sv)
 	if (dw_clients_get(w->e->clients, &sv->addr, sv->now, &cv) == 1)
 		f = cv.flags;
 	dw_policy_key(w->e->policy, &sv->addr, &key, &prefix);
-	act = dw_policy_lookup(w->e->policy, &key, (int64_t)time(NULL));
+	act = dw_policy_lookup(w->e->policy, &key, dw_block_clock(w->e));
 	if (!w->all && !f && act == DW_ACT_LOG)
 		return 0;
 	if (w->left == 0)
@@ -334,13 +336,19 @@ static void cmd_list_suspects(void *arg, int argc, char **argv, struct dw_out *o
 }
 
 /** dw_policy_foreach callback for list_blocked. */
+struct blocked_ctx {
+	const struct dw_engine *e;
+	struct dw_out *out;
+	int64_t now;
+};
 static int blocked_one(void *arg, const struct dw_block *b)
 {
-	struct dw_out *out = arg;
-	if (!b->active || (b->expires && b->expires <= (int64_t)time(NULL)))
+	const struct blocked_ctx *bc = arg;
+	struct dw_out *out = bc->out;
+	if (!b->active || (b->expires && b->expires <= bc->now))
 		return 0;
 	dw_out_item_begin(out);
-	out_block(out, b);
+	out_block(bc->e, out, b);
 	dw_out_item_end(out);
 	return 0;
 }
@@ -350,8 +358,9 @@ static void cmd_list_blocked(void *arg, int argc, char **argv, struct dw_out *ou
 {
 	struct dw_engine *e = req(arg);
 	(void)argc, (void)argv;
+	struct blocked_ctx bc = {e, out, dw_block_clock(e)};
 	dw_out_list_begin(out, "blocked");
-	dw_policy_foreach(e->policy, blocked_one, out);
+	dw_policy_foreach(e->policy, blocked_one, &bc);
 	dw_out_list_end(out);
 }
 
@@ -429,13 +438,13 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 		}
 	}
 	dw_policy_foreach(e->policy, find_one, &fb);
-	if (fb.found && fb.b.active && (!fb.b.expires || fb.b.expires > (int64_t)time(NULL))) {
+	if (fb.found && fb.b.active && (!fb.b.expires || fb.b.expires > dw_block_clock(e))) {
 		dw_out_kv(out, "blocked", "%s", dw_action_name((enum dw_action)fb.b.action));
 		dw_out_kv(out, "block_reason", "%s",
 			  fb.b.detector >= 0 ? dw_detector_name((enum dw_detector)fb.b.detector)
 					     : "manual");
 		if (fb.b.expires)
-			dw_format_wall(fb.b.expires, t, sizeof(t));
+			dw_format_block_time(e, fb.b.expires, t, sizeof(t));
 		else
 			snprintf(t, sizeof(t), "never");
 		dw_out_kv(out, "block_expires", "%s", t);
@@ -493,7 +502,7 @@ static void cmd_block(void *arg, int argc, char **argv, struct dw_out *out)
 		dw_out_error(out, 1, "%s", err);
 		return;
 	}
-	out_block(out, &b);
+	out_block(e, out, &b);
 }
 
 /** unblock ADDR. */
@@ -511,7 +520,7 @@ static void cmd_unblock(void *arg, int argc, char **argv, struct dw_out *out)
 		dw_out_error(out, 1, "%s is not blocked", argv[0]);
 		return;
 	}
-	out_block(out, &b);
+	out_block(e, out, &b);
 }
 
 /** exempt_add CIDR (also lifts blocks of clients inside it). */
@@ -590,6 +599,11 @@ static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
 	const char *path = e->conf->path ? e->conf->path : dw_conf_path();
 	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
 	(void)argc, (void)argv;
+	if (c && (e->conf_check ? e->conf_check(e->conf_check_arg, c, err, sizeof(err))
+				: dw_conf_check(c, err, sizeof(err))) != 0) {
+		dw_conf_free(c);
+		c = NULL;
+	}
 	if (!c) {
 		dw_out_error(out, 1, "%s (the running configuration is kept)", err);
 		return;

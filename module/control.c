@@ -98,8 +98,14 @@ static int put(struct dw_out *out, const char *s, size_t n)
 	if (out->status)
 		return -1;
 	if (n > out->limit - out->len) {
-		out_fail(out, 1, "response too large (more than %zu MiB)",
-		         DW_CONTROL_MAX_RESPONSE >> 20);
+		if (out->limit < sizeof(OK_LINE) - 1 + DW_CONTROL_MAX_RESPONSE)
+			out_fail(out, 1,
+			         "busy: slow clients hold %zu MiB of responses not yet read; "
+			         "try again",
+			         DW_CONTROL_MAX_HELD >> 20);
+		else
+			out_fail(out, 1, "response too large (more than %zu MiB)",
+			         DW_CONTROL_MAX_RESPONSE >> 20);
 		return -1;
 	}
 	if (out->len + n > out->cap) {
@@ -679,6 +685,16 @@ struct dw_control {
 	struct conn conns[DW_CONTROL_MAX_CONNS];
 };
 
+/** See control.h: the responses still allocated on connections. */
+size_t dw_control_held(const struct dw_control *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < DW_CONTROL_MAX_CONNS; i++)
+		if (c->conns[i].fd >= 0 && c->conns[i].out)
+			n += c->conns[i].outlen;
+	return n;
+}
+
 /** Read and discard what the peer sent and we will not read: closing a Unix
  *  socket with unread input makes the peer's next read fail ECONNRESET. */
 static void drain(int fd)
@@ -799,7 +815,7 @@ static char *req_error(size_t *rlen, int status, const char *fmt, ...)
 
 /** Parse one request line, run its handler, return the whole response. */
 char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg, unsigned uid,
-                         char *line, size_t linelen, size_t *rlen)
+                         char *line, size_t linelen, size_t limit, size_t *rlen)
 {
 	char *tok[DW_CONTROL_MAX_ARGS + 4];
 	size_t ntok = 0, i;
@@ -866,6 +882,8 @@ char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg,
 		return req_error(rlen, 2, "usage: %s", cmd->usage ? cmd->usage : cmd->verb);
 	tok[ntok] = NULL; /* room: ntok <= DW_CONTROL_MAX_ARGS + 3 here */
 	out_init(&out, json, uid);
+	if (limit != 0 && limit < out.limit)
+		out.limit = limit;
 	cmd->fn(arg, argc, tok + i, &out);
 	resp = out_finish(&out, rlen);
 	free(out.buf);
@@ -875,9 +893,16 @@ char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg,
 /** Answer the request line in k->in (NUL-terminated, no newline). */
 static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint64_t now_ms)
 {
-	size_t rlen = 0;
-	char *resp = dw_control_request(c->cmds, c->ncmds, c->arg, (unsigned)k->cred.uid, k->in,
-	                                linelen, &rlen);
+	size_t rlen = 0, held = dw_control_held(c), room;
+	char *resp;
+
+	/* what slow readers hold counts against every new response */
+	room = held < DW_CONTROL_MAX_HELD ? DW_CONTROL_MAX_HELD - held : 0;
+	if (room < DW_CONTROL_MIN_RESPONSE)
+		room = DW_CONTROL_MIN_RESPONSE;
+	room += sizeof(OK_LINE) - 1;
+	resp = dw_control_request(c->cmds, c->ncmds, c->arg, (unsigned)k->cred.uid, k->in, linelen,
+	                          room, &rlen);
 	conn_respond(k, resp, rlen, now_ms);
 }
 
@@ -1300,18 +1325,31 @@ struct dw_control *dw_control_new(const char *path, const char *group,
 		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
 		goto fail;
 	}
-	/* Linux creates the socket file with the socket inode's mode (less the
-	 * umask): owner-only from the first instant, opened up below once the
-	 * group is right */
-	(void)fchmod(c->lfd, 0600);
-	if (bind(c->lfd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno == EADDRINUSE)
-			snprintf(err, errlen,
-			         "%s: another process is listening (is another unbound running?)",
-			         path);
-		else
-			snprintf(err, errlen, "%s: cannot bind: %s", path, strerror(errno));
-		goto fail;
+	/* The socket file gets its final mode at bind(): Linux creates it with
+	 * the socket inode's mode less the umask. No chmod by path afterwards:
+	 * glibc's fchmodat(AT_SYMLINK_NOFOLLOW) goes through /proc, which
+	 * Unbound's chroot does not have, and a plain chmod would follow a link.
+	 * Until the lchown() below the group is the resolver's own; peers are
+	 * checked with SO_PEERCRED on every connection anyway. */
+	{
+		mode_t mode = c->has_group ? 0660 : 0600, old;
+		int rc, e;
+		(void)fchmod(c->lfd, mode);
+		old = umask(0777 & ~mode); /* init() runs before Unbound's threads */
+		rc = bind(c->lfd, (const struct sockaddr *)&sa, sizeof(sa));
+		e = errno;
+		umask(old);
+		errno = e;
+		if (rc != 0) {
+			if (errno == EADDRINUSE)
+				snprintf(err, errlen,
+				         "%s: another process is listening (is another unbound "
+				         "running?)",
+				         path);
+			else
+				snprintf(err, errlen, "%s: cannot bind: %s", path, strerror(errno));
+			goto fail;
+		}
 	}
 	bound = 1;
 	if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
@@ -1327,9 +1365,9 @@ struct dw_control *dw_control_new(const char *path, const char *group,
 		         path, c->group, strerror(errno));
 		goto fail;
 	}
-	if (fchmodat(AT_FDCWD, path, c->has_group ? 0660 : 0600, AT_SYMLINK_NOFOLLOW) != 0) {
-		snprintf(err, errlen, "%s: cannot set the socket's mode: %s", path,
-		         strerror(errno));
+	if ((st.st_mode & 0777) != (c->has_group ? 0660u : 0600u)) {
+		snprintf(err, errlen, "%s: the socket was created with mode %o", path,
+		         (unsigned)(st.st_mode & 0777));
 		goto fail;
 	}
 	if (listen(c->lfd, BACKLOG) != 0) {

@@ -32,7 +32,9 @@
  *
  * Cost: one listening fd and at most DW_CONTROL_MAX_CONNS connections, each
  * a 4 KiB request buffer plus its response (capped at
- * DW_CONTROL_MAX_RESPONSE). dw_control_service() never blocks: accept, read
+ * DW_CONTROL_MAX_RESPONSE; all responses not yet read at about
+ * DW_CONTROL_MAX_HELD together: a response built while slow readers hold
+ * the rest is answered "error 1 busy ..."). dw_control_service() never blocks: accept, read
  * and write are non-blocking; a handler runs synchronously inside it.
  * Thread safety: none. One thread (the module's own) calls everything for a
  * given struct dw_control; handlers and the log function run on that thread.
@@ -66,6 +68,13 @@
 #define DW_CONTROL_MAX_CONNS 32
 /** Largest response body; a larger one becomes "error 1 response too large". */
 #define DW_CONTROL_MAX_RESPONSE ((size_t)64 << 20)
+/** Response bytes all connections together may hold unsent (slow readers);
+ *  past it a response is cut to what is left, but never below
+ *  DW_CONTROL_MIN_RESPONSE, so the total held is at most
+ *  DW_CONTROL_MAX_HELD + DW_CONTROL_MAX_CONNS × DW_CONTROL_MIN_RESPONSE. */
+#define DW_CONTROL_MAX_HELD ((size_t)64 << 20)
+/** A response every connection may have whatever the others hold. */
+#define DW_CONTROL_MIN_RESPONSE ((size_t)64 << 10)
 /** Room dw_control_pollfds() may need: the listener and every connection. */
 #define DW_CONTROL_MAX_POLLFDS (1 + DW_CONTROL_MAX_CONNS)
 /** control_denied lines logged per second at most. */
@@ -112,6 +121,9 @@ struct dw_control *dw_control_new(const char *path, const char *group,
  *  listener and unlink the socket file if it is still ours. NULL is fine. */
 void dw_control_free(struct dw_control *c);
 
+/** Response bytes the connections hold now (not yet read by their peers). */
+size_t dw_control_held(const struct dw_control *c);
+
 /** Fill fds (room for max; DW_CONTROL_MAX_POLLFDS is always enough) with
  *  what to poll() for; returns how many were filled. */
 size_t dw_control_pollfds(struct dw_control *c, struct pollfd *fds, size_t max);
@@ -138,12 +150,14 @@ void dw_control_service(struct dw_control *c, const struct pollfd *fds, size_t n
  * \param line   the request without its newline, NUL-terminated at linelen;
  *               modified (split into tokens)
  * \param linelen its length
+ * \param limit  the most bytes the response may take (0: the built-in cap);
+ *               a longer one is cut with an error line
  * \param rlen   receives the response's length
  * \return the response ("ok\n" BODY or "error STATUS MESSAGE\n"), malloc'ed,
  *         for the caller to free; NULL when out of memory.
  */
 char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg, unsigned uid,
-                         char *line, size_t linelen, size_t *rlen);
+                         char *line, size_t linelen, size_t limit, size_t *rlen);
 
 /* ---- output builder (for handlers) ----------------------------------------
  * One set of calls produces either format. Keys are [A-Za-z0-9_.-]+.

@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every detector its own window, mx_worm and spam_relay a PTR counter too:
+ * the client table must hold that many, or a window the man page allows
+ * would be refused. */
+_Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_COUNT + 2,
+	       "the client table cannot hold a counter per detector window");
+
 /** The feature each detector counts. */
 static const enum dw_counter_kind detector_kind[DW_DET_COUNT] = {
 	[DW_DET_MX_WORM] = DW_CK_MX,

@@ -31,22 +31,42 @@ static int64_t wall_now(void)
 	return (int64_t)time(NULL);
 }
 
-/** Read the state file; a damaged file is reported, never fatal. */
+/** Read the state file; a damaged file is reported, never fatal, and never
+ *  saved over: what loads is taken, the file is set aside as
+ *  PATH.bad.TIMESTAMP first and the loaded part saved soon after. */
 void dw_enforce_load(struct dw_engine *e)
 {
-	char err[512] = "";
-	size_t bad = 0;
+	char err[512] = "", aerr[512], aside[DW_CONF_MAX_PATH + 64];
+	struct dw_state_report r;
 	uint64_t now_ms = dw_mono_ms();
-	if (!e->conf->state_file)
+	const char *path = e->conf->state_file;
+	if (!path || !path[0])
 		return;
-	if (dw_state_load(e->conf->state_file, e->policy, e->exempt, &e->wl_state, wall_now(), &bad,
-			  err, sizeof(err)) != 0)
-		dw_emit(e, now_ms, LOG_ERR, "dnswarden: event=state_error file=%s error=\"%s\"",
-			e->conf->state_file, err);
-	else if (bad)
-		dw_emit(e, now_ms, LOG_WARNING,
-			"dnswarden: event=state_error file=%s skipped=%zu error=\"%s\"",
-			e->conf->state_file, bad, err);
+	dw_policy_set_wall_offset(e->policy, dw_block_wall_offset(e));
+	if (dw_state_load(path, e->policy, e->exempt, &e->wl_state, dw_block_clock(e), &r, err,
+			  sizeof(err)) != 0) {
+		/* it exists and cannot be read: not ours to replace */
+		e->state_hold = 1;
+		dw_emit(e, now_ms, LOG_ERR,
+			"dnswarden: event=state_error file=%s saving=no error=\"%s\"", path, err);
+	} else if (dw_state_dropped(&r)) {
+		if (dw_state_set_aside(path, wall_now(), aside, sizeof(aside), aerr,
+				       sizeof(aerr)) != 0) {
+			e->state_hold = 1;
+			snprintf(aside, sizeof(aside), "none (%s; saving=no)", aerr);
+		} else {
+			e->dirty = 1; /* write the loaded part back soon */
+		}
+		if (!err[0])
+			snprintf(err, sizeof(err), "more blocks than policy.max_blocks (%u)",
+				 e->conf->policy_max_blocks);
+		dw_emit(e, now_ms, LOG_ERR,
+			"dnswarden: event=state_error file=%s set_aside=%s loaded=%zu dropped=%zu "
+			"malformed=%zu over_max_blocks=%zu incomplete=%zu bad_header=%s "
+			"error=\"%s\"",
+			path, aside, r.loaded, dw_state_dropped(&r), r.malformed, r.full,
+			r.truncated, r.bad_header ? "yes" : "no", err);
+	}
 	e->need_sync = dw_policy_active(e->policy) > 0;
 	dw_whitelist_expire(e->wl, (time_t)wall_now());
 }
@@ -144,7 +164,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	}
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
-	if (dw_policy_block(e->policy, &key, action, duration, detector, (int64_t)time(NULL), &b) !=
+	if (dw_policy_block(e->policy, &key, action, duration, detector, dw_block_clock(e), &b) !=
 	    0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
@@ -152,14 +172,23 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	e->blocks[action]++;
 	e->dirty = 1;
 	if (b.expires)
-		dw_format_wall(b.expires, until, sizeof(until));
+		dw_format_block_time(e, b.expires, until, sizeof(until));
 	else
 		snprintf(until, sizeof(until), "never");
-	dw_emit(e, dw_mono_ms(), LOG_NOTICE,
-		"dnswarden: event=block client=%s/%u action=%s duration=%u expires=%s reason=%s "
-		"offences=%u backend=%s",
-		client, b.prefix, dw_action_name(action), b.duration, until, by ? by : "manual",
-		b.offences, e->backend ? e->backend->name : "none");
+	{
+		/* a detector's block goes through the alert rate limit; a person's
+		 * (control socket) is an audit line and is never held back */
+		char line[1024];
+		snprintf(line, sizeof(line),
+			 "dnswarden: event=block client=%s/%u action=%s duration=%u expires=%s "
+			 "reason=%s offences=%u backend=%s",
+			 client, b.prefix, dw_action_name(action), b.duration, until,
+			 by ? by : "manual", b.offences, e->backend ? e->backend->name : "none");
+		if (detector >= 0)
+			dw_emit(e, dw_mono_ms(), LOG_NOTICE, "%s", line);
+		else
+			dw_emit_audit(e, LOG_NOTICE, "%s", line);
+	}
 	b.applied = (uint8_t)apply(e, &b);
 	if (out)
 		*out = b;
@@ -181,8 +210,8 @@ int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char 
 	e->unblocks++;
 	e->dirty = 1;
 	dw_addr_format(&key, client, sizeof(client));
-	dw_emit(e, dw_mono_ms(), LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
-		b.prefix, by ? by : "manual");
+	dw_emit_audit(e, LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
+		      b.prefix, by ? by : "manual");
 	if (out)
 		*out = b;
 	return 1;
@@ -224,9 +253,10 @@ static void on_expired(void *arg, const struct dw_block *b)
 void dw_enforce_flush(struct dw_engine *e, uint64_t now_ms)
 {
 	char err[512];
-	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file)
+	if ((!e->dirty && !e->lazy_dirty) || !e->conf->state_file || e->state_hold)
 		return;
 	e->last_save_ms = now_ms;
+	dw_policy_set_wall_offset(e->policy, dw_block_wall_offset(e));
 	if (dw_state_save(e->conf->state_file, e->policy, e->exempt, &e->wl_state, err,
 			  sizeof(err)) == 0) {
 		e->dirty = e->lazy_dirty = 0;
@@ -252,7 +282,7 @@ void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms)
 	}
 	if (now_ms - e->last_expire_ms >= EXPIRE_MS) {
 		e->last_expire_ms = now_ms;
-		dw_policy_expire(e->policy, (int64_t)time(NULL), on_expired, e);
+		dw_policy_expire(e->policy, dw_block_clock(e), on_expired, e);
 		if (dw_whitelist_expire(e->wl, time(NULL)))
 			e->dirty = 1;
 	}

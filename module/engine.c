@@ -79,6 +79,7 @@ static void *engine_thread(void *arg)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
+		dw_engine_mem_tick(e, now_ms);
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
 			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
 			 * reads the (already checked) YAML */
@@ -185,6 +186,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	dw_engine_mem_tick(e, 0);
 	return e;
 fail:
 	dw_engine_free(e);
@@ -319,7 +321,7 @@ void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_d
 	memset(out, 0, sizeof(*out));
 	dw_engine_observe(e, q);
 	dw_policy_key(e->policy, &q->client, &key, &prefix);
-	out->action = (uint8_t)dw_policy_lookup(e->policy, &key, (int64_t)time(NULL));
+	out->action = (uint8_t)dw_policy_lookup(e->policy, &key, dw_block_clock(e));
 	if (out->action == DW_ACT_SINKHOLE)
 		out->sinkhole = q->qtype == 28 ? e->conf->sinkhole_v6 : e->conf->sinkhole_v4;
 }
@@ -337,4 +339,11 @@ void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b)
 {
 	e->backend = b;
 	e->need_sync = 1;
+}
+
+/** The adapter's check of a new config, run by the reload verb. */
+void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *arg)
+{
+	e->conf_check = fn;
+	e->conf_check_arg = arg;
 }

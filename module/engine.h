@@ -115,6 +115,19 @@ struct dw_backend;
 /** Attach the enforcement backend (before dw_engine_start(); borrowed). */
 void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b);
 
+/** A check of a new config beyond the engine's own (the adapter's: paths
+ *  as Unbound sees them inside its chroot, which it may rewrite in c, and
+ *  the backend): 0, or -1 with the reason in err. */
+typedef int (*dw_conf_check_fn)(void *arg, struct dw_conf *c, char *err, size_t errlen);
+/** Set the check the `reload` verb runs on the file (before
+ *  dw_engine_start(); NULL: dw_conf_check() of confcheck.h alone). */
+void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *arg);
+
+/** Heap bytes the engine holds (its units, refreshed about once a second by
+ *  the module's thread): what `unbound-control stats` shows as
+ *  mem.mod.dynlibmod. Any thread, no lock. */
+size_t dw_engine_mem(const struct dw_engine *e);
+
 /** The config the engine runs with (read-only). */
 const struct dw_conf *dw_engine_conf(const struct dw_engine *e);
 

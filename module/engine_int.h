@@ -76,6 +76,8 @@ struct dw_engine {
 	int backend_was_ready;
 	int dirty;           /* state changed since the last save */
 	int lazy_dirty;      /* only expiry times moved: save within a minute */
+	int state_hold;      /* the state file did not load and could not be set aside:
+			      * never saved over */
 	uint64_t upstream_seen;
 	struct dw_upstream upstream_buf; /* one popped observation (9 KiB, off the stack) */
 	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;
@@ -84,11 +86,18 @@ struct dw_engine {
 	uint64_t control_requests;
 	struct dw_counters stats_base; /* what "stats" last reset to */
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
+	uint64_t last_mem_ms;          /* engine_mem.c */
+	atomic_size_t mem_bytes;       /* heap bytes of the units, for get_mem (any thread) */
+	dw_conf_check_fn conf_check;   /* the adapter's check of a new config (reload verb) */
+	void *conf_check_arg;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
 };
+
+/** Refresh the memory sum for dw_engine_mem() once a second (module thread). */
+void dw_engine_mem_tick(struct dw_engine *e, uint64_t now_ms);
 
 /** Monotonic seconds (never 0) and milliseconds. */
 uint32_t dw_mono_now(void);
@@ -97,6 +106,13 @@ uint64_t dw_mono_ms(void);
 void dw_format_wall(int64_t t, char *buf, size_t len);
 void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len);
 
+/** The block list's clock (monotonic seconds anchored at the start's wall
+ *  time), its offset to the wall clock now, and a block time as UTC text.
+ *  Block times are converted only for the state file and for display. */
+int64_t dw_block_clock(const struct dw_engine *e);
+int64_t dw_block_wall_offset(const struct dw_engine *e);
+void dw_format_block_time(const struct dw_engine *e, int64_t t, char *buf, size_t len);
+
 /** Mnemonics for log lines (buf holds TYPEnnn / RCODEnn for the rest). */
 const char *dw_qtype_name(uint16_t t, char *buf, size_t len);
 const char *dw_rcode_name(unsigned r, char *buf, size_t len);
@@ -104,6 +120,11 @@ const char *dw_rcode_name(unsigned r, char *buf, size_t len);
 /** Format and write one event line through the rate limiter (module thread). */
 void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/** Write one audit line (manual block/unblock) past the rate limiter: such
+ *  lines are never suppressed (module thread). */
+void dw_emit_audit(struct dw_engine *e, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /** Write one verdict line with its evidence (module thread). */
 void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t now_ms);

@@ -26,6 +26,7 @@ struct shard {
 struct dw_policy {
 	const struct dw_conf *conf;
 	atomic_size_t active; /* lookups skip everything while 0 */
+	int64_t wall_off;     /* state file time = list time + wall_off (module's thread) */
 	size_t entries;       /* active + history (module's thread) */
 	struct shard shard[SHARDS];
 };
@@ -303,22 +304,34 @@ size_t dw_policy_active(const struct dw_policy *p)
 
 /** One line per entry:
  *  "block ADDR/PREFIX ACTION DETECTOR|manual ACTIVE OFFENCES DURATION CREATED EXPIRES" */
+struct save_ctx {
+	FILE *f;
+	int64_t off;
+};
 static int save_one(void *arg, const struct dw_block *b)
 {
-	FILE *f = arg;
+	const struct save_ctx *s = arg;
 	char a[DW_ADDR_STRLEN];
 	dw_addr_format(&b->client, a, sizeof(a));
-	fprintf(f, "block %s/%u %s %s %u %u %u %" PRId64 " %" PRId64 "\n", a, b->prefix,
+	fprintf(s->f, "block %s/%u %s %s %u %u %u %" PRId64 " %" PRId64 "\n", a, b->prefix,
 		dw_action_name((enum dw_action)b->action),
 		b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual",
-		b->active, b->offences, b->duration, b->created, b->expires);
+		b->active, b->offences, b->duration, b->created + s->off,
+		b->expires ? b->expires + s->off : 0);
 	return 0;
 }
 
-/** Write the whole list. */
+/** Write the whole list (times on the wall clock). */
 void dw_policy_save(struct dw_policy *p, FILE *f)
 {
-	dw_policy_foreach(p, save_one, f);
+	struct save_ctx s = {f, p->wall_off};
+	dw_policy_foreach(p, save_one, &s);
+}
+
+/** Offset of the state file's (wall) times to the list's. */
+void dw_policy_set_wall_offset(struct dw_policy *p, int64_t off)
+{
+	p->wall_off = off;
 }
 
 /** Parse one saved line; hostile input (a hand-edited file) is checked. */
@@ -348,8 +361,10 @@ int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char
 	}
 	dw_policy_key(p, &c.addr, &key, &prefix);
 	pe = slot(p, &key, &sh);
-	if (*pe || p->entries >= p->conf->policy_max_blocks)
-		return 0; /* duplicate or full: first one wins */
+	if (*pe)
+		return 0; /* duplicate: first one wins */
+	if (p->entries >= p->conf->policy_max_blocks)
+		return 1; /* full: left out, counted by the caller */
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
@@ -359,11 +374,13 @@ int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char
 	e->b.prefix = prefix;
 	e->b.action = (uint8_t)a;
 	e->b.detector = (int8_t)d;
-	e->b.active = (uint8_t)(active && (expires == 0 || expires > now));
 	e->b.offences = offences;
 	e->b.duration = duration;
-	e->b.created = created;
-	e->b.expires = expires;
+	e->b.created = created - p->wall_off;
+	e->b.expires = expires ? expires - p->wall_off : 0;
+	if (expires && e->b.expires <= 0)
+		e->b.expires = 1; /* long past; 0 would mean "until unblocked" */
+	e->b.active = (uint8_t)(active && (e->b.expires == 0 || e->b.expires > now));
 	pthread_mutex_lock(&sh->mu);
 	*pe = e;
 	pthread_mutex_unlock(&sh->mu);

@@ -42,8 +42,8 @@ struct dw_block {
 	uint8_t applied;       /**< the backend has it (module's thread bookkeeping) */
 	uint32_t offences;     /**< blocks within the ladder window, this one included */
 	uint32_t duration;     /**< seconds this block lasts (after the ladder) */
-	int64_t created;       /**< unix seconds */
-	int64_t expires;       /**< unix seconds; 0 = until unblocked */
+	int64_t created;       /**< seconds on the caller's clock (the engine's is monotonic) */
+	int64_t expires;       /**< seconds on that clock; 0 = until unblocked */
 };
 
 struct dw_policy;
@@ -87,11 +87,18 @@ int dw_policy_foreach(struct dw_policy *p, int (*fn)(void *arg, const struct dw_
 /** Active blocks now on the list. */
 size_t dw_policy_active(const struct dw_policy *p);
 
+/** The state file keeps wall-clock times; the list keeps the caller's
+ *  clock (the engine's is monotonic, so a wall-clock step moves no expiry).
+ *  off = wall now - list clock now: added to times by dw_policy_save(),
+ *  taken off by dw_policy_load_line(). 0 by default. */
+void dw_policy_set_wall_offset(struct dw_policy *p, int64_t off);
+
 /** Write every entry as one "block ..." line (state file). */
 void dw_policy_save(struct dw_policy *p, FILE *f);
 
 /** Read one "block ..." line written by dw_policy_save(); entries that have
- *  expired by now come back as history. 0, or -1 with err. */
+ *  expired by now come back as history. 0 (taken, or a duplicate), 1 when
+ *  left out because the list holds policy.max_blocks, or -1 with err. */
 int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char *err,
 			size_t errlen);
 

@@ -43,6 +43,27 @@ void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len
 	dw_format_wall((int64_t)e->start_wall + (int64_t)t - (int64_t)e->start_mono, buf, len);
 }
 
+/** The clock of the block list: seconds on the monotonic clock, anchored at
+ *  the wall time the engine started (so they read like unix seconds); a
+ *  step of the wall clock moves no expiry. */
+int64_t dw_block_clock(const struct dw_engine *e)
+{
+	return (int64_t)e->start_wall + ((int64_t)dw_mono_now() - (int64_t)e->start_mono);
+}
+
+/** Wall seconds minus block-clock seconds now: what converts a block time
+ *  for the state file and for display. */
+int64_t dw_block_wall_offset(const struct dw_engine *e)
+{
+	return (int64_t)time(NULL) - dw_block_clock(e);
+}
+
+/** A block-clock time as UTC text of the wall clock now. */
+void dw_format_block_time(const struct dw_engine *e, int64_t t, char *buf, size_t len)
+{
+	dw_format_wall(t + dw_block_wall_offset(e), buf, len);
+}
+
 /** vsnprintf into a line and hand it to the rate limiter. */
 void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ...)
 {
@@ -52,6 +73,18 @@ void dw_emit(struct dw_engine *e, uint64_t now_ms, int prio, const char *fmt, ..
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	dw_events_emit(e->events, now_ms, prio, line);
+}
+
+/** Format and write one audit line (a manual block or unblock) straight to
+ *  the log: never held back by syslog.rate, never counted as suppressed. */
+void dw_emit_audit(struct dw_engine *e, int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->log(e->log_arg, prio, line);
 }
 
 static const char *const source_names[DW_SRC_COUNT] = {"resolved", "cache", "local", "servfail", "query"};

@@ -85,3 +85,9 @@ uint64_t dw_ring_dropped(struct dw_ring *r)
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
+
+/** The ring's allocation: its records and itself. */
+size_t dw_ring_mem(const struct dw_ring *r)
+{
+	return r ? sizeof(*r) + r->cap * r->size : 0;
+}

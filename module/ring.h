@@ -35,6 +35,9 @@ int dw_ring_push(struct dw_ring *r, const void *record);
 /** Copy the oldest record out; 1 when there was one, 0 when empty. */
 int dw_ring_pop(struct dw_ring *r, void *record);
 
+/** Heap bytes the ring holds (fixed at creation). NULL is 0. */
+size_t dw_ring_mem(const struct dw_ring *r);
+
 /** Records dropped because the ring was full, since creation. */
 uint64_t dw_ring_dropped(struct dw_ring *r);
 

@@ -5,30 +5,76 @@
 #include "state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "confcheck.h"
+#include "errbuf.h"
+
 #define HEADER "# dnswarden state v1"
 #define MAX_LINE 4096
 
-/** Temp file, fsync, rename: all or nothing. */
+/** fsync the directory that holds path, so a rename in it is on disk. */
+static int sync_dir(const char *path)
+{
+	char dir[DW_CONF_MAX_PATH + 1];
+	int fd, rc;
+	if (dw_conf_dirname(path, dir, sizeof(dir)) != 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/** Create PATH.tmp for writing, mode 0600, never through a symlink or over
+ *  another file: whatever sits at PATH.tmp (a crash's leftover, or a link
+ *  someone planted) is removed — the link itself, not what it points to —
+ *  and the file is made afresh. -1 with errno. */
+static int create_tmp(const char *tmp)
+{
+	int i;
+	for (i = 0; i < 2; i++) {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		if (unlink(tmp) != 0 && errno != ENOENT)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/** Exclusive no-follow temp file, every write checked, fsync, rename, fsync
+ *  of the directory: all or nothing. */
 int dw_state_save(const char *path, struct dw_policy *policy, struct dw_exempt *exempt,
 		  const struct dw_state_extra *extra, char *err, size_t errlen)
 {
-	char tmp[4200];
+	char tmp[DW_CONF_MAX_PATH + 8], eb[128];
+	const char *step;
 	FILE *f;
-	int ok;
+	int fd;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	f = fopen(tmp, "w");
+	fd = create_tmp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	f = fdopen(fd, "w");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
+		close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	fprintf(f, "%s saved=%" PRId64 "\n", HEADER, (int64_t)time(NULL));
@@ -36,52 +82,114 @@ int dw_state_save(const char *path, struct dw_policy *policy, struct dw_exempt *
 	dw_exempt_save(exempt, f);
 	if (extra && extra->save)
 		extra->save(extra->arg, f);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", ok ? path : tmp, strerror(errno));
+	/* fprintf's errors stick to the stream: one check covers every write */
+	step = "write";
+	errno = EIO;
+	if (fflush(f) == 0 && !ferror(f)) {
+		step = "fsync";
+		if (fsync(fd) == 0)
+			step = NULL;
+	}
+	if (step) {
+		snprintf(err, errlen, "%s: %s: %s", tmp, step, dw_strerror(errno, eb, sizeof(eb)));
+		fclose(f);
 		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "%s: close: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, dw_strerror(errno, eb, sizeof(eb)));
+		unlink(tmp);
+		return -1;
+	}
+	if (sync_dir(path) != 0) {
+		snprintf(err, errlen, "%s: fsync of its directory: %s", path,
+			 dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	return 0;
 }
 
-/** Hand each line to the unit its first word names. */
-int dw_state_load(const char *path, struct dw_policy *policy, struct dw_exempt *exempt,
-		  const struct dw_state_extra *extra, int64_t now, size_t *bad, char *err,
-		  size_t errlen)
+/** See state.h: keep a file that did not load whole next to it, named
+ *  PATH.bad.YYYYmmddTHHMMSSZ (a -N suffix when that exists). A hard link
+ *  when the file system allows, so PATH itself stays until the next save
+ *  replaces it; else a rename. */
+int dw_state_set_aside(const char *path, int64_t now, char *aside, size_t len, char *err,
+		       size_t errlen)
 {
-	char line[MAX_LINE], why[256];
+	char stamp[32], eb[128];
+	struct tm tm;
+	time_t t = (time_t)now;
+	int i;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < 100; i++) {
+		int n = i ? snprintf(aside, len, "%s.bad.%s-%d", path, stamp, i)
+			  : snprintf(aside, len, "%s.bad.%s", path, stamp);
+		if (n < 0 || (size_t)n >= len) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		if (link(path, aside) == 0)
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (rename(path, aside) == 0) /* no hard links here: move it */
+			return 0;
+		snprintf(err, errlen, "cannot set %s aside as %s: %s", path, aside,
+			 dw_strerror(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	snprintf(err, errlen, "cannot set %s aside: too many %s.bad.%s*", path, path, stamp);
+	return -1;
+}
+
+/** Hand each line to the unit its first word names; count what is
+ *  dropped and why (state.h). */
+int dw_state_load(const char *path, struct dw_policy *policy, struct dw_exempt *exempt,
+		  const struct dw_state_extra *extra, int64_t now, struct dw_state_report *r,
+		  char *err, size_t errlen)
+{
+	char line[MAX_LINE], why[256], eb[128];
 	unsigned lineno = 0;
-	FILE *f = fopen(path, "r");
-	*bad = 0;
+	FILE *f = fopen(path, "re");
+	memset(r, 0, sizeof(*r));
 	if (!f) {
 		if (errno == ENOENT)
 			return 0; /* first start */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
 		int rc = 0;
 		lineno++;
-		if (n && line[n - 1] == '\n')
+		if (n && line[n - 1] == '\n') {
 			line[--n] = '\0';
-		else if (!feof(f)) { /* over-long line: skip the rest of it */
+		} else if (feof(f)) { /* no newline: a write cut short, or a hand edit */
+			r->truncated++;
+			if (!r->malformed && !r->bad_header)
+				snprintf(err, errlen, "%s:%u: incomplete last line", path, lineno);
+			break;
+		} else { /* over-long line: skip the rest of it */
 			int c;
 			while ((c = fgetc(f)) != EOF && c != '\n')
 				;
 			rc = -1;
 			snprintf(why, sizeof(why), "line too long");
 		}
-		if (lineno == 1) {
-			if (strncmp(line, HEADER, strlen(HEADER)) != 0) {
-				snprintf(err, errlen, "%s: not a dnswarden state file", path);
-				fclose(f);
-				return -1;
-			}
-			continue;
+		if (lineno == 1 && rc == 0) {
+			if (strncmp(line, HEADER, strlen(HEADER)) == 0)
+				continue;
+			r->bad_header = 1; /* damaged: still take every line that loads */
+			if (!r->malformed)
+				snprintf(err, errlen, "%s:1: not the dnswarden state header", path);
+			if (line[0] == '#')
+				continue;
 		}
 		if (rc == 0) {
 			if (line[0] == '#' || line[0] == '\0')
@@ -99,9 +207,23 @@ int dw_state_load(const char *path, struct dw_policy *policy, struct dw_exempt *
 				snprintf(why, sizeof(why), "unknown record");
 			}
 		}
-		if (rc != 0 && (*bad)++ == 0)
+		if (rc == 0)
+			r->loaded++;
+		else if (rc == 1)
+			r->full++;
+		else if (r->malformed++ == 0 && !r->bad_header)
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error after line %u", path, lineno);
+		r->truncated++;
 	}
 	fclose(f);
 	return 0;
+}
+
+/** Lines the load left out, for whatever reason. */
+size_t dw_state_dropped(const struct dw_state_report *r)
+{
+	return r->malformed + r->full + r->truncated + (size_t)r->bad_header;
 }

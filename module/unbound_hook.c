@@ -86,8 +86,9 @@ static int is_udp(const struct comm_reply *repinfo)
 static void answer_rcode(struct query_info *qinfo, struct edns_data *edns, sldns_buffer *pkt,
                          int rcode_flags)
 {
-	uint16_t qid = *(uint16_t *)(void *)sldns_buffer_begin(pkt); /* wire order, as Unbound */
-	uint16_t qflags = sldns_buffer_read_u16_at(pkt, 2);
+	uint16_t qid, qflags = sldns_buffer_read_u16_at(pkt, 2);
+	/* wire order, as Unbound keeps it; the buffer may be unaligned */
+	memcpy(&qid, sldns_buffer_begin(pkt), sizeof(qid));
 	edns->opt_list_out = NULL;
 	edns->opt_list_inplace_cb_out = NULL;
 	error_encode(pkt, rcode_flags, qinfo, qid, qflags, edns);
@@ -106,10 +107,11 @@ static void answer_sinkhole(struct worker *w, struct query_info *qinfo, struct e
 	uint8_t *rdp = rdata;
 	size_t rr_len, alen;
 	time_t ttl = SINKHOLE_TTL;
-	uint16_t qid = *(uint16_t *)(void *)sldns_buffer_begin(pkt);
+	uint16_t qid;
 	uint16_t qflags = sldns_buffer_read_u16_at(pkt, 2);
 	uint16_t udpsize = edns->udp_size;
 
+	memcpy(&qid, sldns_buffer_begin(pkt), sizeof(qid)); /* may be unaligned */
 	if (qinfo->qclass != LDNS_RR_CLASS_IN ||
 	    !((qinfo->qtype == LDNS_RR_TYPE_A && a->family == 4) ||
 	      (qinfo->qtype == LDNS_RR_TYPE_AAAA && a->family == 6))) {

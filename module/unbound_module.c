@@ -33,6 +33,7 @@
 #include "util/netevent.h"
 
 #include "backend.h"
+#include "confcheck.h"
 #include "engine.h"
 #include "unbound_hook.h"
 #include "unbound_rpz.h"
@@ -148,28 +149,6 @@ static void *reply_cb_for(enum dw_source s)
 	}
 }
 
-/** Read the config: at start a bad file is fatal; on reload the running
- *  config stays and the reason is logged. NULL only when nothing can run. */
-static struct dw_conf *load_config(void)
-{
-	char err[1024];
-	const char *path = dw_conf_path();
-	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
-	if (c) {
-		dw_conf_free(running_conf);
-		running_conf = c;
-		return c;
-	}
-	if (running_conf) {
-		log_err("dnswarden: event=config_error file=%s keeping=%s error=\"%s\"", path,
-		        running_conf->path, err);
-		return running_conf;
-	}
-	log_err("dnswarden: event=config_error file=%s error=\"%s\"", path, err);
-	log_err("dnswarden: cannot start without a valid configuration (%s)", err);
-	return NULL;
-}
-
 /** Does any detector want REFUSED (only the hook backend can answer it)? */
 static int wants_refuse(const struct dw_conf *conf)
 {
@@ -215,54 +194,135 @@ static void stop_hook(struct dw_unbound *u)
 	}
 }
 
-/** dynlib entry point: build the engine and register the reply callbacks. */
-DW_EXPORT int init(struct module_env *env, int id);
-DW_EXPORT int init(struct module_env *env, int id)
+/** A path as the module sees it after Unbound's chroot: like Unbound does
+ *  for its own files, a path that starts with the chroot directory loses
+ *  that prefix (so the YAML may name files as seen from outside, which is
+ *  what dnswarden-control needs); any other path is taken as seen inside.
+ *  Rewrites path in place. */
+static void strip_chroot(const char *chroot, char *path)
+{
+	size_t n;
+	if (!chroot || !path)
+		return;
+	n = strlen(chroot);
+	while (n > 1 && chroot[n - 1] == '/')
+		n--;
+	if (n <= 1 || strncmp(path, chroot, n) != 0 || path[n] != '/')
+		return;
+	memmove(path, path + n, strlen(path + n) + 1);
+}
+
+/** Every file name of conf as seen inside Unbound's chroot (if any). */
+static void in_chroot(const struct module_env *env, struct dw_conf *conf)
+{
+	const char *root = env && env->cfg ? env->cfg->chrootdir : NULL;
+	if (!root || !root[0])
+		return;
+	strip_chroot(root, conf->state_file);
+	strip_chroot(root, conf->control_socket);
+	strip_chroot(root, conf->geoip_country_db);
+	strip_chroot(root, conf->geoip_asn_db);
+}
+
+/** Everything a start with conf can refuse, checked before anything is
+ *  touched: the engine's part (confcheck.h) and the backend's. Also the
+ *  control socket's `reload` verb (dw_engine_set_conf_check). */
+static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
+{
+	struct module_env *env = arg;
+	in_chroot(env, conf);
+	if (dw_conf_check(conf, err, errlen) != 0)
+		return -1;
+	if (conf->enforcement == DW_ENF_HOOK ||
+	    (conf->enforcement == DW_ENF_AUTO && dw_hook_available())) {
+		if (!dw_hook_available()) {
+			snprintf(err, errlen,
+				 "enforcement: hook, but this Unbound has no pre-cache hook (build it "
+				 "with tools/build-unbound --patched, or use enforcement: rpz)");
+			return -1;
+		}
+		return 0;
+	}
+	if (wants_refuse(conf)) {
+		snprintf(err, errlen,
+			 "a detector's action is refuse, which needs the hook backend, and "
+			 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
+			 "use nxdomain, nodata, sinkhole, drop or tcp-only");
+		return -1;
+	}
+	{ /* the rpz backend's own checks (unbound.conf's rpz: clause); no side effect */
+		struct dw_backend b;
+		if (dw_rpz_backend_init(&b, env, conf, err, errlen) != 0)
+			return -1;
+		dw_rpz_backend_free(&b);
+	}
+	return 0;
+}
+
+/** Read and check the file init() should run with: the new one when it is
+ *  good, else (on a reload) the running one, with the reason logged. NULL
+ *  only at the first start, when nothing can run. */
+static struct dw_conf *next_config(struct module_env *env)
+{
+	char err[1024], path[DW_CONF_MAX_PATH + 1];
+	struct dw_conf *c;
+	snprintf(path, sizeof(path), "%s", dw_conf_path());
+	if (env->cfg->chrootdir)
+		strip_chroot(env->cfg->chrootdir, path);
+	c = dw_conf_load(path, err, sizeof(err));
+	if (c && check_conf(env, c, err, sizeof(err)) != 0) {
+		dw_conf_free(c);
+		c = NULL;
+	}
+	if (c)
+		return c;
+	if (running_conf) {
+		log_err("dnswarden: event=config_error file=%s keeping=%s error=\"%s\"", path,
+		        running_conf->path, err);
+		return running_conf;
+	}
+	log_err("dnswarden: event=config_error file=%s error=\"%s\"", path, err);
+	log_err("dnswarden: cannot start: %s", err);
+	return NULL;
+}
+
+/** Build the engine and the backend with conf and hook into Unbound. 0, or
+ *  -1 with err (the caller undoes a half start with teardown()). */
+static int start(struct module_env *env, int id, const struct dw_conf *conf, char *err,
+		 size_t errlen)
 {
 	struct dynlibmod_env *de = env->modinfo[id];
 	struct dw_unbound *u;
-	const struct dw_conf *conf;
-	char err[1024];
 	size_t i;
 
-	pin_library();
-	conf = load_config();
-	if (!conf)
-		return 0;
 	u = calloc(1, sizeof(*u));
 	if (!u) {
-		log_err("dnswarden: out of memory");
-		return 0;
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	u->use_syslog = env->cfg->use_syslog;
 	u->facility = conf->syslog_facility;
-	u->engine = dw_engine_new(conf, log_line, u, err, sizeof(err));
+	u->engine = dw_engine_new(conf, log_line, u, err, errlen);
 	if (!u->engine) {
-		log_err("dnswarden: cannot start: %s", err);
 		free(u);
-		return 0;
+		return -1;
 	}
 	de->dyn_env = u;
-	if (start_backend(u, env, conf, err, sizeof(err)) != 0) {
-		log_err("dnswarden: event=config_error file=%s error=\"%s\"", conf->path, err);
-		log_err("dnswarden: cannot start: %s", err);
-		return 0; /* deinit() cleans up */
-	}
-	if (dw_engine_start(u->engine, err, sizeof(err)) != 0) {
-		log_err("dnswarden: cannot start: %s", err);
-		return 0;
-	}
+	dw_engine_set_conf_check(u->engine, check_conf, env);
+	if (start_backend(u, env, conf, err, errlen) != 0 ||
+	    dw_engine_start(u->engine, err, errlen) != 0)
+		return -1;
 	/* with the pre-cache hook every query is counted there */
 	for (i = 0; !u->hook && i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {
-			log_err("dnswarden: cannot register an inplace reply callback");
-			return 0; /* deinit() cleans up */
+			snprintf(err, errlen, "cannot register an inplace reply callback");
+			return -1;
 		}
 	}
 	if (dw_upstream_register(env, id, de, u->engine) != 0) {
-		log_err("dnswarden: cannot register the upstream callbacks");
-		return 0;
+		snprintf(err, errlen, "cannot register the upstream callbacks");
+		return -1;
 	}
 	{
 		char line[1200];
@@ -273,12 +333,12 @@ DW_EXPORT int init(struct module_env *env, int id)
 		         u->backend.name ? u->backend.name : "none", env->cfg->num_threads);
 		log_line(u, LOG_NOTICE, line);
 	}
-	return 1;
+	return 0;
 }
 
-/** dynlib entry point: unregister the callbacks, stop and free the engine. */
-DW_EXPORT void deinit(struct module_env *env, int id);
-DW_EXPORT void deinit(struct module_env *env, int id)
+/** Undo start() (also a half-done one): callbacks off, engine and backend
+ *  freed. */
+static void teardown(struct module_env *env, int id)
 {
 	struct dynlibmod_env *de = env->modinfo[id];
 	size_t i;
@@ -296,6 +356,52 @@ DW_EXPORT void deinit(struct module_env *env, int id)
 		free(u);
 		de->dyn_env = NULL;
 	}
+}
+
+/** dynlib entry point: build the engine and register the reply callbacks.
+ *  A config that cannot start stops Unbound only at its first start; on a
+ *  reload the module comes back with the last good config and says why. */
+DW_EXPORT int init(struct module_env *env, int id);
+DW_EXPORT int init(struct module_env *env, int id)
+{
+	struct dw_conf *conf;
+	char err[1024];
+
+	pin_library();
+	conf = next_config(env);
+	if (!conf)
+		return 0;
+	if (start(env, id, conf, err, sizeof(err)) == 0) {
+		if (conf != running_conf) {
+			dw_conf_free(running_conf);
+			running_conf = conf;
+		}
+		return 1;
+	}
+	teardown(env, id);
+	if (conf == running_conf || !running_conf) {
+		log_err("dnswarden: event=config_error file=%s error=\"%s\"", conf->path, err);
+		log_err("dnswarden: cannot start: %s", err);
+		if (conf != running_conf)
+			dw_conf_free(conf);
+		return 0;
+	}
+	log_err("dnswarden: event=config_error file=%s keeping=%s error=\"%s\"", conf->path,
+	        running_conf->path, err);
+	dw_conf_free(conf);
+	if (start(env, id, running_conf, err, sizeof(err)) != 0) {
+		teardown(env, id);
+		log_err("dnswarden: cannot start again with the last good configuration: %s", err);
+		return 0;
+	}
+	return 1;
+}
+
+/** dynlib entry point: unregister the callbacks, stop and free the engine. */
+DW_EXPORT void deinit(struct module_env *env, int id);
+DW_EXPORT void deinit(struct module_env *env, int id)
+{
+	teardown(env, id);
 }
 
 /** dynlib entry point: dnswarden decides nothing in the module chain (it
@@ -328,10 +434,16 @@ DW_EXPORT void clear(struct module_qstate *qstate, int id)
 	(void)qstate, (void)id;
 }
 
-/** dynlib entry point: memory for `unbound-control stats` (mem.mod.dynlib). */
+/** dynlib entry point: memory for `unbound-control stats` with
+ *  extended-statistics (mem.mod.dynlibmod; Unbound adds its dynlib glue). */
 DW_EXPORT size_t get_mem(struct module_env *env, int id);
 DW_EXPORT size_t get_mem(struct module_env *env, int id)
 {
-	(void)env, (void)id;
-	return 0;
+	/* called on the worker that serves unbound-control (extended-statistics):
+	 * the engine's sum is a relaxed atomic, no lock, no walk */
+	struct dynlibmod_env *de = env ? env->modinfo[id] : NULL;
+	const struct dw_unbound *u = de ? de->dyn_env : NULL;
+	if (!u || !u->engine)
+		return 0;
+	return sizeof(*u) + dw_engine_mem(u->engine);
 }

@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, len);
 	line[len] = '\0';
 	json = strncmp(line, "DWCTL1 --json ", 14) == 0;
-	resp = dw_control_request(cmds, ncmds, engine, 0, line, len, &rlen);
+	resp = dw_control_request(cmds, ncmds, engine, 0, line, len, 0, &rlen);
 	FUZZ_CHECK(resp != NULL, "no response");
 	check_response(resp, rlen, json);
 	free(resp);

@@ -125,7 +125,7 @@ int main(void)
 		struct dw_exempt *x = dw_exempt_new(c), *x2;
 		struct dw_policy *p2 = dw_policy_new(c);
 		struct dw_cidr ex;
-		size_t bad = 9;
+		struct dw_state_report r;
 		int fd = mkstemp(path), m = 0;
 		FILE *f;
 		close(fd);
@@ -133,8 +133,8 @@ int main(void)
 		dw_exempt_add(x, &ex);
 		ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0, "state saved");
 		x2 = dw_exempt_new(c);
-		ok(dw_state_load(path, p2, x2, NULL, t0 + 90001, &bad, err, sizeof(err)) == 0 &&
-		       bad == 0,
+		ok(dw_state_load(path, p2, x2, NULL, t0 + 90001, &r, err, sizeof(err)) == 0 &&
+		       dw_state_dropped(&r) == 0,
 		   "state loaded, no bad line");
 		n = 0;
 		dw_policy_foreach(p, count_cb, &n);
@@ -152,7 +152,7 @@ int main(void)
 		fclose(f);
 		p2 = dw_policy_new(c);
 		x2 = dw_exempt_new(c);
-		ok(dw_state_load(path, p2, x2, NULL, t0, &bad, err, sizeof(err)) == 0 && bad == 2,
+		ok(dw_state_load(path, p2, x2, NULL, t0, &r, err, sizeof(err)) == 0 && r.malformed == 2,
 		   "two damaged lines skipped and counted");
 		ok(strstr(err, ":") != NULL, "the first reason names the line (%s)", err);
 		dw_policy_free(p2);
@@ -162,10 +162,11 @@ int main(void)
 		fclose(f);
 		p2 = dw_policy_new(c);
 		x2 = dw_exempt_new(c);
-		is_int(dw_state_load(path, p2, x2, NULL, t0, &bad, err, sizeof(err)), -1,
-		       "a file without the header is refused");
+		ok(dw_state_load(path, p2, x2, NULL, t0, &r, err, sizeof(err)) == 0 && r.bad_header &&
+		       r.malformed == 1 && r.loaded == 0,
+		   "a file without the header: reported, nothing taken from it");
 		unlink(path);
-		is_int(dw_state_load(path, p2, x2, NULL, t0, &bad, err, sizeof(err)), 0,
+		is_int(dw_state_load(path, p2, x2, NULL, t0, &r, err, sizeof(err)), 0,
 		       "a missing file is an empty state");
 		dw_policy_free(p2);
 		dw_exempt_free(x2);
