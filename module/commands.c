@@ -81,7 +81,7 @@ static void out_block(struct dw_out *out, const struct dw_block *b)
 		snprintf(t, sizeof(t), "never");
 	dw_out_kv(out, "expires", "%s", t);
 	dw_out_kv_u64(out, "offences", b->offences);
-	dw_out_kv_bool(out, "applied", b->applied);
+	dw_out_kv_bool(out, "applied", b->applied == DW_APPLIED_YES);
 }
 
 /* ---- status and statistics ---------------------------------------------- */

@@ -74,6 +74,7 @@ struct dw_engine {
 	/* module thread */
 	int need_sync;       /* an active block may not be in the backend yet */
 	int backend_was_ready;
+	uint64_t sync_after_ms; /* no backend retry before then (after a failed set) */
 	int dirty;           /* state changed since the last save */
 	int lazy_dirty;      /* only expiry times moved: save within a minute */
 	uint64_t upstream_seen;

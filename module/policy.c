@@ -241,7 +241,20 @@ void dw_policy_set_applied(struct dw_policy *p, const struct dw_addr *key, int a
 	struct shard *sh;
 	struct ent **pe = slot(p, key, &sh);
 	if (*pe)
-		(*pe)->b.applied = (uint8_t)(applied != 0);
+		(*pe)->b.applied = (uint8_t)applied;
+}
+
+/** Map an entry's action in place, under its shard lock (lookups read it). */
+int dw_policy_set_action(struct dw_policy *p, const struct dw_addr *key, enum dw_action action)
+{
+	struct shard *sh;
+	struct ent **pe = slot(p, key, &sh);
+	if (!*pe)
+		return 0;
+	pthread_mutex_lock(&sh->mu);
+	(*pe)->b.action = (uint8_t)action;
+	pthread_mutex_unlock(&sh->mu);
+	return 1;
 }
 
 /** Sweep: expire what is due, forget old history. */
