@@ -17,7 +17,10 @@
  * Cost: about 120 bytes per entry (active or history), at most
  * policy.max_blocks entries; 64 shards of 256 chain heads allocated up front
  * (~130 KiB). dw_policy_lookup() is one atomic load when nothing is blocked,
- * else one shard mutex and a short chain walk.
+ * else one keyed hash (SipHash, random key per list: no client can choose
+ * keys that share a chain), one shard mutex and a short chain walk.
+ * Invariant: dw_policy_active() equals the entries whose active flag is set
+ * (an expired block not yet swept is still one of them).
  * Thread safety: dw_policy_lookup() from any thread; every other call from
  * one thread at a time (the module's own thread).
  * Errors: dw_policy_block() returns -1 when the list is full of active blocks
@@ -55,7 +58,8 @@ enum dw_applied {
 
 struct dw_policy;
 
-/** An empty list shaped by conf (which must outlive it). NULL on ENOMEM. */
+/** An empty list shaped by conf (which must outlive it), hashed with a fresh
+ *  random SipHash key. NULL on ENOMEM or when getrandom() gives no key. */
 struct dw_policy *dw_policy_new(const struct dw_conf *conf);
 
 /** Release the list. NULL is fine. */
