@@ -136,6 +136,7 @@ static void read_counters(struct dw_engine *e, struct dw_counters *c)
 	c->verdicts_dropped = dw_ring_dropped(e->verdicts);
 	c->backend_errors = e->backend_errors;
 	c->control_requests = e->control_requests;
+	dw_engine_upstream_counts(e, &c->upstream_events, &c->upstream_dropped);
 }
 
 /** stats and stats_noreset: counters since the last reset, gauges now. */
@@ -170,6 +171,8 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "verdicts.dropped", now.verdicts_dropped - base->verdicts_dropped);
 	dw_out_kv_u64(out, "backend.errors", now.backend_errors - base->backend_errors);
 	dw_out_kv_u64(out, "control.requests", now.control_requests - base->control_requests);
+	dw_out_kv_u64(out, "upstream.events", now.upstream_events - base->upstream_events);
+	dw_out_kv_u64(out, "upstream.dropped", now.upstream_dropped - base->upstream_dropped);
 	dw_clients_stats(e->clients, &cs);
 	dw_suspects_stats(e->suspects, &ss);
 	dw_out_kv_u64(out, "clients.tracked", cs.tracked);
@@ -248,6 +251,11 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       c.backend_errors);
 	metric(out, "control_requests_total", "counter", "Control socket requests.",
 	       c.control_requests);
+	metric(out, "upstream_events_total", "counter",
+	       "Upstream observations the whitelist learned from.", c.upstream_events);
+	metric(out, "upstream_dropped_total", "counter",
+	       "Upstream observations lost because the module's thread fell behind.",
+	       c.upstream_dropped);
 	{
 		struct dw_wl_stats ws;
 		dw_whitelist_stats(e->wl, &ws);
