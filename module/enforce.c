@@ -49,6 +49,7 @@ void dw_enforce_load(struct dw_engine *e)
 		dw_emit(e, now_ms, LOG_WARNING,
 			"dnswarden: event=state_error file=%s skipped=%zu error=\"%s\"",
 			e->conf->state_file, bad, err);
+	dw_exempt_publish(e->exempt); /* the lines loaded: lock-free lookups again */
 	e->need_sync = dw_policy_active(e->policy) > 0;
 	dw_whitelist_expire(e->wl, (time_t)wall_now());
 }
