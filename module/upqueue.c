@@ -106,7 +106,7 @@ static unsigned char *put_addr(unsigned char *p, const struct dw_addr *a)
 /** Encode u (or the query event server/zone when u is NULL) into rec;
  *  returns its length. rec holds REC_MAX bytes. */
 static size_t encode(unsigned char *rec, const struct dw_upstream *u, const struct dw_addr *server,
-		     const char *zone)
+                     const char *zone)
 {
 	unsigned char *p = rec;
 	unsigned i, nrr = u ? (u->nrr > DW_UP_MAX_RR ? DW_UP_MAX_RR : u->nrr) : 0;
@@ -218,7 +218,7 @@ static const unsigned char *get_name(const unsigned char *p, const unsigned char
 
 /** Read family and 16 bytes. */
 static const unsigned char *get_addr(const unsigned char *p, const unsigned char *end,
-				     struct dw_addr *a)
+                                     struct dw_addr *a)
 {
 	if ((size_t)(end - p) < 17)
 		return NULL;
@@ -316,6 +316,6 @@ uint64_t dw_upq_dropped(const struct dw_upq *q)
 	unsigned i;
 	for (i = 0; i < DW_UPQ_RINGS; i++)
 		n += atomic_load_explicit(&((struct dw_upq *)q)->ring[i].dropped,
-					  memory_order_relaxed);
+		                          memory_order_relaxed);
 	return n;
 }

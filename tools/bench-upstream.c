@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 	printf("upstream_dropped=%llu\n", (unsigned long long)dropped);
 	printf("upstream_push_ns=%.0f\n",
 	       atomic_load(&pushed) ? (double)atomic_load(&push_ns) / (double)atomic_load(&pushed)
-				    : 0.0);
+	                            : 0.0);
 	printf("upstream_drain_ms=%.0f\n", (double)(now_ns() - t1) / 1e6);
 	dw_engine_free(eng);
 	dw_conf_free(conf);

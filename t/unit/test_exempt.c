@@ -183,7 +183,8 @@ int main(void)
 			ok(dw_exempt_publish(x) == 0, "publish after 63,487 loaded lines");
 			ok(dw_exempt_match(x, &a), "and after publish (snapshot)");
 			a.b[5] = 1;
-			ok(!dw_exempt_match(x, &a), "an address outside every prefix does not match");
+			ok(!dw_exempt_match(x, &a),
+			   "an address outside every prefix does not match");
 		}
 		ok(dw_exempt_add(x, &(struct dw_cidr){.addr = raddr(4), .len = 32}) == -1,
 		   "the 65,537th prefix is refused");
@@ -203,12 +204,14 @@ int main(void)
 				hits += dw_exempt_match(x, &a);
 			}
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+			ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+			      (double)(t1.tv_nsec - t0.tv_nsec)) /
 			     20000;
 			best = ns < best ? ns : best;
 		}
 		printf("# exempt lookup among 65,536 prefixes: %.0f ns\n", best);
-		ok(best < 2000, "a lookup among 65,536 prefixes takes %.0f ns (a scan: ~100 us)", best);
+		ok(best < 2000, "a lookup among 65,536 prefixes takes %.0f ns (a scan: ~100 us)",
+		   best);
 		dw_exempt_free(x);
 	}
 

@@ -77,17 +77,19 @@ int main(void)
 	in->rr[2].owner[255] = '\0';
 	in->rr[2].addr.family = 6;
 	memset(in->rr[2].addr.b, 0xfe, 16);
-	is_int(dw_upq_push(q, in), 1, "the first push asks for a wake-up (the consumer starts idle)");
+	is_int(dw_upq_push(q, in), 1,
+	       "the first push asks for a wake-up (the consumer starts idle)");
 	is_int(dw_upq_push_query(q, &s, "campus.test."), 0, "the second does not");
 	memset(out, 0x55, sizeof(*out));
 	ok(dw_upq_pop(q, out) == 1 && out->kind == DW_UP_RESPONSE && out->nrr == 3 &&
 	       memcmp(&out->server, &in->server, sizeof(in->server)) == 0 &&
 	       strcmp(out->zone, "lab.") == 0,
 	   "the response comes out: kind, server, zone, count");
-	ok(out->rr[0].type == 2 && out->rr[0].ttl == 3600 && strcmp(out->rr[0].owner, "lab.") == 0 &&
-	       strcmp(out->rr[0].nsname, "ns1.lab.") == 0,
+	ok(out->rr[0].type == 2 && out->rr[0].ttl == 3600 &&
+	       strcmp(out->rr[0].owner, "lab.") == 0 && strcmp(out->rr[0].nsname, "ns1.lab.") == 0,
 	   "its NS record");
-	ok(out->rr[1].type == 1 && out->rr[1].ttl == 60 && strcmp(out->rr[1].owner, "ns1.lab.") == 0 &&
+	ok(out->rr[1].type == 1 && out->rr[1].ttl == 60 &&
+	       strcmp(out->rr[1].owner, "ns1.lab.") == 0 &&
 	       memcmp(&out->rr[1].addr, &in->rr[1].addr, sizeof(in->rr[1].addr)) == 0 &&
 	       out->rr[1].nsname[0] == '\0',
 	   "its A record");
@@ -109,7 +111,8 @@ int main(void)
 	{
 		int wakes = 0, n;
 		for (n = 0; n < 300; n++) /* ~47 bytes each: past half of 20000 */
-			wakes += dw_upq_push_query(q, &s, "a-zone-name-of-some-length.example.") == 1;
+			wakes +=
+			    dw_upq_push_query(q, &s, "a-zone-name-of-some-length.example.") == 1;
 		is_int(wakes, 1, "but once by its ring passing half full");
 	}
 	while (dw_upq_pop(q, out))
