@@ -277,10 +277,44 @@ struct suspects_walk {
 	unsigned left;
 };
 
-/** One suspect record: flagged now (or every suspect with "all"). */
-static int suspect_one(void *arg, const struct dw_suspect_view *sv)
+/** What list_suspects prints of one suspect, copied out of the store. */
+struct suspect_copy {
+	struct dw_addr addr;
+	uint32_t now, first_seen, last_suspicious;
+	uint32_t qclass[DW_Q_COUNT];
+	uint32_t feature[DW_FEAT_COUNT];
+};
+
+/** The copies, in an array sized before the walk (no allocation under the
+ *  suspects shard lock). */
+struct suspects_copy {
+	struct suspect_copy *v;
+	size_t n, cap;
+};
+
+/** dw_suspects_foreach callback, under a suspects shard lock: copy the
+ *  fields and nothing else (no other unit's lock, no output buffer: lock
+ *  order, HACKING.md). */
+static int suspect_copy_one(void *arg, const struct dw_suspect_view *sv)
 {
-	struct suspects_walk *w = arg;
+	struct suspects_copy *c = arg;
+	struct suspect_copy *d;
+	if (c->n == c->cap)
+		return 1;
+	d = &c->v[c->n++];
+	d->addr = sv->addr;
+	d->now = sv->now;
+	d->first_seen = sv->first_seen;
+	d->last_suspicious = sv->last_suspicious;
+	memcpy(d->qclass, sv->qclass, sizeof(d->qclass));
+	memcpy(d->feature, sv->feature, sizeof(d->feature));
+	return 0;
+}
+
+/** One suspect record, formatted after the walk (no lock held): flagged now
+ *  (or every suspect with "all"). 1 when the count is reached. */
+static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
+{
 	struct dw_client_view cv;
 	char a[DW_ADDR_STRLEN], t[32], flags[160];
 	uint16_t f = 0;
@@ -336,9 +370,25 @@ static void cmd_list_suspects(void *arg, int argc, char **argv, struct dw_out *o
 		}
 		w.left = (unsigned)n;
 	}
-	dw_out_list_begin(out, "suspects");
-	dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_one, &w);
-	dw_out_list_end(out);
+	{
+		struct dw_suspects_stats ss;
+		struct suspects_copy c = {0};
+		size_t k;
+		dw_suspects_stats(w.e->suspects, &ss);
+		c.cap = ss.capacity ? ss.capacity : 1;
+		c.v = malloc(c.cap * sizeof(*c.v));
+		if (!c.v) {
+			dw_out_error(out, 1, "out of memory for %zu suspects", c.cap);
+			return;
+		}
+		dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_copy_one, &c);
+		dw_out_list_begin(out, "suspects");
+		for (k = 0; k < c.n; k++)
+			if (suspect_one(&w, &c.v[k]))
+				break;
+		dw_out_list_end(out);
+		free(c.v);
+	}
 }
 
 /** dw_policy_foreach callback for list_blocked. */
