@@ -211,7 +211,10 @@ static int publish_locked(struct dw_exempt *x)
 	old = atomic_exchange(&x->snap, s);
 	atomic_store(&x->stale, 0);
 	/* a lookup that can still see old counted itself under the epoch in
-	 * force before this flip: wait for that counter to drain */
+	 * force before this flip, and checked it was still in force after
+	 * counting (dw_exempt_match): wait for that counter to drain. A lookup
+	 * counted under the new epoch loads the snapshot after the flip, so
+	 * after the exchange: it sees s. */
 	e = atomic_fetch_xor(&x->epoch, 1u) & 1u;
 	while (atomic_load(&x->readers[e]) != 0)
 		sched_yield();
@@ -252,9 +255,17 @@ bool dw_exempt_match(struct dw_exempt *x, const struct dw_addr *a)
 {
 	bool hit = false;
 	if (!atomic_load(&x->stale)) {
-		unsigned e = atomic_load(&x->epoch) & 1u;
+		unsigned e;
 		struct snap *s;
-		atomic_fetch_add(&x->readers[e], 1u);
+		/* count ourselves under the epoch in force, and make sure it still
+		 * is: a writer that flipped it before seeing us would not wait */
+		for (;;) {
+			e = atomic_load(&x->epoch) & 1u;
+			atomic_fetch_add(&x->readers[e], 1u);
+			if ((atomic_load(&x->epoch) & 1u) == e)
+				break;
+			atomic_fetch_sub(&x->readers[e], 1u);
+		}
 		s = atomic_load(&x->snap);
 		if (s)
 			hit = snap_match(s, a);
