@@ -15,7 +15,10 @@
  * a worker and never inside an Unbound callback (taking the RPZ zone's lock
  * there deadlocks: shared/notes). Implementations may take Unbound's locks.
  * Errors: ops return 0, or -1 with a sentence in err; the engine logs it and
- * retries a failed set on its next pass (the block list stays the truth).
+ * retries a failed set at most once a second (the block list stays the
+ * truth). DW_BACKEND_PERMANENT says that no retry can succeed (an action or a
+ * prefix the backend cannot express): the engine logs it once and never
+ * retries that block.
  */
 #ifndef DW_BACKEND_H
 #define DW_BACKEND_H
@@ -24,6 +27,9 @@
 
 #include "addr.h"
 #include "conf.h"
+
+/** set()'s answer when retrying can never succeed. */
+#define DW_BACKEND_PERMANENT (-2)
 
 /** A backend, as the adapter hands it to the engine. */
 struct dw_backend {

@@ -82,7 +82,7 @@ static void out_block(const struct dw_engine *e, struct dw_out *out, const struc
 		snprintf(t, sizeof(t), "never");
 	dw_out_kv(out, "expires", "%s", t);
 	dw_out_kv_u64(out, "offences", b->offences);
-	dw_out_kv_bool(out, "applied", b->applied);
+	dw_out_kv_bool(out, "applied", b->applied == DW_APPLIED_YES);
 }
 
 /* ---- status and statistics ---------------------------------------------- */
@@ -137,6 +137,7 @@ static void read_counters(struct dw_engine *e, struct dw_counters *c)
 	c->verdicts_dropped = dw_ring_dropped(e->verdicts);
 	c->backend_errors = e->backend_errors;
 	c->control_requests = e->control_requests;
+	dw_engine_upstream_counts(e, &c->upstream_events, &c->upstream_dropped);
 }
 
 /** stats and stats_noreset: counters since the last reset, gauges now. */
@@ -171,6 +172,8 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "verdicts.dropped", now.verdicts_dropped - base->verdicts_dropped);
 	dw_out_kv_u64(out, "backend.errors", now.backend_errors - base->backend_errors);
 	dw_out_kv_u64(out, "control.requests", now.control_requests - base->control_requests);
+	dw_out_kv_u64(out, "upstream.events", now.upstream_events - base->upstream_events);
+	dw_out_kv_u64(out, "upstream.dropped", now.upstream_dropped - base->upstream_dropped);
 	dw_clients_stats(e->clients, &cs);
 	dw_suspects_stats(e->suspects, &ss);
 	dw_out_kv_u64(out, "clients.tracked", cs.tracked);
@@ -250,6 +253,11 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       c.backend_errors);
 	metric(out, "control_requests_total", "counter", "Control socket requests.",
 	       c.control_requests);
+	metric(out, "upstream_events_total", "counter",
+	       "Upstream observations the whitelist learned from.", c.upstream_events);
+	metric(out, "upstream_dropped_total", "counter",
+	       "Upstream observations lost because the module's thread fell behind.",
+	       c.upstream_dropped);
 	{
 		struct dw_wl_stats ws;
 		dw_whitelist_stats(e->wl, &ws);
@@ -271,10 +279,44 @@ struct suspects_walk {
 	unsigned left;
 };
 
-/** One suspect record: flagged now (or every suspect with "all"). */
-static int suspect_one(void *arg, const struct dw_suspect_view *sv)
+/** What list_suspects prints of one suspect, copied out of the store. */
+struct suspect_copy {
+	struct dw_addr addr;
+	uint32_t now, first_seen, last_suspicious;
+	uint32_t qclass[DW_Q_COUNT];
+	uint32_t feature[DW_FEAT_COUNT];
+};
+
+/** The copies, in an array sized before the walk (no allocation under the
+ *  suspects shard lock). */
+struct suspects_copy {
+	struct suspect_copy *v;
+	size_t n, cap;
+};
+
+/** dw_suspects_foreach callback, under a suspects shard lock: copy the
+ *  fields and nothing else (no other unit's lock, no output buffer: lock
+ *  order, HACKING.md). */
+static int suspect_copy_one(void *arg, const struct dw_suspect_view *sv)
 {
-	struct suspects_walk *w = arg;
+	struct suspects_copy *c = arg;
+	struct suspect_copy *d;
+	if (c->n == c->cap)
+		return 1;
+	d = &c->v[c->n++];
+	d->addr = sv->addr;
+	d->now = sv->now;
+	d->first_seen = sv->first_seen;
+	d->last_suspicious = sv->last_suspicious;
+	memcpy(d->qclass, sv->qclass, sizeof(d->qclass));
+	memcpy(d->feature, sv->feature, sizeof(d->feature));
+	return 0;
+}
+
+/** One suspect record, formatted after the walk (no lock held): flagged now
+ *  (or every suspect with "all"). 1 when the count is reached. */
+static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
+{
 	struct dw_client_view cv;
 	char a[DW_ADDR_STRLEN], t[32], flags[160];
 	uint16_t f = 0;
@@ -330,9 +372,25 @@ static void cmd_list_suspects(void *arg, int argc, char **argv, struct dw_out *o
 		}
 		w.left = (unsigned)n;
 	}
-	dw_out_list_begin(out, "suspects");
-	dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_one, &w);
-	dw_out_list_end(out);
+	{
+		struct dw_suspects_stats ss;
+		struct suspects_copy c = {0};
+		size_t k;
+		dw_suspects_stats(w.e->suspects, &ss);
+		c.cap = ss.capacity ? ss.capacity : 1;
+		c.v = malloc(c.cap * sizeof(*c.v));
+		if (!c.v) {
+			dw_out_error(out, 1, "out of memory for %zu suspects", c.cap);
+			return;
+		}
+		dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_copy_one, &c);
+		dw_out_list_begin(out, "suspects");
+		for (k = 0; k < c.n; k++)
+			if (suspect_one(&w, &c.v[k]))
+				break;
+		dw_out_list_end(out);
+		free(c.v);
+	}
 }
 
 /** dw_policy_foreach callback for list_blocked. */

@@ -24,6 +24,8 @@
 #define MAINTAIN_MS 60000
 /** Whitelist refreshes that only move expiry times are saved this often. */
 #define LAZY_SAVE_MS 60000
+/** A backend call that failed for a transient reason is retried this often. */
+#define SYNC_RETRY_MS 1000
 
 /** Unix seconds now. */
 static int64_t wall_now(void)
@@ -67,6 +69,7 @@ void dw_enforce_load(struct dw_engine *e)
 			path, aside, r.loaded, dw_state_dropped(&r), r.malformed, r.full,
 			r.truncated, r.bad_header ? "yes" : "no", err);
 	}
+	dw_exempt_publish(e->exempt); /* the lines loaded: lock-free lookups again */
 	e->need_sync = dw_policy_active(e->policy) > 0;
 	dw_whitelist_expire(e->wl, (time_t)wall_now());
 }
@@ -91,25 +94,64 @@ static void backend_failed(struct dw_engine *e, const char *what, const char *cl
 		e->backend->name, what, client, err);
 }
 
-/** Put one active block into the backend; on failure retry on the next tick.
- *  Returns 1 when the backend has it. */
-static int apply(struct dw_engine *e, const struct dw_block *b)
+/** The closest action the backend has to action: RPZ cannot answer
+ *  REFUSED, so a refuse block (saved under the hook backend) becomes
+ *  nxdomain there. */
+static enum dw_action closest_action(const struct dw_engine *e, enum dw_action action)
+{
+	if (action == DW_ACT_REFUSE && strcmp(e->backend->name, "hook") != 0)
+		return DW_ACT_NXDOMAIN;
+	return action;
+}
+
+/** Rewrite a block the backend cannot apply to the closest action it has,
+ *  on the list (and so in the state file and list_blocked) and in the log:
+ *  once per block, since the list then holds the new action. */
+static void map_action(struct dw_engine *e, struct dw_block *b)
+{
+	enum dw_action to = closest_action(e, (enum dw_action)b->action);
+	char client[DW_ADDR_STRLEN];
+	if (to == (enum dw_action)b->action)
+		return;
+	dw_addr_format(&b->client, client, sizeof(client));
+	dw_emit(e, dw_mono_ms(), LOG_WARNING,
+		"dnswarden: event=block_mapped client=%s/%u from=%s to=%s backend=%s", client,
+		b->prefix, dw_action_name((enum dw_action)b->action), dw_action_name(to),
+		e->backend->name);
+	dw_policy_set_action(e->policy, &b->client, to);
+	b->action = (uint8_t)to;
+	e->dirty = 1;
+}
+
+/** Put one active block into the backend. A transient failure is retried
+ *  by the next sync (at most once a second); a permanent one never.
+ *  Returns where the backend stands with it (enum dw_applied). */
+static int apply(struct dw_engine *e, const struct dw_block *blk)
 {
 	char err[256], client[DW_ADDR_STRLEN];
-	struct dw_cidr c = {.addr = b->client, .len = b->prefix};
+	struct dw_block b = *blk;
+	struct dw_cidr c = {.addr = b.client, .len = b.prefix};
+	int rc;
 	if (!backend_ready(e)) {
 		e->need_sync = 1;
-		return 0;
+		return DW_APPLIED_NO;
 	}
-	if (e->backend->set(e->backend->ctx, &c, (enum dw_action)b->action, e->conf, err,
-			    sizeof(err)) != 0) {
-		dw_addr_format(&b->client, client, sizeof(client));
+	map_action(e, &b);
+	rc = e->backend->set(e->backend->ctx, &c, (enum dw_action)b.action, e->conf, err,
+			     sizeof(err));
+	if (rc != 0) {
+		dw_addr_format(&b.client, client, sizeof(client));
 		backend_failed(e, "set", client, err);
+		if (rc == DW_BACKEND_PERMANENT) {
+			dw_policy_set_applied(e->policy, &b.client, DW_APPLIED_NEVER);
+			return DW_APPLIED_NEVER;
+		}
 		e->need_sync = 1;
-		return 0;
+		e->sync_after_ms = dw_mono_ms() + SYNC_RETRY_MS;
+		return DW_APPLIED_NO;
 	}
-	dw_policy_set_applied(e->policy, &b->client, 1);
-	return 1;
+	dw_policy_set_applied(e->policy, &b.client, DW_APPLIED_YES);
+	return DW_APPLIED_YES;
 }
 
 /** Take one block out of the backend. */
@@ -117,9 +159,9 @@ static void withdraw(struct dw_engine *e, const struct dw_block *b)
 {
 	char err[256], client[DW_ADDR_STRLEN];
 	struct dw_cidr c = {.addr = b->client, .len = b->prefix};
-	if (!e->backend || !b->applied)
+	if (!e->backend || b->applied != DW_APPLIED_YES)
 		return;
-	dw_policy_set_applied(e->policy, &b->client, 0);
+	dw_policy_set_applied(e->policy, &b->client, DW_APPLIED_NO);
 	if (e->backend->clear(e->backend->ctx, &c, err, sizeof(err)) != 0) {
 		dw_addr_format(&b->client, client, sizeof(client));
 		backend_failed(e, "clear", client, err);
@@ -130,7 +172,7 @@ static void withdraw(struct dw_engine *e, const struct dw_block *b)
 static int sync_one(void *arg, const struct dw_block *b)
 {
 	struct dw_engine *e = arg;
-	if (b->active && !b->applied)
+	if (b->active && b->applied == DW_APPLIED_NO)
 		apply(e, b);
 	return 0;
 }
@@ -276,7 +318,7 @@ void dw_enforce_tick(struct dw_engine *e, uint64_t now_ms)
 	if (ready && !e->backend_was_ready)
 		e->need_sync = 1; /* (re)loaded zone: put everything back */
 	e->backend_was_ready = ready;
-	if (ready && e->need_sync) {
+	if (ready && e->need_sync && now_ms >= e->sync_after_ms) {
 		e->need_sync = 0;
 		dw_policy_foreach(e->policy, sync_one, e);
 	}

@@ -22,26 +22,59 @@
 #define DW_VERDICT_QUEUE 4096
 /** How often the module's thread wakes without being asked (ms). */
 #define DW_TICK_MS 200
-/** Upstream observations that may wait for the module's thread (9 KiB each:
- *  9 MiB; at one pass per tick that is ~5000 observations a second before
- *  any is dropped and counted). */
-#define DW_UPSTREAM_QUEUE 1024
+/** Bytes of upstream observations that may wait for the module's thread
+ *  (upqueue.h: 16 rings of 512 KiB, about 10,000 query events each); the
+ *  first push after a drain wakes the thread. */
+#define DW_UPSTREAM_QUEUE (8u << 20)
+/** Observations learned per pass of the module's thread before it looks at
+ *  the control socket and the log again (then it comes straight back). */
+#define DW_UPSTREAM_BATCH 4096
+/** While observations keep coming, the module's thread drains them this
+ *  often (ms) instead of being woken for each one. */
+#define DW_UPSTREAM_BUSY_MS 10
+/** At most one upstream_dropped line this often (ms). */
+#define DW_DROP_LOG_MS 10000
 
-/** Feed what the workers saw upstream to the whitelist (bounded per pass so
- *  the control socket and the log stay responsive). */
-static void learn_upstream(struct dw_engine *e)
+/** Feed what the workers saw upstream to the whitelist, bounded per pass so
+ *  the control socket and the log stay responsive. idle: the last pass found
+ *  nothing, so the next push must wake us. Returns how long the thread may
+ *  sleep before the next pass (ms; -1 = until woken or its tick). */
+static int learn_upstream(struct dw_engine *e, int *idle)
 {
 	struct dw_upstream *u = &e->upstream_buf;
 	time_t now = time(NULL);
-	int n;
-	for (n = 0; n < 4096 && dw_ring_pop(e->upstream, u); n++) {
+	int n, was_idle = *idle;
+	if (was_idle)
+		dw_upq_rearm(e->upstream); /* a push from now on wakes us */
+	else
+		dw_upq_busy(e->upstream); /* we come back in DW_UPSTREAM_BUSY_MS */
+	for (n = 0; n < DW_UPSTREAM_BATCH && dw_upq_pop(e->upstream, u); n++) {
 		int rc = dw_whitelist_learn(e->wl, u, now);
-		e->upstream_seen++;
+		atomic_fetch_add_explicit(&e->upstream_seen, 1, memory_order_relaxed);
 		if (rc == 2)
 			e->dirty = 1;
 		else if (rc == 1)
 			e->lazy_dirty = 1;
 	}
+	*idle = n == 0;
+	if (n == DW_UPSTREAM_BATCH || (n == 0 && !was_idle))
+		return 0; /* more waiting, or go idle (armed) right away */
+	return n > 0 ? DW_UPSTREAM_BUSY_MS : -1;
+}
+
+/** Say that upstream observations were dropped, at most every DW_DROP_LOG_MS. */
+static void log_upstream_drops(struct dw_engine *e, uint64_t now_ms)
+{
+	uint64_t d = dw_upq_dropped(e->upstream);
+	if (d == e->upstream_drops_logged ||
+	    (e->last_drop_log_ms && now_ms - e->last_drop_log_ms < DW_DROP_LOG_MS))
+		return;
+	e->last_drop_log_ms = now_ms;
+	dw_emit(e, now_ms, LOG_WARNING,
+		"dnswarden: event=upstream_dropped count=%llu total=%llu "
+		"reason=\"the module's thread fell behind; the whitelist misses them\"",
+		(unsigned long long)(d - e->upstream_drops_logged), (unsigned long long)d);
+	e->upstream_drops_logged = d;
 }
 
 /** The module's own thread: everything that may block or write lives here:
@@ -50,10 +83,11 @@ static void *engine_thread(void *arg)
 {
 	struct dw_engine *e = arg;
 	struct dw_verdict v;
+	int up_idle = 1, up_wait = -1; /* the upstream queue (learn_upstream) */
 	while (!atomic_load(&e->stop)) {
 		struct pollfd pfd[1 + DW_CONTROL_MAX_POLLFDS];
 		size_t n = 1;
-		int timeout = DW_TICK_MS;
+		int timeout = up_wait >= 0 && up_wait < DW_TICK_MS ? up_wait : DW_TICK_MS;
 		uint64_t now_ms = dw_mono_ms();
 		pfd[0].fd = e->wake_fd;
 		pfd[0].events = POLLIN;
@@ -74,7 +108,8 @@ static void *engine_thread(void *arg)
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
 		}
-		learn_upstream(e);
+		up_wait = learn_upstream(e, &up_idle);
+		log_upstream_drops(e, now_ms);
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
@@ -159,7 +194,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		goto fail;
 	}
 	e->wl = dw_whitelist_new(conf, err, errlen);
-	e->upstream = dw_ring_new(DW_UPSTREAM_QUEUE, sizeof(struct dw_upstream));
+	e->upstream = dw_upq_new(DW_UPSTREAM_QUEUE);
 	if (!e->wl || !e->upstream) {
 		if (e->upstream)
 			snprintf(err, errlen, "out of memory");
@@ -231,7 +266,7 @@ void dw_engine_free(struct dw_engine *e)
 		close(e->wake_fd);
 	dw_events_free(e->events);
 	dw_ring_free(e->verdicts);
-	dw_ring_free(e->upstream);
+	dw_upq_free(e->upstream);
 	dw_whitelist_free(e->wl);
 	dw_geoip_close(e->geoip);
 	dw_suspects_free(e->suspects);
@@ -326,11 +361,33 @@ void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_d
 		out->sinkhole = q->qtype == 28 ? e->conf->sinkhole_v6 : e->conf->sinkhole_v4;
 }
 
-/** Queue an upstream observation; the module's thread learns from it on its
- *  next pass (no wake-up: at most DW_TICK_MS later). */
+/** Wake the module's thread (the first observation since it drained). */
+static void wake_for_upstream(struct dw_engine *e, int rc)
+{
+	uint64_t one = 1;
+	if (rc == 1 && write(e->wake_fd, &one, sizeof(one)) < 0) {
+		/* full counter: the thread is awake anyway */
+	}
+}
+
+/** Queue an upstream observation (its used bytes); wake the thread when it
+ *  waits for one. */
 void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u)
 {
-	dw_ring_push(e->upstream, u);
+	wake_for_upstream(e, dw_upq_push(e->upstream, u));
+}
+
+/** The query event, without a struct dw_upstream. */
+void dw_engine_upstream_query(struct dw_engine *e, const struct dw_addr *server, const char *zone)
+{
+	wake_for_upstream(e, dw_upq_push_query(e->upstream, server, zone));
+}
+
+/** Learned and dropped observations (any thread). */
+void dw_engine_upstream_counts(struct dw_engine *e, uint64_t *learned, uint64_t *dropped)
+{
+	*learned = atomic_load_explicit(&e->upstream_seen, memory_order_relaxed);
+	*dropped = dw_upq_dropped(e->upstream);
 }
 
 /** The adapter tells the engine which backend enforces (before

@@ -107,9 +107,19 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q);
  *  allocation, no I/O; one shard lock at most. */
 void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_decision *out);
 
-/** Hand an upstream observation to the module's thread (any thread; copied;
- *  dropped and counted when the queue is full). */
+/** Hand an upstream observation to the module's thread (any thread; only
+ *  its used bytes are copied into this thread's ring, upqueue.h; dropped and
+ *  counted when the ring is full; the first one after a drain wakes the
+ *  module's thread). No allocation, no global lock. */
 void dw_engine_upstream(struct dw_engine *e, const struct dw_upstream *u);
+
+/** The same for a DW_UP_QUERY event (server, zone), without building the
+ *  8.9 KB struct dw_upstream: the per-upstream-query call. */
+void dw_engine_upstream_query(struct dw_engine *e, const struct dw_addr *server, const char *zone);
+
+/** Observations the whitelist learned from, and observations dropped
+ *  because the queue was full, since the engine was built (any thread). */
+void dw_engine_upstream_counts(struct dw_engine *e, uint64_t *learned, uint64_t *dropped);
 
 struct dw_backend;
 /** Attach the enforcement backend (before dw_engine_start(); borrowed). */

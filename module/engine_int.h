@@ -30,6 +30,7 @@
 #include "ring.h"
 #include "state.h"
 #include "suspects.h"
+#include "upqueue.h"
 #include "whitelist.h"
 
 /** Counters as the stats verbs see them (one snapshot). */
@@ -39,6 +40,7 @@ struct dw_counters {
 	uint64_t blocks[DW_ACT_COUNT];
 	uint64_t unblocks, expiries, evictions, suppressed, verdicts_dropped, backend_errors;
 	uint64_t control_requests;
+	uint64_t upstream_events, upstream_dropped;
 };
 
 struct dw_control;
@@ -54,7 +56,7 @@ struct dw_engine {
 	struct dw_policy *policy;
 	const struct dw_backend *backend; /* NULL: nothing enforces */
 	struct dw_ring *verdicts;
-	struct dw_ring *upstream;        /* struct dw_upstream from workers */
+	struct dw_upq *upstream;         /* struct dw_upstream from workers (upqueue.h) */
 	struct dw_whitelist *wl;         /* module thread */
 	struct dw_state_extra wl_state;  /* the whitelist's lines in the state file */
 	struct dw_events *events;
@@ -74,11 +76,13 @@ struct dw_engine {
 	/* module thread */
 	int need_sync;       /* an active block may not be in the backend yet */
 	int backend_was_ready;
+	uint64_t sync_after_ms; /* no backend retry before then (after a failed set) */
 	int dirty;           /* state changed since the last save */
 	int lazy_dirty;      /* only expiry times moved: save within a minute */
 	int state_hold;      /* the state file did not load and could not be set aside:
 			      * never saved over */
-	uint64_t upstream_seen;
+	atomic_uint_fast64_t upstream_seen; /* observations learned from */
+	uint64_t upstream_drops_logged, last_drop_log_ms; /* the upstream_dropped line */
 	struct dw_upstream upstream_buf; /* one popped observation (9 KiB, off the stack) */
 	uint64_t last_save_ms, last_expire_ms, last_maintain_ms, last_error_ms;
 	uint64_t blocks[DW_ACT_COUNT], unblocks, expiries, backend_errors;

@@ -5,11 +5,20 @@
  * time (dnswarden-control exempt_add / exempt_remove), which persists in the
  * state file.
  *
- * Cost: 18 bytes per prefix; dw_exempt_match() is a linear scan under one
- * mutex. It is called only when a detector crosses its threshold and before a
- * block, never once per query, so the scan and the lock stay off the hot path.
- * Thread safety: every function may be called from any thread.
- * Errors: add returns -1 when the list is full (DW_EXEMPT_MAX).
+ * Cost: 18 bytes per prefix in the list, plus 36 per prefix in the lookup
+ * snapshot: an immutable sorted array of disjoint address ranges (a prefix
+ * inside another is left out). dw_exempt_match() is a binary search of the
+ * snapshot, O(log n) (17 steps at DW_EXEMPT_MAX), without a lock: it runs on
+ * worker threads under a client shard lock (the detectors' judge). A change
+ * (add, remove, dw_exempt_publish()) builds a new snapshot, O(n log n), and
+ * swaps it in atomically; the old one is freed once no lookup can still be
+ * reading it (two reader counters, RCU-like).
+ * Thread safety: dw_exempt_match() from any thread at any time; the other
+ * functions from one thread at a time (the module's own thread; the list's
+ * mutex keeps foreach and save consistent with a change).
+ * Errors: add returns -1 when the list is full (DW_EXEMPT_MAX). When no
+ * memory is left for a new snapshot, lookups scan the list under its mutex
+ * until the next change succeeds (slower, still right).
  */
 #ifndef DW_EXEMPT_H
 #define DW_EXEMPT_H
@@ -44,7 +53,13 @@ void dw_exempt_foreach(struct dw_exempt *x,
 /** Write the run-time changes as "exempt + CIDR" / "exempt - CIDR" lines. */
 void dw_exempt_save(struct dw_exempt *x, FILE *f);
 
-/** Replay one such line. 0, or -1 with err. */
+/** Replay one such line. 0, or -1 with err. Lines change the list without
+ *  building a snapshot (a state file may hold 65,536 of them): until
+ *  dw_exempt_publish(), dw_exempt_match() scans the list under its mutex. */
 int dw_exempt_load_line(struct dw_exempt *x, const char *line, char *err, size_t errlen);
+
+/** Build and swap in the lookup snapshot after dw_exempt_load_line() calls.
+ *  0, or -1 on ENOMEM (lookups keep scanning the list: slower, still right). */
+int dw_exempt_publish(struct dw_exempt *x);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siphash.h"
+
 #define SHARDS 64u
 #define BUCKETS 256u
 
@@ -25,23 +27,22 @@ struct shard {
 
 struct dw_policy {
 	const struct dw_conf *conf;
+	uint64_t k0, k1;      /* the hash key, random per list */
 	atomic_size_t active; /* lookups skip everything while 0 */
 	int64_t wall_off;     /* state file time = list time + wall_off (module's thread) */
 	size_t entries;       /* active + history (module's thread) */
 	struct shard shard[SHARDS];
 };
 
-/** FNV-1a over the key: the list is filled by the module's thread from
- *  verdicts, so no attacker chooses its keys' hashes freely enough to matter
- *  (a long chain costs the attacker a block per entry). */
-static uint32_t hash_key(const struct dw_addr *k)
+/** SipHash of the key under the list's random key: the hook backend looks
+ *  the list up on every query, and IPv6 clients choose their /64s freely, so
+ *  nobody must be able to pick keys that share one chain. */
+static uint32_t hash_key(const struct dw_policy *p, const struct dw_addr *k)
 {
-	uint32_t h = 2166136261u;
-	size_t i, n = k->family == 4 ? 4 : 16;
-	h = (h ^ k->family) * 16777619u;
-	for (i = 0; i < n; i++)
-		h = (h ^ k->b[i]) * 16777619u;
-	return h;
+	uint8_t m[17];
+	m[0] = k->family;
+	memcpy(m + 1, k->b, 16);
+	return (uint32_t)dw_siphash(p->k0, p->k1, m, k->family == 4 ? 5 : 17, false);
 }
 
 /** A fresh, empty list. */
@@ -51,6 +52,10 @@ struct dw_policy *dw_policy_new(const struct dw_conf *conf)
 	unsigned i;
 	if (!p)
 		return NULL;
+	if (dw_siphash_key(&p->k0, &p->k1, NULL, 0) != 0) {
+		free(p);
+		return NULL;
+	}
 	p->conf = conf;
 	for (i = 0; i < SHARDS; i++)
 		pthread_mutex_init(&p->shard[i].mu, NULL);
@@ -94,7 +99,7 @@ void dw_policy_key(const struct dw_policy *p, const struct dw_addr *a, struct dw
  *  the only writer, may walk without it. */
 static struct ent **slot(struct dw_policy *p, const struct dw_addr *key, struct shard **sh)
 {
-	uint32_t h = hash_key(key);
+	uint32_t h = hash_key(p, key);
 	struct ent **pe;
 	*sh = &p->shard[h % SHARDS];
 	pe = &(*sh)->bucket[(h / SHARDS) % BUCKETS];
@@ -117,7 +122,7 @@ enum dw_action dw_policy_lookup(struct dw_policy *p, const struct dw_addr *key, 
 	enum dw_action a = DW_ACT_LOG;
 	if (atomic_load_explicit(&p->active, memory_order_relaxed) == 0)
 		return DW_ACT_LOG;
-	sh = &p->shard[hash_key(key) % SHARDS];
+	sh = &p->shard[hash_key(p, key) % SHARDS];
 	pthread_mutex_lock(&sh->mu); /* the module's thread may be changing the chain */
 	pe = slot(p, key, &sh);
 	if (*pe && in_force(&(*pe)->b, now))
@@ -175,6 +180,7 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 	struct ent **pe = slot(p, key, &sh);
 	struct ent *e = *pe;
 	uint32_t offences = 1;
+	int was_active = e && e->b.active; /* counted in p->active already */
 
 	if (e) {
 		int recent = now - e->b.created < (int64_t)p->conf->policy_ladder_window;
@@ -198,7 +204,7 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 		*pe = e;
 		p->entries++;
 	}
-	if (!in_force(&e->b, now))
+	if (!was_active) /* expired but not yet swept is still counted once */
 		atomic_fetch_add(&p->active, 1);
 	e->b.action = (uint8_t)action;
 	e->b.detector = (int8_t)detector;
@@ -242,7 +248,20 @@ void dw_policy_set_applied(struct dw_policy *p, const struct dw_addr *key, int a
 	struct shard *sh;
 	struct ent **pe = slot(p, key, &sh);
 	if (*pe)
-		(*pe)->b.applied = (uint8_t)(applied != 0);
+		(*pe)->b.applied = (uint8_t)applied;
+}
+
+/** Map an entry's action in place, under its shard lock (lookups read it). */
+int dw_policy_set_action(struct dw_policy *p, const struct dw_addr *key, enum dw_action action)
+{
+	struct shard *sh;
+	struct ent **pe = slot(p, key, &sh);
+	if (!*pe)
+		return 0;
+	pthread_mutex_lock(&sh->mu);
+	(*pe)->b.action = (uint8_t)action;
+	pthread_mutex_unlock(&sh->mu);
+	return 1;
 }
 
 /** Sweep: expire what is due, forget old history. */

@@ -17,7 +17,10 @@
  * Cost: about 120 bytes per entry (active or history), at most
  * policy.max_blocks entries; 64 shards of 256 chain heads allocated up front
  * (~130 KiB). dw_policy_lookup() is one atomic load when nothing is blocked,
- * else one shard mutex and a short chain walk.
+ * else one keyed hash (SipHash, random key per list: no client can choose
+ * keys that share a chain), one shard mutex and a short chain walk.
+ * Invariant: dw_policy_active() equals the entries whose active flag is set
+ * (an expired block not yet swept is still one of them).
  * Thread safety: dw_policy_lookup() from any thread; every other call from
  * one thread at a time (the module's own thread).
  * Errors: dw_policy_block() returns -1 when the list is full of active blocks
@@ -39,16 +42,24 @@ struct dw_block {
 	uint8_t action;        /**< enum dw_action */
 	int8_t detector;       /**< enum dw_detector, or -1 for a manual block */
 	uint8_t active;        /**< 1 while enforced; 0 = kept as ladder history */
-	uint8_t applied;       /**< the backend has it (module's thread bookkeeping) */
+	uint8_t applied;       /**< enum dw_applied (module's thread bookkeeping) */
 	uint32_t offences;     /**< blocks within the ladder window, this one included */
 	uint32_t duration;     /**< seconds this block lasts (after the ladder) */
 	int64_t created;       /**< seconds on the caller's clock (the engine's is monotonic) */
 	int64_t expires;       /**< seconds on that clock; 0 = until unblocked */
 };
 
+/** Where an active block stands with the backend. */
+enum dw_applied {
+	DW_APPLIED_NO = 0,   /**< not in the backend yet: (re)tried */
+	DW_APPLIED_YES = 1,  /**< the backend has it */
+	DW_APPLIED_NEVER = 2 /**< the backend refused it for good: never retried */
+};
+
 struct dw_policy;
 
-/** An empty list shaped by conf (which must outlive it). NULL on ENOMEM. */
+/** An empty list shaped by conf (which must outlive it), hashed with a fresh
+ *  random SipHash key. NULL on ENOMEM or when getrandom() gives no key. */
 struct dw_policy *dw_policy_new(const struct dw_conf *conf);
 
 /** Release the list. NULL is fine. */
@@ -72,8 +83,14 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 /** Lift an active block; 1 and *out filled when there was one, 0 if not. */
 int dw_policy_unblock(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
 
-/** Record whether the backend holds the entry (module's thread). */
+/** Record where the backend stands with the entry (enum dw_applied;
+ *  module's thread). */
 void dw_policy_set_applied(struct dw_policy *p, const struct dw_addr *key, int applied);
+
+/** Change the action of an existing entry in place (a block the backend
+ *  cannot apply, mapped to the closest action it has). Module's thread.
+ *  1 when the entry exists, 0 if not. */
+int dw_policy_set_action(struct dw_policy *p, const struct dw_addr *key, enum dw_action action);
 
 /** Deactivate blocks whose expiry has passed (fn is told of each), and
  *  forget history older than the ladder window. Returns blocks expired. */

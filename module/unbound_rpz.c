@@ -268,7 +268,8 @@ static int add_rr(struct trigger *t, const char *text)
 	return 0;
 }
 
-/** The RRs that make Unbound do action to client. 0, or -1 with err. */
+/** The RRs that make Unbound do action to client. 0, or -1 with err
+ *  (DW_BACKEND_PERMANENT when no retry can succeed). */
 static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
                          enum dw_action action, struct trigger *t, char *err, size_t errlen)
 {
@@ -280,7 +281,7 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 	if (trigger_label(client, label, sizeof(label)) != 0) {
 		snprintf(err, errlen, "rpz backend: cannot express client prefix (family %u, /%u)",
 		         client->addr.family, client->len);
-		return -1;
+		return DW_BACKEND_PERMANENT;
 	}
 	snprintf(owner, sizeof(owner), "%s.rpz-client-ip.%s", label, p->ztext);
 	switch (action) {
@@ -312,7 +313,7 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 		if (t->n == 0) {
 			snprintf(err, errlen,
 			         "rpz backend: sinkhole needs sinkhole.ipv4 or sinkhole.ipv6");
-			return -1;
+			return DW_BACKEND_PERMANENT;
 		}
 		return 0;
 	case DW_ACT_REFUSE:
@@ -321,10 +322,10 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 		    "the rpz backend cannot answer REFUSED (RPZ has no such action): use "
 		    "nxdomain, nodata, sinkhole, drop or tcp-only, or the hook backend "
 		    "(enforcement: hook, an Unbound built with tools/build-unbound --patched)");
-		return -1;
+		return DW_BACKEND_PERMANENT;
 	default:
 		snprintf(err, errlen, "rpz backend: no trigger for action %d", (int)action);
-		return -1;
+		return DW_BACKEND_PERMANENT;
 	}
 	snprintf(text, sizeof(text), "%s 3600 IN CNAME %s", owner, cname);
 	if (add_rr(t, text) == 0)
@@ -646,8 +647,8 @@ static int op_set(void *ctx, const struct dw_cidr *client, enum dw_action action
 		p->sink6 = conf->sinkhole_v6;
 		p->v6len = conf->ipv6_prefix;
 	}
-	if (build_trigger(p, client, action, &t, err, errlen) != 0)
-		return -1;
+	if ((ok = build_trigger(p, client, action, &t, err, errlen)) != 0)
+		return ok; /* -1, or DW_BACKEND_PERMANENT */
 	if (shadow_put(p, client, action) != 0) {
 		snprintf(err, errlen, "rpz backend: out of memory");
 		return -1;

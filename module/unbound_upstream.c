@@ -90,17 +90,16 @@ static int on_upstream_query(struct query_info *qinfo, uint16_t flags, struct mo
                              size_t zonelen, struct regional *region, int id, void *arg)
 {
 	struct dw_engine *e = arg;
-	struct dw_upstream u;
+	struct dw_addr server;
+	char ztext[256];
 
 	(void)qinfo, (void)flags, (void)qstate, (void)region, (void)id;
 	if (e == NULL || addr == NULL)
 		return 0;
-	u.kind = DW_UP_QUERY;
-	u.nrr = 0;
-	if (dw_addr_from_sockaddr((const struct sockaddr *)addr, addrlen, &u.server) != 0 ||
-	    name_text(zone, zonelen, u.zone, sizeof(u.zone)) < 0)
+	if (dw_addr_from_sockaddr((const struct sockaddr *)addr, addrlen, &server) != 0 ||
+	    name_text(zone, zonelen, ztext, sizeof(ztext)) < 0)
 		return 0;
-	dw_engine_upstream(e, &u);
+	dw_engine_upstream_query(e, &server, ztext);
 	return 0;
 }
 

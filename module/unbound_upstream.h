@@ -23,13 +23,16 @@
  * than [a-z0-9_-] in a label are written \DDD; a name that does not fit
  * (more than 255 characters once escaped) or is malformed drops its record.
  *
- * Cost on the worker thread, per upstream query or response: one struct
- * dw_upstream on the stack (about 8.7 KB), O(records × name length) work,
- * then dw_engine_upstream() (a copy into the engine's ring, under the
- * ring's lock only). No allocation, no other lock, no I/O, no logging.
+ * Cost on the worker thread: per upstream query, the server and the zone's
+ * text on the stack (under 300 bytes) and dw_engine_upstream_query(); per
+ * response, one struct dw_upstream on the stack (about 8.7 KB, only the
+ * records used are written), O(records × name length) work, then
+ * dw_engine_upstream(). Either copies only the bytes used into this
+ * thread's ring (upqueue.h: its own, uncontended lock; no global lock).
+ * No allocation, no I/O, no logging.
  *
  * Thread safety: the callbacks run on every worker at once; they touch only
- * their stack and the engine's ring. register/unregister run from the
+ * their stack and the engine's upstream queue. register/unregister run from the
  * module's init()/deinit() only.
  *
  * Caveat: Unbound's inplace_cb_delete_wrapped() removes every callback of a
