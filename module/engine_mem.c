@@ -8,6 +8,7 @@
 
 #include "control.h"
 #include "engine_int.h"
+#include "upqueue.h"
 
 /** How often the sum is refreshed (ms). */
 #define MEM_MS 1000
@@ -37,7 +38,7 @@ static size_t mem_now(struct dw_engine *e)
 	dw_policy_foreach(e->policy, count_one, &entries);
 	n += (size_t)cs.bytes + (size_t)ss.bytes + ws.mem_bytes;
 	n += POLICY_FIXED_BYTES + entries * POLICY_ENTRY_BYTES;
-	n += dw_ring_mem(e->verdicts) + dw_ring_mem(e->upstream);
+	n += dw_ring_mem(e->verdicts) + dw_upq_mem(e->upstream);
 	if (e->control)
 		n += dw_control_held(e->control);
 	return n;

@@ -319,3 +319,15 @@ uint64_t dw_upq_dropped(const struct dw_upq *q)
 		                          memory_order_relaxed);
 	return n;
 }
+
+/** Bytes the queue holds allocated: the struct and every ring's buffer. */
+size_t dw_upq_mem(const struct dw_upq *q)
+{
+	size_t n, i;
+	if (!q)
+		return 0;
+	n = sizeof(*q);
+	for (i = 0; i < DW_UPQ_RINGS; i++)
+		n += q->ring[i].cap;
+	return n;
+}

@@ -68,6 +68,9 @@ void dw_upq_busy(struct dw_upq *q);
  *  ring is empty. */
 int dw_upq_pop(struct dw_upq *q, struct dw_upstream *u);
 
+/** Bytes the queue holds allocated (for the module's get_mem). */
+size_t dw_upq_mem(const struct dw_upq *q);
+
 /** Observations dropped since creation (any thread). */
 uint64_t dw_upq_dropped(const struct dw_upq *q);
 
