@@ -26,6 +26,8 @@
 #include "exempt.h"
 #include "feature.h"
 #include "geoip.h"
+#include "incident_events.h"
+#include "incidents.h"
 #include "policy.h"
 #include "ring.h"
 #include "state.h"
@@ -39,6 +41,7 @@ struct dw_counters {
 	uint64_t blocks[DW_ACT_COUNT];
 	uint64_t unblocks, expiries, evictions, suppressed, verdicts_dropped, backend_errors;
 	uint64_t control_requests;
+	uint64_t incidents_written, incidents_dropped, incidents_errors;
 };
 
 struct dw_control;
@@ -84,6 +87,12 @@ struct dw_engine {
 	uint64_t control_requests;
 	struct dw_counters stats_base; /* what "stats" last reset to */
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
+
+	/* module thread: the incident history (NULL when incidents.database is off)
+	 * and the scratch space its rows are built in (off the stack) */
+	struct dw_incidents *incidents;
+	struct dw_incident incident_buf;
+	struct dw_suspect_view incident_sv;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];
