@@ -487,6 +487,7 @@ int dw_incidents_flush(struct dw_incidents *s, uint64_t now_ms)
 	s->st.ok = 1;
 	if (s->failing) {
 		s->failing = 0;
+		s->last_err_ms = 0; /* the next failure is news again: logged at once */
 		say(s, LOG_NOTICE,
 		    "dnswarden: event=incidents_resumed file=%s written=%zu dropped=%llu", s->path, n,
 		    (unsigned long long)(s->st.dropped - s->dropped_at_fail));
