@@ -94,6 +94,37 @@ static unsigned key_prefix(const struct dw_engine *e, const struct dw_addr *a)
 	return a->family == 4 ? 32u : e->conf->ipv6_prefix;
 }
 
+/** The GeoIP of the IPv4 literals among the names, as
+ *  ,"literal_geo":[{"ip":..,"country":..,"asn":..}] (nothing without GeoIP). */
+static void put_literal_geo(struct dw_engine *e, const struct dw_suspect_view *sv, char *b,
+			    size_t len, size_t *n)
+{
+	unsigned i, k = 0;
+	if (!e->geoip)
+		return;
+	for (i = 0; i < sv->nnames; i++) {
+		char host[DW_SUSPECTS_NAME_MAX + 1];
+		struct dw_addr lit;
+		struct dw_geo geo;
+		size_t hl;
+		if (!(sv->name_flags[i] & DW_FEAT_IPLIT))
+			continue;
+		snprintf(host, sizeof(host), "%s", sv->names[i]);
+		hl = strlen(host);
+		if (hl && host[hl - 1] == '.')
+			host[hl - 1] = '\0';
+		if (dw_addr_parse(host, &lit) != 0 || !dw_geoip_lookup(e->geoip, &lit, &geo))
+			continue;
+		put(b, len, n, "%s{\"ip\":", k++ ? "," : ",\"literal_geo\":[");
+		put_str(b, len, n, host);
+		put(b, len, n, ",\"country\":");
+		put_str(b, len, n, geo.country);
+		put(b, len, n, ",\"asn\":%u}", geo.asn);
+	}
+	if (k)
+		put(b, len, n, "]");
+}
+
 /** A verdict (verdict or would_block) with its evidence. */
 void dw_incident_verdict(struct dw_engine *e, const struct dw_verdict *v, int observe)
 {
@@ -131,6 +162,7 @@ void dw_incident_verdict(struct dw_engine *e, const struct dw_verdict *v, int ob
 			put_str(b, len, &n, sv->names[i]);
 		}
 		put(b, len, &n, "]");
+		put_literal_geo(e, sv, b, len, &n);
 	}
 	if (r->country[0] || r->asn) {
 		put(b, len, &n, ",\"geo\":{\"country\":");
