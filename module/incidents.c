@@ -37,7 +37,7 @@ struct dw_incidents {
 	uint64_t last_batch_ms, next_try_ms, last_err_ms, last_prune_ms;
 	int failing;             /* a write or open failed since the last success */
 	int prune_more;          /* the last prune hit DW_INC_PRUNE_ROWS */
-	uint64_t dropped_at_fail; /* drops when the failure began */
+	uint64_t dropped_at_fail; /* drops at the last successful write */
 	uint64_t errors_logged;  /* failures not yet reported (rate limit) */
 	struct dw_inc_stats st;
 	uint64_t deadline_ms;    /* for the progress handler */
@@ -322,10 +322,7 @@ static int move_aside(struct dw_incidents *s, char *to, size_t tolen)
 static void failed(struct dw_incidents *s, uint64_t now_ms, const char *what, const char *why)
 {
 	s->st.errors++;
-	if (!s->failing) {
-		s->failing = 1;
-		s->dropped_at_fail = s->st.dropped;
-	}
+	s->failing = 1;
 	s->next_try_ms = now_ms + DW_INC_RETRY_MS;
 	if (s->last_err_ms && now_ms - s->last_err_ms < ERR_LOG_MS) {
 		s->errors_logged++;
@@ -492,6 +489,7 @@ int dw_incidents_flush(struct dw_incidents *s, uint64_t now_ms)
 		    "dnswarden: event=incidents_resumed file=%s written=%zu dropped=%llu", s->path, n,
 		    (unsigned long long)(s->st.dropped - s->dropped_at_fail));
 	}
+	s->dropped_at_fail = s->st.dropped;
 	return s->count ? -1 : 0;
 }
 
