@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "confcheck.h"
+#include "commands_incidents.h"
 #include "control.h"
 #include "engine_int.h"
 
@@ -138,6 +139,7 @@ static void read_counters(struct dw_engine *e, struct dw_counters *c)
 	c->backend_errors = e->backend_errors;
 	c->control_requests = e->control_requests;
 	dw_engine_upstream_counts(e, &c->upstream_events, &c->upstream_dropped);
+	dw_cmd_incident_counters(e, c);
 }
 
 /** stats and stats_noreset: counters since the last reset, gauges now. */
@@ -174,6 +176,10 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "control.requests", now.control_requests - base->control_requests);
 	dw_out_kv_u64(out, "upstream.events", now.upstream_events - base->upstream_events);
 	dw_out_kv_u64(out, "upstream.dropped", now.upstream_dropped - base->upstream_dropped);
+	dw_out_kv_u64(out, "incidents.written", now.incidents_written - base->incidents_written);
+	dw_out_kv_u64(out, "incidents.dropped", now.incidents_dropped - base->incidents_dropped);
+	dw_out_kv_u64(out, "incidents.errors", now.incidents_errors - base->incidents_errors);
+	dw_cmd_incident_gauges(e, out);
 	dw_clients_stats(e->clients, &cs);
 	dw_suspects_stats(e->suspects, &ss);
 	dw_out_kv_u64(out, "clients.tracked", cs.tracked);
@@ -266,6 +272,12 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 		metric(out, "whitelist_evicted_total", "counter",
 		       "Whitelist addresses evicted because it was full.", ws.evicted);
 	}
+	metric(out, "incidents_written_total", "counter", "Incident rows written to the database.",
+	       c.incidents_written);
+	metric(out, "incidents_dropped_total", "counter",
+	       "Incident rows lost because the database fell behind.", c.incidents_dropped);
+	metric(out, "incidents_errors_total", "counter", "Failed incident database writes.",
+	       c.incidents_errors);
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
 	       (uint64_t)(time(NULL) - e->start_wall));
 }
@@ -520,6 +532,7 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 		if (geo.as_org[0])
 			dw_out_kv(out, "geo.as_org", "%s", geo.as_org);
 	}
+	dw_cmd_client_history(e, &fb.key, out);
 }
 
 /* ---- acting ----------------------------------------------------------------- */
@@ -600,6 +613,7 @@ static void cmd_exempt_add(void *arg, int argc, char **argv, struct dw_out *out)
 	    (c.addr.family == 6 && c.len > e->conf->ipv6_prefix))
 		dw_enforce_unblock(e, &c.addr, "exempt_add", NULL);
 	e->dirty = 1;
+	dw_incident_exempt(e, &c, 1, dw_out_peer_uid(out), rc ? "added" : "already-exempt");
 	dw_cidr_format(&c, buf, sizeof(buf));
 	dw_out_kv(out, "exempt", "%s", buf);
 	dw_out_kv(out, "result", "%s", rc ? "added" : "already-exempt");
@@ -620,6 +634,7 @@ static void cmd_exempt_remove(void *arg, int argc, char **argv, struct dw_out *o
 		return;
 	}
 	e->dirty = 1;
+	dw_incident_exempt(e, &c, 0, dw_out_peer_uid(out), "removed");
 	dw_out_kv(out, "exempt", "%s", buf);
 	dw_out_kv(out, "result", "removed");
 }
@@ -784,6 +799,7 @@ static const struct dw_command commands[] = {
 	{"export_nft", 0, 0, "export_nft", cmd_export_nft},
 	{"metrics", 0, 0, "metrics", cmd_metrics},
 	{"reload", 0, 0, "reload", cmd_reload},
+	{"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
 };
 
 /** The verb table for dw_control_new(). */

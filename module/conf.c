@@ -244,6 +244,11 @@ static const struct key policy_keys[] = {
     {.name = "max_blocks", .type = K_U32, .off = OFF(policy_max_blocks), .min = 1, .max = 10000000},
     {.name = NULL}};
 
+static const struct key incidents_keys[] = {
+    {.name = "database", .type = K_PATH, .flags = F_OPT, .off = OFF(incidents_database), .max = SCALAR_MAX},
+    {.name = "keep", .type = K_DURATION, .off = OFF(incidents_keep), .min = 3600, .max = 3650u * 86400},
+    {.name = NULL}};
+
 static const struct key debug_keys[] = {
     {.name = "log_queries", .type = K_BOOL, .off = OFF(debug_log_queries)}, {.name = NULL}};
 
@@ -262,6 +267,7 @@ static const struct key root_keys[] = {
     {.name = "whitelist", .type = K_MAP, .sub = whitelist_keys},
     {.name = "policy", .type = K_MAP, .sub = policy_keys},
     {.name = "debug", .type = K_MAP, .sub = debug_keys},
+    {.name = "incidents", .type = K_MAP, .sub = incidents_keys},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1297,6 +1303,8 @@ struct dw_conf *dw_conf_defaults(void)
 	c->policy_max_duration = 7 * 86400;
 	c->policy_max_blocks = 100000;
 	c->debug_log_queries = false;
+	c->incidents_database = strdup("/var/lib/unbound/dnswarden-incidents.db");
+	c->incidents_keep = 180 * 86400;
 	memcpy(c->det, detector_defaults, sizeof(c->det));
 	c->rpz_zone = strdup("dnswarden.rpz.");
 	c->state_file = strdup("/var/lib/unbound/dnswarden.state");
@@ -1307,7 +1315,7 @@ struct dw_conf *dw_conf_defaults(void)
 	c->keyword_count = nkw;
 	if (dw_addr_parse("192.0.2.66", &c->sinkhole_v4) < 0 ||
 	    dw_addr_parse("2001:db8::66", &c->sinkhole_v6) < 0 || !c->rpz_zone || !c->state_file ||
-	    !c->control_socket || !c->control_group || !c->signatures ||
+	    !c->control_socket || !c->control_group || !c->signatures || !c->incidents_database ||
 	    dup_all(c->signatures, signature_defaults, nsig) < 0 ||
 	    dup_all(c->keywords, keyword_defaults, nkw) < 0) {
 		dw_conf_free(c);
@@ -1337,6 +1345,7 @@ void dw_conf_free(struct dw_conf *c)
 	free(c->geoip_country_db);
 	free(c->geoip_asn_db);
 	free(c->wl_static);
+	free(c->incidents_database);
 	free(c);
 }
 

@@ -123,6 +123,10 @@ struct dw_conf {
 	uint32_t policy_max_blocks;    /**< block list cap, default 100000 */
 
 	bool debug_log_queries; /**< debug.log_queries: one log line per query */
+
+	/* incidents: the incident history (incidents.h) */
+	char *incidents_database; /**< default /var/lib/unbound/dnswarden-incidents.db; NULL = off */
+	uint32_t incidents_keep;  /**< seconds rows are kept, default 180d */
 };
 
 /** Read and validate the YAML file at path (NULL: dw_conf_path()). NULL on

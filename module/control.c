@@ -443,6 +443,15 @@ void dw_out_kv_i64(struct dw_out *out, const char *key, int64_t v)
 }
 
 /** See control.h. */
+void dw_out_kv_json(struct dw_out *out, const char *key, const char *json)
+{
+	if (out->json)
+		kv_raw(out, key, json);
+	else
+		kv_str(out, key, json, strlen(json));
+}
+
+/** See control.h. */
 void dw_out_kv_bool(struct dw_out *out, const char *key, int v)
 {
 	kv_raw(out, key, out->json ? (v ? "true" : "false") : (v ? "yes" : "no"));

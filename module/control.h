@@ -181,6 +181,10 @@ void dw_out_kv_u64(struct dw_out *out, const char *key, uint64_t v);
 /** A signed number field (JSON: unquoted). */
 void dw_out_kv_i64(struct dw_out *out, const char *key, int64_t v);
 
+/** A field whose value is a JSON text json (JSON: inserted as is, so it must
+ *  be valid JSON; plain: written like a string field). */
+void dw_out_kv_json(struct dw_out *out, const char *key, const char *json);
+
 /** A yes/no field (plain: yes|no; JSON: true|false). */
 void dw_out_kv_bool(struct dw_out *out, const char *key, int v);
 

@@ -232,6 +232,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 			dw_emit_audit(e, LOG_NOTICE, "%s", line);
 	}
 	b.applied = (uint8_t)apply(e, &b);
+	dw_incident_block(e, &b, by);
 	if (out)
 		*out = b;
 	return 0;
@@ -254,6 +255,7 @@ int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char 
 	dw_addr_format(&key, client, sizeof(client));
 	dw_emit_audit(e, LOG_NOTICE, "dnswarden: event=unblock client=%s/%u by=%s", client,
 		      b.prefix, by ? by : "manual");
+	dw_incident_unblock(e, &b, by, 0);
 	if (out)
 		*out = b;
 	return 1;
@@ -273,6 +275,7 @@ void dw_enforce_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_
 		dw_emit(e, now_ms, LOG_WARNING,
 			"dnswarden: event=block_failed client=%s detector=%s error=\"%s\"", client,
 			dw_detector_name((enum dw_detector)v->detector), err);
+		dw_incident_block_failed(e, v, err);
 	}
 }
 
@@ -289,6 +292,7 @@ static void on_expired(void *arg, const struct dw_block *b)
 		"dnswarden: event=expire client=%s/%u action=%s duration=%u reason=%s", client,
 		b->prefix, dw_action_name((enum dw_action)b->action), b->duration,
 		b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
+	dw_incident_unblock(e, b, NULL, 1);
 }
 
 /** Save if dirty, whatever the period (shutdown, tests). */

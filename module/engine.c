@@ -113,6 +113,8 @@ static void *engine_thread(void *arg)
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
+		if (e->incidents)
+			dw_incidents_tick(e->incidents, now_ms);
 		dw_events_tick(e->events, now_ms);
 		dw_engine_mem_tick(e, now_ms);
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
@@ -204,6 +206,8 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	e->wl_state.save = dw_whitelist_state_save;
 	e->wl_state.load_line = dw_whitelist_state_load_line;
 	e->wl_state.arg = e->wl;
+	if (dw_incident_open(e, err, errlen) != 0)
+		goto fail;
 	dw_enforce_load(e);
 	if (conf->control_socket && conf->control_socket[0]) {
 		size_t ncmds;
@@ -261,6 +265,8 @@ void dw_engine_free(struct dw_engine *e)
 		}
 		dw_enforce_flush(e, dw_mono_ms());
 	}
+	dw_incidents_free(e->incidents); /* writes what is still queued */
+	e->incidents = NULL;
 	dw_control_free(e->control);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);

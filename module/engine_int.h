@@ -26,6 +26,8 @@
 #include "exempt.h"
 #include "feature.h"
 #include "geoip.h"
+#include "incident_events.h"
+#include "incidents.h"
 #include "policy.h"
 #include "ring.h"
 #include "state.h"
@@ -41,6 +43,7 @@ struct dw_counters {
 	uint64_t unblocks, expiries, evictions, suppressed, verdicts_dropped, backend_errors;
 	uint64_t control_requests;
 	uint64_t upstream_events, upstream_dropped;
+	uint64_t incidents_written, incidents_dropped, incidents_errors;
 };
 
 struct dw_control;
@@ -94,6 +97,12 @@ struct dw_engine {
 	atomic_size_t mem_bytes;       /* heap bytes of the units, for get_mem (any thread) */
 	dw_conf_check_fn conf_check;   /* the adapter's check of a new config (reload verb) */
 	void *conf_check_arg;
+
+	/* module thread: the incident history (NULL when incidents.database is off)
+	 * and the scratch space its rows are built in (off the stack) */
+	struct dw_incidents *incidents;
+	struct dw_incident incident_buf;
+	struct dw_suspect_view incident_sv;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];

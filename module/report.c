@@ -233,5 +233,6 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	if (n < sizeof(line))
 		n += append_evidence(e, v, line + n, sizeof(line) - n);
 	dw_events_emit(e->events, now_ms, LOG_NOTICE, line);
+	dw_incident_verdict(e, v, dc->action != DW_ACT_LOG && e->conf->mode == DW_MODE_OBSERVE);
 }
 

@@ -422,6 +422,10 @@ static struct dw_engine *make_engine(struct dw_conf **conf, atomic_ulong *lines)
 	(*conf)->state_file = NULL;
 	free((*conf)->control_socket);
 	(*conf)->control_socket = NULL;
+	/* the incident history only where told: DW_BENCH_INCIDENTS=FILE */
+	free((*conf)->incidents_database);
+	(*conf)->incidents_database =
+		getenv("DW_BENCH_INCIDENTS") ? strdup(getenv("DW_BENCH_INCIDENTS")) : NULL;
 	e = dw_engine_new(*conf, log_sink, lines, err, sizeof(err));
 	if (e == NULL) {
 		fprintf(stderr, "bench-engine: dw_engine_new: %s\n", err);

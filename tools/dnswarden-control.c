@@ -37,7 +37,15 @@
 static const char *progname = "dnswarden-control";
 
 /** How an argument is checked before anything is sent. */
-enum argkind { ARG_NONE = 0, ARG_ADDR, ARG_CIDR, ARG_DURATION, ARG_ACTION, ARG_ALL_OR_COUNT };
+enum argkind {
+	ARG_NONE = 0,
+	ARG_ADDR,
+	ARG_CIDR,
+	ARG_DURATION,
+	ARG_ACTION,
+	ARG_ALL_OR_COUNT,
+	ARG_INCIDENT_OPTS /* the whole list: incidents' options (check_incident_args) */
+};
 
 /** One verb the server knows. */
 struct verb {
@@ -75,6 +83,12 @@ static const struct verb verbs[] = {
     {"export_nft", 0, 0, {0}, "export_nft", "the whitelist as nftables sets"},
     {"metrics", 0, 0, {0}, "metrics", "Prometheus text format 0.0.4"},
     {"reload", 0, 0, {0}, "reload", "re-read dnswarden.yaml (a bad file changes nothing)"},
+    {"incidents",
+     0,
+     7,
+     {ARG_INCIDENT_OPTS},
+     "incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N]",
+     "the incident history, newest first (default 100 rows)"},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -175,7 +189,37 @@ static void check_arg(const struct verb *v, enum argkind kind, const char *a)
 		}
 		break;
 	case ARG_NONE:
+	case ARG_INCIDENT_OPTS:
 		break;
+	}
+}
+
+/** Check incidents' options: --client CIDR, --detector NAME, --since
+ *  DURATION, a count; exits with a usage error when one is wrong. */
+static void check_incident_args(const struct verb *v, int n, char **a)
+{
+	int i;
+	for (i = 0; i < n; i++) {
+		check_arg(v, ARG_NONE, a[i]);
+		if (strcmp(a[i], "--client") == 0 || strcmp(a[i], "--detector") == 0 ||
+		    strcmp(a[i], "--since") == 0) {
+			if (i + 1 >= n)
+				bad_usage("%s: %s needs a value; usage: %s", v->name, a[i], v->usage);
+			check_arg(v, a[i][2] == 'c' ? ARG_CIDR : ARG_NONE, a[i + 1]);
+			if (a[i][2] == 'd' && dw_detector_from_name(a[i + 1]) < 0)
+				bad_usage("%s: '%s' is not a detector", v->name, a[i + 1]);
+			if (a[i][2] == 's' && dw_parse_duration(a[i + 1]) <= 0)
+				bad_usage("%s: '%s' is not a duration (30m, 24h, 7d)", v->name,
+				          a[i + 1]);
+			i++;
+		} else {
+			char *end;
+			unsigned long c = strtoul(a[i], &end, 10);
+			if (a[i][0] < '0' || a[i][0] > '9' || *end != '\0' || c == 0 || c > 100000)
+				bad_usage("%s: '%s': expected --client, --detector, --since or a "
+				          "count (1 .. 100000)",
+				          v->name, a[i]);
+		}
 	}
 }
 
@@ -193,6 +237,10 @@ static const struct verb *check_command(int argc, char **argv)
 		bad_usage("unknown command '%s'", argv[0]);
 	if (n < v->min || n > v->max)
 		bad_usage("usage: %s %s", progname, v->usage);
+	if (v->kind[0] == ARG_INCIDENT_OPTS) {
+		check_incident_args(v, n, argv + 1);
+		return v;
+	}
 	for (i = 0; i < (size_t)n; i++)
 		check_arg(v, v->kind[i], argv[i + 1]);
 	return v;

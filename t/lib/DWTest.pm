@@ -75,6 +75,7 @@ sub with_paths {
 	my ($self, $yaml) = @_;
 	$yaml .= "\nstate_file: $self->{state}\n" unless $yaml =~ /^state_file:/m;
 	$yaml .= "control:\n  socket: $self->{socket}\n  group: \"\"\n" unless $yaml =~ /^control:/m;
+	$yaml .= "incidents:\n  database: $self->{dir}/incidents.db\n" unless $yaml =~ /^incidents:/m;
 	return $yaml;
 }
 
