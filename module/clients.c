@@ -46,22 +46,26 @@
 #define AUTO_SHARDS 256u       /* shards when max is large enough */
 #define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
 #define MAX_SHARDS 65536u
+#define EVICT_SCAN 8u /* clients eviction looks at, from the LRU end */
 
-/* One client. The window slots follow the header, ncounters × 8 uint16. */
+/* One client. The counters' window slots follow the header: wide (uint16)
+ * counters first, then narrow (uint8) ones, at t->off[c]. */
 struct ent {
 	uint32_t khi, klo;   /* key: IPv6 prefix bits 0..63, or 0 and the IPv4 address */
-	uint32_t last;       /* time of the last update; the windows' shared clock */
+	uint32_t last;       /* time of the last counted update; the windows' shared clock */
+	uint32_t seen;       /* time of the last query of any kind; the LRU order */
 	uint32_t first;      /* time of insertion */
 	uint32_t total;      /* queries since insertion (saturating) */
+	uint32_t hot;        /* protected from eviction while hot > now (counts, pin) */
 	uint16_t prev, next; /* LRU list; head is the most recently seen */
 	uint16_t hnext;      /* hash chain */
 	uint16_t flags;      /* the judge's */
 	uint16_t hash16;     /* low hash bits: bucket = hash16 & mask, no rehash to move */
 	uint8_t family;      /* 4 or 6 */
 	uint8_t spare;
-	uint16_t slots[];
+	unsigned char slots[];
 };
-_Static_assert(sizeof(struct ent) == 32, "client entry header must stay 32 bytes");
+_Static_assert(sizeof(struct ent) == 40, "client entry header must stay 40 bytes");
 
 /* A shard; aligned so two shards' locks never share a cache line. */
 struct shard {
@@ -74,6 +78,8 @@ struct shard {
 	uint32_t cap;           /* this shard's share of max */
 	uint16_t head, tail;    /* LRU ends */
 	uint64_t inserts, evictions;
+	uint64_t spared;    /* protected clients passed over by eviction */
+	uint64_t forced;    /* protected clients evicted (every candidate was protected) */
 };
 
 struct dw_clients {
@@ -81,8 +87,11 @@ struct dw_clients {
 	uint32_t nshards, shard_mask;
 	uint32_t stride; /* bytes per entry */
 	uint32_t max;
+	uint32_t span;   /* seconds the longest window counts an event: protection */
 	uint8_t ncounters, ipv6_prefix;
-	uint64_t k0, k1; /* SipHash key */
+	uint8_t narrow[DW_CLIENTS_MAX_COUNTERS]; /* counter c has 8-bit slots */
+	uint16_t off[DW_CLIENTS_MAX_COUNTERS];   /* byte offset of counter c's slots */
+	uint64_t k0, k1;                         /* SipHash key */
 	struct dw_window win[DW_CLIENTS_MAX_COUNTERS];
 };
 
@@ -265,9 +274,48 @@ static void grow_index(const struct dw_clients *t, struct shard *sh)
 	__atomic_store_n(&sh->nbuckets, n, __ATOMIC_RELAXED);
 }
 
-/* An entry for a new client: a fresh one, else the least recently seen one,
- * unlinked from list and chain. NIL only for an empty shard without memory. */
-static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, int *ret)
+/* Whether eviction must pass over a client: it has counts in some window
+ * (or was pinned) until `hot`, or a detector's condition held at its last
+ * counted query. */
+static inline bool is_protected(const struct ent *e, uint32_t now)
+{
+	return e->hot > now || e->flags != 0;
+}
+
+/* The victim in a full shard: the least recently seen client that is not
+ * protected, looking at most SCAN clients from the LRU end; a protected one
+ * on the way gets a second chance (moved to the front). When all SCAN are
+ * protected, the one with the fewest queries among them goes (a flood of
+ * one-query sources loses to a worm that has queried before). */
+static uint16_t pick_victim(const struct dw_clients *t, struct shard *sh, uint32_t now)
+{
+	uint16_t best = NIL;
+	uint32_t best_total = UINT32_MAX;
+
+	for (unsigned n = 0; n < EVICT_SCAN && sh->tail != NIL; n++) {
+		uint16_t v = sh->tail;
+		const struct ent *e = ent_at(t, sh, v);
+
+		if (!is_protected(e, now))
+			return v;
+		if (e->total < best_total) {
+			best = v;
+			best_total = e->total;
+		}
+		if (sh->head == v)
+			break; /* a one-entry list: nothing to rotate */
+		lru_unlink(t, sh, v);
+		lru_push_head(t, sh, v);
+		sh->spared++;
+	}
+	if (best != NIL)
+		sh->forced++;
+	return best;
+}
+
+/* An entry for a new client: a fresh one, else pick_victim()'s, unlinked
+ * from list and chain. NIL only for an empty shard without memory. */
+static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, uint32_t now, int *ret)
 {
 	if (sh->used == sh->alloc)
 		grow_entries(t, sh);
@@ -275,7 +323,7 @@ static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, int *re
 		grow_index(t, sh);
 	if (sh->used < sh->alloc && sh->nbuckets > 0)
 		return (uint16_t)sh->used++;
-	uint16_t victim = sh->tail;
+	uint16_t victim = pick_victim(t, sh, now);
 
 	if (victim == NIL)
 		return NIL;
@@ -295,22 +343,6 @@ static struct shard *locate(const struct dw_clients *t, const struct key *key, u
 	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
 }
 
-/* The count at `last` of a counter last updated at `last`: what
- * dw_window_update(w, slots, last, last, 0) returns, without its divisions or
- * its store. A window of 8 slots (k = 8: W >= 8 and a multiple of g, as
- * every default window) counts all of them (window.c's sum_back()). */
-static inline uint32_t read_same_slot(const struct dw_window *w, const uint16_t *slots,
-                                      uint32_t last)
-{
-	uint32_t sum = 0;
-
-	if (w->k != DW_WINDOW_SLOTS)
-		return dw_window_count(w, slots, last, last);
-	for (unsigned i = 0; i < DW_WINDOW_SLOTS; i++)
-		sum += slots[i];
-	return sum;
-}
-
 /* Start loading the client's bucket head before the lock is taken, so that
  * the miss (the index of a large table is megabytes) overlaps the lock's
  * atomic operation. Reads the two fields grow_index() may be changing with
@@ -323,6 +355,72 @@ static inline void prefetch_head(const struct shard *sh, uint16_t hash16)
 
 	if (n != 0)
 		__builtin_prefetch(&b[hash16 & (n - 1)]);
+}
+
+/* Find the client in its (locked) shard, or insert it; NIL on ENOMEM. A
+ * known client seen in a new second moves to the front of the LRU list. */
+static uint16_t find_or_insert(const struct dw_clients *t, struct shard *sh, uint16_t hash16,
+                               const struct key *key, uint32_t now, int *ret)
+{
+	uint16_t i = find(t, sh, hash16, key);
+
+	if (i != NIL) {
+		struct ent *e = ent_at(t, sh, i);
+
+		if (now > e->seen) {
+			e->seen = now;
+			if (sh->head != i) {
+				lru_unlink(t, sh, i);
+				lru_push_head(t, sh, i);
+			}
+		}
+		return i;
+	}
+	i = take_entry(t, sh, now, ret);
+	if (i == NIL)
+		return NIL;
+	struct ent *e = ent_at(t, sh, i);
+
+	e->khi = (uint32_t)(key->k >> 32);
+	e->klo = (uint32_t)key->k;
+	e->family = key->family;
+	e->spare = 0;
+	e->last = e->seen = e->first = now;
+	e->total = 0;
+	e->hot = 0;
+	e->flags = 0;
+	e->hash16 = hash16;
+	uint16_t *head = &sh->buckets[hash16 & (sh->nbuckets - 1)];
+
+	e->hnext = *head;
+	*head = i;
+	memset(e->slots, 0, t->stride - sizeof(struct ent));
+	lru_push_head(t, sh, i);
+	sh->inserts++;
+	*ret |= DW_CLIENTS_NEW;
+	return i;
+}
+
+/* Counter c of entry e: advance from e->last to at, add inc, return the count. */
+static inline uint32_t counter_update(const struct dw_clients *t, struct ent *e, unsigned c,
+                                      uint32_t at, uint16_t inc)
+{
+	unsigned char *p = e->slots + t->off[c];
+
+	if (t->narrow[c])
+		return dw_window_update8(&t->win[c], p, e->last, at, inc);
+	return dw_window_update(&t->win[c], (uint16_t *)(void *)p, e->last, at, inc);
+}
+
+/* Counter c of entry e at `at` >= e->last, read only. */
+static inline uint32_t counter_read(const struct dw_clients *t, const struct ent *e, unsigned c,
+                                    uint32_t at)
+{
+	const unsigned char *p = e->slots + t->off[c];
+
+	if (t->narrow[c])
+		return dw_window_count8(&t->win[c], p, e->last, at);
+	return dw_window_count(&t->win[c], (const uint16_t *)(const void *)p, e->last, at);
 }
 
 int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
@@ -342,61 +440,42 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 	v.ncounters = t->ncounters;
 
 	pthread_mutex_lock(&sh->mu);
-	uint16_t i = find(t, sh, hash16, &key);
-	struct ent *e;
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
 
 	if (i == NIL) {
-		i = take_entry(t, sh, &ret);
-		if (i == NIL) {
-			pthread_mutex_unlock(&sh->mu);
-			return DW_CLIENTS_ENOMEM;
-		}
-		e = ent_at(t, sh, i);
-		e->khi = (uint32_t)(key.k >> 32);
-		e->klo = (uint32_t)key.k;
-		e->family = key.family;
-		e->spare = 0;
-		e->last = e->first = now;
-		e->total = 0;
-		e->flags = 0;
-		e->hash16 = hash16;
-		uint16_t *head = &sh->buckets[hash16 & (sh->nbuckets - 1)];
-
-		e->hnext = *head;
-		*head = i;
-		memset(e->slots, 0, (size_t)t->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
-		lru_push_head(t, sh, i);
-		sh->inserts++;
-		ret |= DW_CLIENTS_NEW;
-	} else {
-		e = ent_at(t, sh, i);
-		if (now > e->last && sh->head != i) {
-			lru_unlink(t, sh, i);
-			lru_push_head(t, sh, i);
-		}
+		pthread_mutex_unlock(&sh->mu);
+		return DW_CLIENTS_ENOMEM;
 	}
-
+	struct ent *e = ent_at(t, sh, i);
 	uint32_t at = now > e->last ? now : e->last;
+	bool counted = false;
 
 	if (at == e->last) {
-		/* the same second as the last update: no slot of any counter
-		 * expires, so a counter without increment only needs reading */
+		/* the same second as the last counted update: no slot of any
+		 * counter expires, so a counter without increment is only read */
 		for (unsigned c = 0; c < t->ncounters; c++) {
-			uint16_t *slots = &e->slots[c * DW_WINDOW_SLOTS];
-
-			if (inc != NULL && inc[c] != 0)
-				v.counts[c] = dw_window_update(&t->win[c], slots, at, at, inc[c]);
-			else
-				v.counts[c] = read_same_slot(&t->win[c], slots, at);
+			if (inc != NULL && inc[c] != 0) {
+				v.counts[c] = counter_update(t, e, c, at, inc[c]);
+				counted = true;
+			} else {
+				v.counts[c] = counter_read(t, e, c, at);
+			}
 		}
 	} else {
-		for (unsigned c = 0; c < t->ncounters; c++)
-			v.counts[c] = dw_window_update(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS],
-			                               e->last, at, inc ? inc[c] : 0);
+		for (unsigned c = 0; c < t->ncounters; c++) {
+			uint16_t n = inc ? inc[c] : 0;
+
+			v.counts[c] = counter_update(t, e, c, at, n);
+			counted |= n != 0;
+		}
 		e->last = at;
 	}
+	if (counted && e->hot < at + t->span)
+		e->hot = at + t->span;
 	if (e->total != UINT32_MAX)
 		e->total++;
+	if (at > e->seen)
+		e->seen = at;
 	if (judge != NULL) {
 		for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
 			v.counts[c] = 0;
@@ -410,6 +489,63 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 	return ret;
 }
 
+int dw_clients_touch(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                     uint32_t *total)
+{
+	struct key key;
+	uint16_t hash16;
+	int ret = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate(t, &key, &hash16);
+
+	prefetch_head(sh, hash16);
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
+
+	if (i == NIL) {
+		pthread_mutex_unlock(&sh->mu);
+		return DW_CLIENTS_ENOMEM;
+	}
+	struct ent *e = ent_at(t, sh, i);
+
+	if (e->total != UINT32_MAX)
+		e->total++;
+	if (e->hot > now)
+		ret |= DW_CLIENTS_ACTIVE;
+	if (total != NULL)
+		*total = e->total;
+	pthread_mutex_unlock(&sh->mu);
+	return ret;
+}
+
+int dw_clients_pin(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                   uint32_t until)
+{
+	struct key key;
+	uint16_t hash16;
+	int ret = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate(t, &key, &hash16);
+
+	pthread_mutex_lock(&sh->mu);
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
+
+	if (i == NIL) {
+		pthread_mutex_unlock(&sh->mu);
+		return DW_CLIENTS_ENOMEM;
+	}
+	struct ent *e = ent_at(t, sh, i);
+
+	if (e->hot < until)
+		e->hot = until;
+	pthread_mutex_unlock(&sh->mu);
+	return ret;
+}
+
 /* Fill a view of entry e at now without modifying it. */
 static void read_view(const struct dw_clients *t, const struct ent *e, uint32_t now,
                       struct dw_client_view *v)
@@ -418,15 +554,14 @@ static void read_view(const struct dw_clients *t, const struct ent *e, uint32_t 
 	uint32_t at = now > e->last ? now : e->last;
 
 	key_addr(&key, &v->addr);
-	v->now = at;
 	v->first_seen = e->first;
 	v->total = e->total;
-	v->last_seen = e->last;
+	v->last_seen = e->seen > e->last ? e->seen : e->last;
+	v->now = at > v->last_seen ? at : v->last_seen;
 	v->flags = e->flags;
 	v->ncounters = t->ncounters;
 	for (unsigned c = 0; c < t->ncounters; c++)
-		v->counts[c] =
-		    dw_window_count(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS], e->last, at);
+		v->counts[c] = counter_read(t, e, c, v->now);
 	for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
 		v->counts[c] = 0;
 }
@@ -488,6 +623,8 @@ void dw_clients_stats(struct dw_clients *t, struct dw_clients_stats *out)
 		out->tracked += sh->used;
 		out->inserts += sh->inserts;
 		out->evictions += sh->evictions;
+		out->spared += sh->spared;
+		out->forced += sh->forced;
 		out->bytes += (uint64_t)sh->alloc * t->stride + sh->nbuckets * sizeof(uint16_t);
 		if (sh->chunks != NULL)
 			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
@@ -568,10 +705,25 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 	t->max = conf->max;
 	t->ncounters = conf->ncounters;
 	t->ipv6_prefix = conf->ipv6_prefix;
-	t->stride = (uint32_t)(sizeof(struct ent) +
-	                       (size_t)conf->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
-	for (unsigned i = 0; i < conf->ncounters; i++)
+	/* wide counters first (2-byte aligned after the 40-byte header), then
+	 * narrow ones; the stride is rounded up to the header's alignment */
+	uint32_t off = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < conf->ncounters; i++) {
+			if ((conf->narrow[i] != 0) != (pass == 1))
+				continue;
+			t->narrow[i] = pass == 1;
+			t->off[i] = (uint16_t)off;
+			off += DW_WINDOW_SLOTS * (pass == 1 ? 1u : 2u);
+		}
+	t->stride = (uint32_t)((sizeof(struct ent) + off + _Alignof(struct ent) - 1) /
+	                       _Alignof(struct ent) * _Alignof(struct ent));
+	for (unsigned i = 0; i < conf->ncounters; i++) {
 		(void)dw_window_init(&t->win[i], conf->window[i]); /* checked above */
+		if (t->win[i].k * t->win[i].g > t->span)
+			t->span = t->win[i].k * t->win[i].g;
+	}
 	if (seed(t, err, errlen) != 0) {
 		free(t);
 		return NULL;

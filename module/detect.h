@@ -99,6 +99,15 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 /** The counter windows for the client table (d->ncounters entries). */
 void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS]);
 
+/** dw_detect_clients_conf() exists (tools/bench-bytes.c builds against older trees too). */
+#define DW_CLIENTS_HAS_LAYOUT 1
+
+/** The client table's counter layout for these detectors: ncounters,
+ *  windows, and narrow (8-bit slots) for every counter whose thresholds are
+ *  all <= 255 (mx_worm/spam_relay's PTR counter only needs "at least 1").
+ *  Leaves max, ipv6_prefix and shards alone. */
+void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *cc);
+
 /** Fill inc[] (d->ncounters entries) for one query; returns how many are
  *  nonzero. */
 unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_features *f,

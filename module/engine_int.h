@@ -30,6 +30,7 @@
 #include "ring.h"
 #include "state.h"
 #include "suspects.h"
+#include "tslot.h"
 #include "whitelist.h"
 
 /** Counters as the stats verbs see them (one snapshot). */
@@ -86,9 +87,23 @@ struct dw_engine {
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
 
 	/* statistics (relaxed atomics: no lock on the query path) */
-	atomic_uint_fast64_t queries[DW_SRC_COUNT];
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
+
+	/* module thread: the client table's evictions, sampled once a second */
+	uint64_t evict_last, evict_sample_ms, evict_storm_ms;
+	uint64_t evictions_per_s;         /* in the last whole second */
+	uint32_t evict_sec[60];           /* evictions per second, the last minute */
+	unsigned evict_pos;
+
+	/* queries by answer path, one cache line per worker thread (tslot.h);
+	 * dw_engine_queries() sums them */
+	struct {
+		_Alignas(64) atomic_uint_fast64_t n[DW_SRC_COUNT];
+	} queries[DW_TSLOTS];
 };
+
+/** Queries seen with answer path src, summed over the threads' slots. */
+uint64_t dw_engine_queries(struct dw_engine *e, unsigned src);
 
 /** Monotonic seconds (never 0) and milliseconds. */
 uint32_t dw_mono_now(void);
