@@ -423,8 +423,38 @@ static inline uint32_t counter_read(const struct dw_clients *t, const struct ent
 	return dw_window_count(&t->win[c], (const uint16_t *)(const void *)p, e->last, at);
 }
 
+uint64_t dw_clients_hash(const struct dw_clients *t, const struct dw_addr *client)
+{
+	struct key key;
+
+	if (make_key(t, client, &key) != 0)
+		return 0;
+	return key_hash(t, &key);
+}
+
+void dw_clients_hash_key(const struct dw_clients *t, uint64_t *k0, uint64_t *k1)
+{
+	*k0 = t->k0;
+	*k1 = t->k1;
+}
+
+/* The shard of a hash (bits 32..) and its 16 bucket bits (bits 0..15). */
+static inline struct shard *locate_h(const struct dw_clients *t, uint64_t h, uint16_t *hash16)
+{
+	*hash16 = (uint16_t)h;
+	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
+}
+
 int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
                       const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg)
+{
+	return dw_clients_update_h(t, client, dw_clients_hash(t, client), now, inc, judge,
+	                           judge_arg);
+}
+
+int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
+                        void *judge_arg)
 {
 	struct key key;
 	struct dw_client_view v;
@@ -433,7 +463,7 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 
 	if (make_key(t, client, &key) != 0)
 		return DW_CLIENTS_EINVAL;
-	struct shard *sh = locate(t, &key, &hash16);
+	struct shard *sh = locate_h(t, hash, &hash16);
 	/* the view's address is known before locking: keep it out of the lock */
 	prefetch_head(sh, hash16);
 	key_addr(&key, &v.addr);
@@ -492,13 +522,19 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 int dw_clients_touch(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
                      uint32_t *total)
 {
+	return dw_clients_touch_h(t, client, dw_clients_hash(t, client), now, total);
+}
+
+int dw_clients_touch_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, uint32_t *total)
+{
 	struct key key;
 	uint16_t hash16;
 	int ret = 0;
 
 	if (make_key(t, client, &key) != 0)
 		return DW_CLIENTS_EINVAL;
-	struct shard *sh = locate(t, &key, &hash16);
+	struct shard *sh = locate_h(t, hash, &hash16);
 
 	prefetch_head(sh, hash16);
 	pthread_mutex_lock(&sh->mu);

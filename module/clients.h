@@ -181,6 +181,22 @@ int dw_clients_update(struct dw_clients *tbl, const struct dw_addr *client, uint
 int dw_clients_touch(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
                      uint32_t *total);
 
+/** The client's keyed hash (SipHash-1-3 of its aggregated key), to be
+ *  computed once per query and passed to the _h calls (and to the suspect
+ *  store, suspects.h); 0 for a bad address (the _h call then fails). No
+ *  lock; O(1). */
+uint64_t dw_clients_hash(const struct dw_clients *tbl, const struct dw_addr *client);
+
+/** The table's SipHash key (for dw_suspects_set_client_key()). */
+void dw_clients_hash_key(const struct dw_clients *tbl, uint64_t *k0, uint64_t *k1);
+
+/** dw_clients_update() / dw_clients_touch() with hash = dw_clients_hash(). */
+int dw_clients_update_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
+                        void *judge_arg);
+int dw_clients_touch_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, uint32_t *total);
+
 /** Protect a client from eviction until `until` (e.g. while it is blocked),
  *  inserting it when it is not tracked. For the module's thread; >= 0 as
  *  dw_clients_update(), < 0 on error. */

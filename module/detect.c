@@ -72,6 +72,17 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 	}
 	if (d->ncounters == 0) /* every detector off: still track clients */
 		counter_for(d, DW_CK_MX, 60);
+	for (i = 0; i < d->ncounters; i++) {
+		static const uint32_t flag_of[DW_CK_COUNT] = {
+			[DW_CK_KEYWORD] = DW_FEAT_KEYWORD, [DW_CK_IPLIT] = DW_FEAT_IPLIT,
+			[DW_CK_PTR_FWD] = DW_FEAT_PTR_FORWARD, [DW_CK_SIGNATURE] = DW_FEAT_SIGNATURE};
+		if (d->kind[i] == DW_CK_MX)
+			d->count_classes |= 1u << DW_Q_MX;
+		else if (d->kind[i] == DW_CK_PTR)
+			d->count_classes |= 1u << DW_Q_PTR;
+		else
+			d->count_flags |= flag_of[d->kind[i]];
+	}
 	return 0;
 }
 

@@ -191,6 +191,11 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 				      evidence_window(conf), err, errlen);
 	if (!e->suspects)
 		goto fail;
+	{ /* one client hash per query serves both tables */
+		uint64_t k0, k1;
+		dw_clients_hash_key(e->clients, &k0, &k1);
+		dw_suspects_set_client_key(e->suspects, k0, k1);
+	}
 	e->geoip = dw_geoip_open(conf->geoip_country_db, conf->geoip_asn_db, err, errlen);
 	if (!e->geoip)
 		goto fail;
@@ -328,25 +333,32 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	struct dw_judgement j;
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
 	struct dw_addr key;
+	uint64_t h;
 	uint32_t now = dw_mono_now();
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
 					  memory_order_relaxed);
-	if (!q->qname || dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
+	f.qclass = dw_qclass_of(q->qtype);
+	f.flags = 0;
+	f.literal.family = 0;
+	if (dw_features_possible(e->features, q->qname, q->qname_len, q->qtype) &&
+	    dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
 		memset(&f, 0, sizeof(f));
 		f.qclass = dw_qclass_of(q->qtype);
 	}
-	if (dw_detect_increments(&e->detect, &f, inc) == 0) {
+	h = dw_clients_hash(e->clients, &q->client);
+	if (!dw_detect_counts(&e->detect, f.qclass, f.flags) ||
+	    dw_detect_increments(&e->detect, &f, inc) == 0) {
 		uint32_t total = 0;
-		int rc = dw_clients_touch(e->clients, &q->client, now, &total);
+		int rc = dw_clients_touch_h(e->clients, &q->client, h, now, &total);
 		if (rc < 0)
 			return;
 		if (rc & DW_CLIENTS_ACTIVE) { /* a suspect's plain queries are evidence too */
 			key = q->client;
 			if (key.family == 6)
 				dw_addr_mask(&key, e->conf->ipv6_prefix);
-			dw_suspects_touch_class(e->suspects, &key, now, f.qclass);
+			dw_suspects_touch_class_h(e->suspects, &key, h, now, f.qclass);
 		}
 		if (e->conf->debug_log_queries)
 			log_query(e, q, total);
@@ -356,11 +368,11 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	key = q->client;
 	if (key.family == 6)
 		dw_addr_mask(&key, e->conf->ipv6_prefix);
-	dw_suspects_note(e->suspects, &key, now, f.qclass, f.flags, q->qname,
-			 q->qname ? q->qname_len : 0);
+	dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
+			   q->qname ? q->qname_len : 0);
 	memset(&j, 0, sizeof(j));
 	j.d = &e->detect;
-	if (dw_clients_update(e->clients, &q->client, now, inc, dw_detect_judge, &j) < 0)
+	if (dw_clients_update_h(e->clients, &q->client, h, now, inc, dw_detect_judge, &j) < 0)
 		return;
 	if (j.fired) {
 		struct dw_verdict v[DW_DET_COUNT];

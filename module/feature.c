@@ -354,6 +354,27 @@ int dw_features_of(const struct dw_feature_set *fs, const uint8_t *qname, size_t
 	return 0;
 }
 
+/** The cheap pre-check of the query path (feature.h): looks at the qtype,
+ *  the name's length and the first byte of its first label only. */
+int dw_features_possible(const struct dw_feature_set *fs, const uint8_t *qname, size_t len,
+                         uint16_t qtype)
+{
+	if (qtype == QTYPE_PTR)
+		return 1; /* reverse names: the full parse decides */
+	if (qname == NULL || len < 1 || len > DW_NAME_MAXWIRE)
+		return 0; /* dw_features_of() would fail: no flags */
+	if (fs != NULL && fs->nsig != 0 && (fs->sig_len[len >> 6] >> (len & 63) & 1))
+		return 1;
+	if (qtype != QTYPE_A && qtype != QTYPE_AAAA)
+		return 0;
+	if (len < 3 || qname[0] == 0 || qname[0] > 63)
+		return 0; /* the root, or malformed */
+	uint8_t c = lower(qname[1]);
+	if (qtype == QTYPE_A && c >= '0' && c <= '9')
+		return 1; /* maybe an IPv4 literal */
+	return fs != NULL && fs->nkw != 0 && fs->kw_first[c] != 0;
+}
+
 /** Write a formatted line into a caller's error buffer, if there is one. */
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
