@@ -62,14 +62,25 @@
  * its index in O(entries); that is the only time the query path calls
  * malloc(). foreach is O(tracked), stats O(shards).
  *
- * Thread safety: every function may be called from any thread concurrently,
- * except dw_clients_free() (no call may be running or follow). All state of a
- * client is read and written under its shard's mutex, so no increment is ever
- * lost. There is no global lock; dw_clients_foreach() and dw_clients_stats()
- * hold one shard lock at a time, so they see each shard consistently but not
- * the table as one instant. Callbacks (judge, visit) run under a shard lock:
- * they must be short, must not block, do I/O, or call back into this table
- * (deadlock); they receive a view valid only during the call.
+ * Thread safety and lock rules: every function may be called from any thread
+ * concurrently, except dw_clients_free() (no call may be running or follow).
+ * All state of a client is read and written under its shard's lock, so no
+ * increment is ever lost. Lock rules:
+ *   - one lock per shard (a spinlock that yields after 64 failed looks:
+ *     every critical section is short and bounded); no global lock;
+ *   - a call holds at most ONE shard lock at a time and never takes another
+ *     lock (of this table or anything else) while holding it, except what
+ *     the judge takes (the exemption check, exempt.h, which must not call
+ *     back into this table); so the table cannot take part in a deadlock;
+ *   - the hash (dw_clients_hash) and address aggregation run before the lock;
+ *   - dw_clients_foreach() and dw_clients_stats() hold one shard lock at a
+ *     time, so they see each shard consistently but not the table as one
+ *     instant;
+ *   - callbacks (judge, visit) run under the shard lock: they must be short,
+ *     must not block, do I/O, or call back into this table (deadlock); they
+ *     receive a view valid only during the call;
+ *   - the bucket-head prefetch before the lock reads two fields with relaxed
+ *     atomics and only prefetches (never dereferences) what it read.
  *
  * Time: `now` is caller-supplied monotonic seconds, as in window.h. A client's
  * `last` never moves backwards: an update with now < last counts at last.

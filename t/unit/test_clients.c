@@ -491,6 +491,13 @@ static void test_flood_threads(void)
 	dw_clients_free(t);
 }
 
+/* A judge that keeps a copy of the view it was shown. */
+static uint16_t judge_copy(void *arg, const struct dw_client_view *v)
+{
+	*(struct dw_client_view *)arg = *v;
+	return v->flags;
+}
+
 /* Flood-proof eviction: who is protected, the fallback, pins, narrow slots. */
 static void test_protection(void)
 {
@@ -588,8 +595,30 @@ static void test_protection(void)
 	ok(v.counts[0] == 256 && v.counts[1] == 1 && v.counts[2] == 255,
 	   "a new slot counts on (600 s: %u, 10 s: %u), a saturated one does not (86400 s)",
 	   v.counts[0], v.counts[1]);
+	/* same second, only counter 1 bumped: the others are read in place */
+	const uint16_t mid[3] = {0, 1, 0};
+	struct dw_client_view seen;
+
+	dw_clients_update(t, &worm, 600, mid, judge_copy, &seen);
+	ok(seen.counts[0] == 256 && seen.counts[1] == 2 && seen.counts[2] == 255,
+	   "the judge sees unbumped counters read in place (%u %u %u)", seen.counts[0],
+	   seen.counts[1], seen.counts[2]);
 	dw_clients_stats(t, &st);
 	is_int((int)st.entry_bytes, 40 + 16 + 8 + 8, "entry: 40 + one wide + two narrow counters");
+	dw_clients_free(t);
+
+	/* the same for wide counters (600 s: 8 slots, summed in place) */
+	c = conf_of(8, 1);
+	t = dw_clients_new(&c, NULL, 0);
+	const uint16_t big[3] = {300, 0, 0};
+
+	for (int i = 0; i < 300; i++)
+		dw_clients_update(t, &worm, 1000 + (uint32_t)i * 2, big, NULL, NULL);
+	dw_clients_update(t, &worm, 1598, mid, judge_copy, &seen);
+	dw_clients_get(t, &worm, 1598, &v);
+	/* counted: t >= 1050 (slot 14 of 75 s onwards at slot 21): i >= 25 */
+	ok(seen.counts[0] == 275 * 300 && v.counts[0] == 275 * 300 && seen.counts[1] == 1,
+	   "wide counters read in place: %u, as get: %u", seen.counts[0], v.counts[0]);
 	dw_clients_free(t);
 }
 
