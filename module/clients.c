@@ -33,7 +33,8 @@
 #include "window.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,26 +47,31 @@
 #define AUTO_SHARDS 256u       /* shards when max is large enough */
 #define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
 #define MAX_SHARDS 65536u
+#define SPIN_YIELD 64u /* failed looks at a held shard lock before sched_yield() */
+#define EVICT_SCAN 8u /* clients eviction looks at, from the LRU end */
 
-/* One client. The window slots follow the header, ncounters × 8 uint16. */
+/* One client. The counters' window slots follow the header: wide (uint16)
+ * counters first, then narrow (uint8) ones, at t->off[c]. */
 struct ent {
 	uint32_t khi, klo;   /* key: IPv6 prefix bits 0..63, or 0 and the IPv4 address */
-	uint32_t last;       /* time of the last update; the windows' shared clock */
+	uint32_t last;       /* time of the last counted update; the windows' shared clock */
+	uint32_t seen;       /* time of the last query of any kind; the LRU order */
 	uint32_t first;      /* time of insertion */
 	uint32_t total;      /* queries since insertion (saturating) */
+	uint32_t hot;        /* protected from eviction while hot > now (counts, pin) */
 	uint16_t prev, next; /* LRU list; head is the most recently seen */
 	uint16_t hnext;      /* hash chain */
 	uint16_t flags;      /* the judge's */
 	uint16_t hash16;     /* low hash bits: bucket = hash16 & mask, no rehash to move */
 	uint8_t family;      /* 4 or 6 */
 	uint8_t spare;
-	uint16_t slots[];
+	unsigned char slots[];
 };
-_Static_assert(sizeof(struct ent) == 32, "client entry header must stay 32 bytes");
+_Static_assert(sizeof(struct ent) == 40, "client entry header must stay 40 bytes");
 
 /* A shard; aligned so two shards' locks never share a cache line. */
 struct shard {
-	_Alignas(64) pthread_mutex_t mu;
+	_Alignas(64) atomic_uint mu; /* shard_lock(): 0 free, 1 held */
 	unsigned char **chunks; /* ceil(cap / CHUNK) pointers once the shard is used */
 	uint16_t *buckets;      /* nbuckets chain heads, NIL when empty */
 	uint32_t nbuckets;      /* power of two >= alloc when memory allowed; 0 = none yet */
@@ -74,15 +80,45 @@ struct shard {
 	uint32_t cap;           /* this shard's share of max */
 	uint16_t head, tail;    /* LRU ends */
 	uint64_t inserts, evictions;
+	uint64_t spared;    /* protected clients passed over by eviction */
+	uint64_t forced;    /* protected clients evicted (every candidate was protected) */
 };
+
+/* The shard lock: a test-and-test-and-set spinlock that yields the CPU
+ * after SPIN_YIELD failed looks. Every critical section is short and
+ * bounded (a chain walk, <= 8 eviction candidates, the counters, one judge
+ * call; a chunk allocation while a shard grows), so the uncontended case,
+ * one atomic exchange and one store, is what counts: a third of a mutex's
+ * instructions on every query. */
+static inline void shard_lock(struct shard *sh)
+{
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(&sh->mu, 1, memory_order_acquire) != 0) {
+		while (atomic_load_explicit(&sh->mu, memory_order_relaxed) != 0) {
+			if (++spins >= SPIN_YIELD) {
+				spins = 0;
+				sched_yield();
+			}
+		}
+	}
+}
+
+static inline void shard_unlock(struct shard *sh)
+{
+	atomic_store_explicit(&sh->mu, 0, memory_order_release);
+}
 
 struct dw_clients {
 	struct shard *shards;
 	uint32_t nshards, shard_mask;
 	uint32_t stride; /* bytes per entry */
 	uint32_t max;
+	uint32_t span;   /* seconds the longest window counts an event: protection */
 	uint8_t ncounters, ipv6_prefix;
-	uint64_t k0, k1; /* SipHash key */
+	uint8_t narrow[DW_CLIENTS_MAX_COUNTERS]; /* counter c has 8-bit slots */
+	uint16_t off[DW_CLIENTS_MAX_COUNTERS];   /* byte offset of counter c's slots */
+	uint64_t k0, k1;                         /* SipHash key */
 	struct dw_window win[DW_CLIENTS_MAX_COUNTERS];
 };
 
@@ -265,9 +301,48 @@ static void grow_index(const struct dw_clients *t, struct shard *sh)
 	__atomic_store_n(&sh->nbuckets, n, __ATOMIC_RELAXED);
 }
 
-/* An entry for a new client: a fresh one, else the least recently seen one,
- * unlinked from list and chain. NIL only for an empty shard without memory. */
-static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, int *ret)
+/* Whether eviction must pass over a client: it has counts in some window
+ * (or was pinned) until `hot`, or a detector's condition held at its last
+ * counted query. */
+static inline bool is_protected(const struct ent *e, uint32_t now)
+{
+	return e->hot > now || e->flags != 0;
+}
+
+/* The victim in a full shard: the least recently seen client that is not
+ * protected, looking at most SCAN clients from the LRU end; a protected one
+ * on the way gets a second chance (moved to the front). When all SCAN are
+ * protected, the one with the fewest queries among them goes (a flood of
+ * one-query sources loses to a worm that has queried before). */
+static uint16_t pick_victim(const struct dw_clients *t, struct shard *sh, uint32_t now)
+{
+	uint16_t best = NIL;
+	uint32_t best_total = UINT32_MAX;
+
+	for (unsigned n = 0; n < EVICT_SCAN && sh->tail != NIL; n++) {
+		uint16_t v = sh->tail;
+		const struct ent *e = ent_at(t, sh, v);
+
+		if (!is_protected(e, now))
+			return v;
+		if (e->total < best_total) {
+			best = v;
+			best_total = e->total;
+		}
+		if (sh->head == v)
+			break; /* a one-entry list: nothing to rotate */
+		lru_unlink(t, sh, v);
+		lru_push_head(t, sh, v);
+		sh->spared++;
+	}
+	if (best != NIL)
+		sh->forced++;
+	return best;
+}
+
+/* An entry for a new client: a fresh one, else pick_victim()'s, unlinked
+ * from list and chain. NIL only for an empty shard without memory. */
+static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, uint32_t now, int *ret)
 {
 	if (sh->used == sh->alloc)
 		grow_entries(t, sh);
@@ -275,7 +350,7 @@ static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, int *re
 		grow_index(t, sh);
 	if (sh->used < sh->alloc && sh->nbuckets > 0)
 		return (uint16_t)sh->used++;
-	uint16_t victim = sh->tail;
+	uint16_t victim = pick_victim(t, sh, now);
 
 	if (victim == NIL)
 		return NIL;
@@ -295,22 +370,6 @@ static struct shard *locate(const struct dw_clients *t, const struct key *key, u
 	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
 }
 
-/* The count at `last` of a counter last updated at `last`: what
- * dw_window_update(w, slots, last, last, 0) returns, without its divisions or
- * its store. A window of 8 slots (k = 8: W >= 8 and a multiple of g, as
- * every default window) counts all of them (window.c's sum_back()). */
-static inline uint32_t read_same_slot(const struct dw_window *w, const uint16_t *slots,
-                                      uint32_t last)
-{
-	uint32_t sum = 0;
-
-	if (w->k != DW_WINDOW_SLOTS)
-		return dw_window_count(w, slots, last, last);
-	for (unsigned i = 0; i < DW_WINDOW_SLOTS; i++)
-		sum += slots[i];
-	return sum;
-}
-
 /* Start loading the client's bucket head before the lock is taken, so that
  * the miss (the index of a large table is megabytes) overlaps the lock's
  * atomic operation. Reads the two fields grow_index() may be changing with
@@ -325,8 +384,127 @@ static inline void prefetch_head(const struct shard *sh, uint16_t hash16)
 		__builtin_prefetch(&b[hash16 & (n - 1)]);
 }
 
+/* Find the client in its (locked) shard, or insert it; NIL on ENOMEM. A
+ * known client seen in a new second moves to the front of the LRU list. */
+static uint16_t find_or_insert(const struct dw_clients *t, struct shard *sh, uint16_t hash16,
+                               const struct key *key, uint32_t now, int *ret)
+{
+	uint16_t i = find(t, sh, hash16, key);
+
+	if (i != NIL) {
+		struct ent *e = ent_at(t, sh, i);
+
+		if (now > e->seen) {
+			e->seen = now;
+			if (sh->head != i) {
+				lru_unlink(t, sh, i);
+				lru_push_head(t, sh, i);
+			}
+		}
+		return i;
+	}
+	i = take_entry(t, sh, now, ret);
+	if (i == NIL)
+		return NIL;
+	struct ent *e = ent_at(t, sh, i);
+
+	e->khi = (uint32_t)(key->k >> 32);
+	e->klo = (uint32_t)key->k;
+	e->family = key->family;
+	e->spare = 0;
+	e->last = e->seen = e->first = now;
+	e->total = 0;
+	e->hot = 0;
+	e->flags = 0;
+	e->hash16 = hash16;
+	uint16_t *head = &sh->buckets[hash16 & (sh->nbuckets - 1)];
+
+	e->hnext = *head;
+	*head = i;
+	memset(e->slots, 0, t->stride - sizeof(struct ent));
+	lru_push_head(t, sh, i);
+	sh->inserts++;
+	*ret |= DW_CLIENTS_NEW;
+	return i;
+}
+
+/* Counter c of entry e: advance from e->last to at, add inc, return the count. */
+static inline uint32_t counter_update(const struct dw_clients *t, struct ent *e, unsigned c,
+                                      uint32_t at, uint16_t inc)
+{
+	unsigned char *p = e->slots + t->off[c];
+
+	if (t->narrow[c])
+		return dw_window_update8(&t->win[c], p, e->last, at, inc);
+	return dw_window_update(&t->win[c], (uint16_t *)(void *)p, e->last, at, inc);
+}
+
+/* The sum of all 8 slots of counter c: what a read returns in the second of
+ * the last counted update when the window counts 8 slots (k = 8: every
+ * window of >= 8 s that is a multiple of its slot width, as all defaults).
+ * Summed in 64-bit lanes: no division, no loop, no store. */
+static inline uint32_t counter_sum8(const struct dw_clients *t, const struct ent *e, unsigned c)
+{
+	const unsigned char *p = e->slots + t->off[c];
+	uint64_t x, y;
+
+	if (t->narrow[c]) {
+		memcpy(&x, p, 8);
+		/* 8 bytes -> 4 lanes of 16 bits (<= 510 each) -> one sum <= 2040 */
+		x = (x & 0x00ff00ff00ff00ffULL) + ((x >> 8) & 0x00ff00ff00ff00ffULL);
+		return (uint32_t)((x * 0x0001000100010001ULL) >> 48);
+	}
+	memcpy(&x, p, 8);
+	memcpy(&y, p + 8, 8);
+	/* 2 × 4 lanes of 16 bits -> 2 lanes of 32 bits each, added */
+	x = (x & 0x0000ffff0000ffffULL) + ((x >> 16) & 0x0000ffff0000ffffULL) +
+	    (y & 0x0000ffff0000ffffULL) + ((y >> 16) & 0x0000ffff0000ffffULL);
+	return (uint32_t)x + (uint32_t)(x >> 32);
+}
+
+/* Counter c of entry e at `at` >= e->last, read only. */
+static inline uint32_t counter_read(const struct dw_clients *t, const struct ent *e, unsigned c,
+                                    uint32_t at)
+{
+	const unsigned char *p = e->slots + t->off[c];
+
+	if (t->narrow[c])
+		return dw_window_count8(&t->win[c], p, e->last, at);
+	return dw_window_count(&t->win[c], (const uint16_t *)(const void *)p, e->last, at);
+}
+
+uint64_t dw_clients_hash(const struct dw_clients *t, const struct dw_addr *client)
+{
+	struct key key;
+
+	if (make_key(t, client, &key) != 0)
+		return 0;
+	return key_hash(t, &key);
+}
+
+void dw_clients_hash_key(const struct dw_clients *t, uint64_t *k0, uint64_t *k1)
+{
+	*k0 = t->k0;
+	*k1 = t->k1;
+}
+
+/* The shard of a hash (bits 32..) and its 16 bucket bits (bits 0..15). */
+static inline struct shard *locate_h(const struct dw_clients *t, uint64_t h, uint16_t *hash16)
+{
+	*hash16 = (uint16_t)h;
+	return &t->shards[(uint32_t)(h >> 32) & t->shard_mask];
+}
+
 int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
                       const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg)
+{
+	return dw_clients_update_h(t, client, dw_clients_hash(t, client), now, inc, judge,
+	                           judge_arg);
+}
+
+int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
+                        void *judge_arg)
 {
 	struct key key;
 	struct dw_client_view v;
@@ -335,68 +513,51 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 
 	if (make_key(t, client, &key) != 0)
 		return DW_CLIENTS_EINVAL;
-	struct shard *sh = locate(t, &key, &hash16);
+	struct shard *sh = locate_h(t, hash, &hash16);
 	/* the view's address is known before locking: keep it out of the lock */
 	prefetch_head(sh, hash16);
 	key_addr(&key, &v.addr);
 	v.ncounters = t->ncounters;
 
-	pthread_mutex_lock(&sh->mu);
-	uint16_t i = find(t, sh, hash16, &key);
-	struct ent *e;
+	shard_lock(sh);
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
 
 	if (i == NIL) {
-		i = take_entry(t, sh, &ret);
-		if (i == NIL) {
-			pthread_mutex_unlock(&sh->mu);
-			return DW_CLIENTS_ENOMEM;
-		}
-		e = ent_at(t, sh, i);
-		e->khi = (uint32_t)(key.k >> 32);
-		e->klo = (uint32_t)key.k;
-		e->family = key.family;
-		e->spare = 0;
-		e->last = e->first = now;
-		e->total = 0;
-		e->flags = 0;
-		e->hash16 = hash16;
-		uint16_t *head = &sh->buckets[hash16 & (sh->nbuckets - 1)];
-
-		e->hnext = *head;
-		*head = i;
-		memset(e->slots, 0, (size_t)t->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
-		lru_push_head(t, sh, i);
-		sh->inserts++;
-		ret |= DW_CLIENTS_NEW;
-	} else {
-		e = ent_at(t, sh, i);
-		if (now > e->last && sh->head != i) {
-			lru_unlink(t, sh, i);
-			lru_push_head(t, sh, i);
-		}
+		shard_unlock(sh);
+		return DW_CLIENTS_ENOMEM;
 	}
-
+	struct ent *e = ent_at(t, sh, i);
 	uint32_t at = now > e->last ? now : e->last;
+	bool counted = false;
 
 	if (at == e->last) {
-		/* the same second as the last update: no slot of any counter
-		 * expires, so a counter without increment only needs reading */
+		/* the same second as the last counted update: no slot of any
+		 * counter expires, so a counter without increment is only read */
 		for (unsigned c = 0; c < t->ncounters; c++) {
-			uint16_t *slots = &e->slots[c * DW_WINDOW_SLOTS];
-
-			if (inc != NULL && inc[c] != 0)
-				v.counts[c] = dw_window_update(&t->win[c], slots, at, at, inc[c]);
-			else
-				v.counts[c] = read_same_slot(&t->win[c], slots, at);
+			if (inc != NULL && inc[c] != 0) {
+				v.counts[c] = counter_update(t, e, c, at, inc[c]);
+				counted = true;
+			} else if (t->win[c].k == DW_WINDOW_SLOTS) {
+				v.counts[c] = counter_sum8(t, e, c);
+			} else {
+				v.counts[c] = counter_read(t, e, c, at);
+			}
 		}
 	} else {
-		for (unsigned c = 0; c < t->ncounters; c++)
-			v.counts[c] = dw_window_update(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS],
-			                               e->last, at, inc ? inc[c] : 0);
+		for (unsigned c = 0; c < t->ncounters; c++) {
+			uint16_t n = inc ? inc[c] : 0;
+
+			v.counts[c] = counter_update(t, e, c, at, n);
+			counted |= n != 0;
+		}
 		e->last = at;
 	}
+	if (counted && e->hot < at + t->span)
+		e->hot = at + t->span;
 	if (e->total != UINT32_MAX)
 		e->total++;
+	if (at > e->seen)
+		e->seen = at;
 	if (judge != NULL) {
 		for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
 			v.counts[c] = 0;
@@ -406,7 +567,70 @@ int dw_clients_update(struct dw_clients *t, const struct dw_addr *client, uint32
 		v.flags = e->flags;
 		e->flags = judge(judge_arg, &v);
 	}
-	pthread_mutex_unlock(&sh->mu);
+	shard_unlock(sh);
+	return ret;
+}
+
+int dw_clients_touch(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                     uint32_t *total)
+{
+	return dw_clients_touch_h(t, client, dw_clients_hash(t, client), now, total);
+}
+
+int dw_clients_touch_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, uint32_t *total)
+{
+	struct key key;
+	uint16_t hash16;
+	int ret = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate_h(t, hash, &hash16);
+
+	prefetch_head(sh, hash16);
+	shard_lock(sh);
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
+
+	if (i == NIL) {
+		shard_unlock(sh);
+		return DW_CLIENTS_ENOMEM;
+	}
+	struct ent *e = ent_at(t, sh, i);
+
+	if (e->total != UINT32_MAX)
+		e->total++;
+	if (e->hot > now)
+		ret |= DW_CLIENTS_ACTIVE;
+	if (total != NULL)
+		*total = e->total;
+	shard_unlock(sh);
+	return ret;
+}
+
+int dw_clients_pin(struct dw_clients *t, const struct dw_addr *client, uint32_t now,
+                   uint32_t until)
+{
+	struct key key;
+	uint16_t hash16;
+	int ret = 0;
+
+	if (make_key(t, client, &key) != 0)
+		return DW_CLIENTS_EINVAL;
+	struct shard *sh = locate(t, &key, &hash16);
+
+	shard_lock(sh);
+	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
+
+	if (i == NIL) {
+		shard_unlock(sh);
+		return DW_CLIENTS_ENOMEM;
+	}
+	struct ent *e = ent_at(t, sh, i);
+
+	if (e->hot < until)
+		e->hot = until;
+	shard_unlock(sh);
 	return ret;
 }
 
@@ -418,15 +642,14 @@ static void read_view(const struct dw_clients *t, const struct ent *e, uint32_t 
 	uint32_t at = now > e->last ? now : e->last;
 
 	key_addr(&key, &v->addr);
-	v->now = at;
 	v->first_seen = e->first;
 	v->total = e->total;
-	v->last_seen = e->last;
+	v->last_seen = e->seen > e->last ? e->seen : e->last;
+	v->now = at > v->last_seen ? at : v->last_seen;
 	v->flags = e->flags;
 	v->ncounters = t->ncounters;
 	for (unsigned c = 0; c < t->ncounters; c++)
-		v->counts[c] =
-		    dw_window_count(&t->win[c], &e->slots[c * DW_WINDOW_SLOTS], e->last, at);
+		v->counts[c] = counter_read(t, e, c, v->now);
 	for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
 		v->counts[c] = 0;
 }
@@ -442,14 +665,14 @@ int dw_clients_get(struct dw_clients *t, const struct dw_addr *client, uint32_t 
 		return DW_CLIENTS_EINVAL;
 	struct shard *sh = locate(t, &key, &hash16);
 
-	pthread_mutex_lock(&sh->mu);
+	shard_lock(sh);
 	uint16_t i = find(t, sh, hash16, &key);
 
 	if (i != NIL) {
 		read_view(t, ent_at(t, sh, i), now, out);
 		found = 1;
 	}
-	pthread_mutex_unlock(&sh->mu);
+	shard_unlock(sh);
 	return found;
 }
 
@@ -461,13 +684,13 @@ int dw_clients_foreach(struct dw_clients *t, uint32_t now, dw_clients_visit_fn f
 		struct shard *sh = &t->shards[s];
 		int rc = 0;
 
-		pthread_mutex_lock(&sh->mu);
+		shard_lock(sh);
 		/* array order: every live entry once, sequential memory */
 		for (uint32_t i = 0; i < sh->used && rc == 0; i++) {
 			read_view(t, ent_at(t, sh, i), now, &v);
 			rc = fn(arg, &v);
 		}
-		pthread_mutex_unlock(&sh->mu);
+		shard_unlock(sh);
 		if (rc != 0)
 			return rc;
 	}
@@ -484,14 +707,16 @@ void dw_clients_stats(struct dw_clients *t, struct dw_clients_stats *out)
 	for (uint32_t s = 0; s < t->nshards; s++) {
 		struct shard *sh = &t->shards[s];
 
-		pthread_mutex_lock(&sh->mu);
+		shard_lock(sh);
 		out->tracked += sh->used;
 		out->inserts += sh->inserts;
 		out->evictions += sh->evictions;
+		out->spared += sh->spared;
+		out->forced += sh->forced;
 		out->bytes += (uint64_t)sh->alloc * t->stride + sh->nbuckets * sizeof(uint16_t);
 		if (sh->chunks != NULL)
 			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
-		pthread_mutex_unlock(&sh->mu);
+		shard_unlock(sh);
 	}
 }
 
@@ -568,10 +793,25 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 	t->max = conf->max;
 	t->ncounters = conf->ncounters;
 	t->ipv6_prefix = conf->ipv6_prefix;
-	t->stride = (uint32_t)(sizeof(struct ent) +
-	                       (size_t)conf->ncounters * DW_WINDOW_SLOTS * sizeof(uint16_t));
-	for (unsigned i = 0; i < conf->ncounters; i++)
+	/* wide counters first (2-byte aligned after the 40-byte header), then
+	 * narrow ones; the stride is rounded up to the header's alignment */
+	uint32_t off = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < conf->ncounters; i++) {
+			if ((conf->narrow[i] != 0) != (pass == 1))
+				continue;
+			t->narrow[i] = pass == 1;
+			t->off[i] = (uint16_t)off;
+			off += DW_WINDOW_SLOTS * (pass == 1 ? 1u : 2u);
+		}
+	t->stride = (uint32_t)((sizeof(struct ent) + off + _Alignof(struct ent) - 1) /
+	                       _Alignof(struct ent) * _Alignof(struct ent));
+	for (unsigned i = 0; i < conf->ncounters; i++) {
 		(void)dw_window_init(&t->win[i], conf->window[i]); /* checked above */
+		if (t->win[i].k * t->win[i].g > t->span)
+			t->span = t->win[i].k * t->win[i].g;
+	}
 	if (seed(t, err, errlen) != 0) {
 		free(t);
 		return NULL;
@@ -589,7 +829,7 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 		struct shard *sh = &t->shards[s];
 
 		memset(sh, 0, sizeof(*sh));
-		pthread_mutex_init(&sh->mu, NULL);
+		atomic_init(&sh->mu, 0);
 		/* spread the remainder so the caps add up to max exactly */
 		sh->cap = conf->max / t->nshards + (s < conf->max % t->nshards);
 		sh->head = sh->tail = NIL;
@@ -604,7 +844,6 @@ void dw_clients_free(struct dw_clients *t)
 	for (uint32_t s = 0; s < t->nshards; s++) {
 		struct shard *sh = &t->shards[s];
 
-		pthread_mutex_destroy(&sh->mu);
 		for (uint32_t c = 0; c * CHUNK < sh->alloc; c++)
 			free(sh->chunks[c]);
 		free(sh->chunks);

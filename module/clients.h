@@ -14,51 +14,73 @@
  * shows the aggregated address (host bits zero).
  *
  * Memory (all bounded by conf.max, nothing grows beyond it):
- *   - per tracked client: 32 + 16 × ncounters bytes: key, first/last seen,
- *     query total, judge flags, 16-bit LRU and hash links, and ncounters × 8
- *     uint16 window slots. The default detectors use 7 counters (MX 600 s,
- *     PTR 600 s and 60 s, keyword A 3600 s, IPv4 literal 3600 s, forward
- *     PTR 600 s, signature 3600 s: one per distinct kind and window,
- *     detect.c), so 144 B; 128 B at 6;
+ *   - per tracked client: 40 + 16 × wide + 8 × narrow counters bytes
+ *     (rounded up to 4): key, first/last seen, window clock, query total,
+ *     protection time, judge flags, 16-bit LRU and hash links, then the
+ *     counters' window slots. The layout follows the config: only the
+ *     counters the enabled detectors need exist (detect.c: one per
+ *     distinct kind and window), and a counter whose every threshold is
+ *     <= 255 has 8-bit slots (conf.narrow). The default detectors use 7
+ *     counters, 3 wide (keyword A 3600 s, IPv4 literal 3600 s, PTR 60 s:
+ *     thresholds 500, 500, 1000) and 4 narrow (MX 600 s, PTR 600 s,
+ *     forward PTR 600 s, signature 3600 s: thresholds 50, 1, 20, 1): 120 B;
  *   - hash index: 2 bytes × (power of two >= entries allocated in the
  *     shard), i.e. 2..4 B per client; chunk pointers 0.125 B per client;
- *   - 128 bytes per shard (allocated up front) and ~150 bytes per table.
- *   Full at max = 1,000,000 (256 shards of 3906, index 4096 each), measured
- *   with tools/bench-clients: 7 counters 146.3 B per client by the table's
- *   own accounting, 148.9 B by the growth of the process RSS (146 MB /
- *   149 MB in all); 6 counters 130.3 B and 132.8 B. dw_clients_stats()
- *   gives the exact figure at run time. Entries are allocated in chunks of 64 as a shard
+ *   - 128 bytes per shard (allocated up front) and ~200 bytes per table.
+ *   Full at max = 1,000,000 with the default detectors (tools/bench-bytes):
+ *   about 122 B per client by the table's own accounting and by the RSS
+ *   growth; dw_clients_stats() gives the exact figure at run time. Entries
+ *   are allocated in chunks of 64 as a shard
  *   fills and the index doubles with them, up to the shard's cap: a campus
  *   that sees 20k clients does not pay for a million. Nothing shrinks or
  *   moves until dw_clients_free().
  * Eviction: each shard holds at most its share of max (max / shards, the
  * remainder spread, so the total is exactly max); a new client in a full
- * shard replaces that shard's least recently seen client. A flood of spoofed
- * sources therefore cycles through the table at constant memory. LRU is exact
- * per shard at the clock's resolution (a client moves to the front when first
- * seen in a new second, so the victim has the oldest last-seen second, ties
- * going to the one that entered that second first) and approximate across
- * shards (hashing spreads clients evenly).
+ * shard replaces an unprotected client, the least recently seen one among
+ * the EVICT_SCAN (8) at the LRU end. A client is protected while it has
+ * counts in any window (hot: the last counted query plus the longest
+ * window's span), while pinned (dw_clients_pin(): a blocked client), and
+ * while a detector's condition held at its last counted query; a protected
+ * client found at the LRU end is moved to the front (second chance). Only
+ * when all 8 are protected does one of them go: the one with the fewest
+ * queries (stats: forced). A flood of spoofed sources sending plain queries
+ * therefore cycles through the unprotected part of the table at constant
+ * memory and never evicts a worm whose queries are being counted; a flood
+ * of counted queries evicts its own one-query sources first. LRU order is
+ * by last-seen second per shard (a client moves to the front when first
+ * seen in a new second) and approximate across shards.
  * Hashing: SipHash-1-3 keyed with 128 random bits per table (getrandom()),
  * so sources cannot be chosen to collide into one chain or one shard.
  *
- * Work per call: dw_clients_update() and dw_clients_get() take one shard lock
- * once: one SipHash, an expected O(1) chain walk (load <= 1), O(8) per
- * counter (window.h; a counter without increment in the second of the
- * client's last update is only read), one judge call. An insert into a full shard also walks
- * the victim's chain. A growth step allocates one chunk (every 64 new
+ * Work per call: dw_clients_update(), dw_clients_touch() and
+ * dw_clients_get() take one shard lock once: one SipHash, an expected O(1)
+ * chain walk (load <= 1); update adds O(8) per counter (window.h; a counter
+ * without increment in the second of the client's last counted update is
+ * only read) and one judge call; touch adds nothing. An insert into a full
+ * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk (every 64 new
  * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
  * its index in O(entries); that is the only time the query path calls
  * malloc(). foreach is O(tracked), stats O(shards).
  *
- * Thread safety: every function may be called from any thread concurrently,
- * except dw_clients_free() (no call may be running or follow). All state of a
- * client is read and written under its shard's mutex, so no increment is ever
- * lost. There is no global lock; dw_clients_foreach() and dw_clients_stats()
- * hold one shard lock at a time, so they see each shard consistently but not
- * the table as one instant. Callbacks (judge, visit) run under a shard lock:
- * they must be short, must not block, do I/O, or call back into this table
- * (deadlock); they receive a view valid only during the call.
+ * Thread safety and lock rules: every function may be called from any thread
+ * concurrently, except dw_clients_free() (no call may be running or follow).
+ * All state of a client is read and written under its shard's lock, so no
+ * increment is ever lost. Lock rules:
+ *   - one lock per shard (a spinlock that yields after 64 failed looks:
+ *     every critical section is short and bounded); no global lock;
+ *   - a call holds at most ONE shard lock at a time and never takes another
+ *     lock (of this table or anything else) while holding it, except what
+ *     the judge takes (the exemption check, exempt.h, which must not call
+ *     back into this table); so the table cannot take part in a deadlock;
+ *   - the hash (dw_clients_hash) and address aggregation run before the lock;
+ *   - dw_clients_foreach() and dw_clients_stats() hold one shard lock at a
+ *     time, so they see each shard consistently but not the table as one
+ *     instant;
+ *   - callbacks (judge, visit) run under the shard lock: they must be short,
+ *     must not block, do I/O, or call back into this table (deadlock); they
+ *     receive a view valid only during the call;
+ *   - the bucket-head prefetch before the lock reads two fields with relaxed
+ *     atomics and only prefetches (never dereferences) what it read.
  *
  * Time: `now` is caller-supplied monotonic seconds, as in window.h. A client's
  * `last` never moves backwards: an update with now < last counts at last.
@@ -92,7 +114,8 @@
 /** dw_clients_update() result bits (>= 0) and errors (< 0). */
 enum {
 	DW_CLIENTS_NEW = 1,     /**< the client was not tracked and now is */
-	DW_CLIENTS_EVICTED = 2, /**< ... and took the place of the shard's LRU client */
+	DW_CLIENTS_EVICTED = 2, /**< ... and took the place of an evicted client */
+	DW_CLIENTS_ACTIVE = 4,  /**< dw_clients_touch(): the client is protected (has counts) */
 	DW_CLIENTS_EINVAL = -1, /**< address family is neither 4 nor 6 */
 	DW_CLIENTS_ENOMEM = -2  /**< out of memory with nothing to evict */
 };
@@ -103,6 +126,10 @@ struct dw_clients_conf {
 	uint8_t ipv6_prefix; /**< IPv6 aggregation, 32 .. 64 bits */
 	uint8_t ncounters;   /**< counters per client, 1 .. DW_CLIENTS_MAX_COUNTERS */
 	uint32_t window[DW_CLIENTS_MAX_COUNTERS]; /**< seconds per counter, 1 .. DW_WINDOW_MAX */
+	/** nonzero: counter i has 8-bit slots (window.h's narrow variant: 8
+	 *  bytes instead of 16, counts exact up to 255 a slot); set it when
+	 *  every threshold compared with the counter is <= 255. */
+	uint8_t narrow[DW_CLIENTS_MAX_COUNTERS];
 	/** 0 picks automatically (up to 256, at least 64 clients each where max
 	 *  allows; more when max / 256 > DW_CLIENTS_SHARD_MAX). Otherwise a power
 	 *  of two <= max with max / shards <= DW_CLIENTS_SHARD_MAX (tests use it). */
@@ -136,8 +163,10 @@ struct dw_clients_stats {
 	uint64_t capacity;    /**< conf.max */
 	uint64_t inserts;     /**< clients added since creation */
 	uint64_t evictions;   /**< clients dropped to make room */
+	uint64_t spared;      /**< protected clients eviction passed over */
+	uint64_t forced;      /**< protected clients evicted (all candidates were) */
 	uint64_t bytes;       /**< heap held by the table (entries, index, shards) */
-	uint32_t entry_bytes; /**< bytes of one client entry (32 + 16 × ncounters) */
+	uint32_t entry_bytes; /**< bytes of one client entry (40 + 16 × wide + 8 × narrow) */
 	uint32_t shards;      /**< number of shards */
 };
 
@@ -156,6 +185,37 @@ void dw_clients_free(struct dw_clients *tbl);
  *  DW_CLIENTS_NEW | DW_CLIENTS_EVICTED for a new one, < 0 on error. */
 int dw_clients_update(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
                       const uint16_t *inc, dw_clients_judge_fn judge, void *judge_arg);
+
+/** The per-query call for a query no counter counts: find or insert the
+ *  client, count the query in its total (stored in *total when not NULL),
+ *  move it in the LRU order; no window is touched, no judge runs (a
+ *  detector's condition only changes with a counted query). Returns
+ *  dw_clients_update()'s bits, | DW_CLIENTS_ACTIVE when the client has
+ *  counts in a window (or is pinned), < 0 on error. */
+int dw_clients_touch(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
+                     uint32_t *total);
+
+/** The client's keyed hash (SipHash-1-3 of its aggregated key), to be
+ *  computed once per query and passed to the _h calls (and to the suspect
+ *  store, suspects.h); 0 for a bad address (the _h call then fails). No
+ *  lock; O(1). */
+uint64_t dw_clients_hash(const struct dw_clients *tbl, const struct dw_addr *client);
+
+/** The table's SipHash key (for dw_suspects_set_client_key()). */
+void dw_clients_hash_key(const struct dw_clients *tbl, uint64_t *k0, uint64_t *k1);
+
+/** dw_clients_update() / dw_clients_touch() with hash = dw_clients_hash(). */
+int dw_clients_update_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
+                        void *judge_arg);
+int dw_clients_touch_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, uint32_t *total);
+
+/** Protect a client from eviction until `until` (e.g. while it is blocked),
+ *  inserting it when it is not tracked. For the module's thread; >= 0 as
+ *  dw_clients_update(), < 0 on error. */
+int dw_clients_pin(struct dw_clients *tbl, const struct dw_addr *client, uint32_t now,
+                   uint32_t until);
 
 /** Read one client's counts at now without touching it (no LRU move, no
  *  flag change): 1 and *out filled when tracked, 0 when not,

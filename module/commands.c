@@ -125,7 +125,7 @@ static void read_counters(struct dw_engine *e, struct dw_counters *c)
 	unsigned i;
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < DW_SRC_COUNT; i++)
-		c->queries[i] = atomic_load_explicit(&e->queries[i], memory_order_relaxed);
+		c->queries[i] = dw_engine_queries(e, i);
 	for (i = 0; i < DW_DET_COUNT; i++)
 		c->verdicts[i] = atomic_load_explicit(&e->verdicts_total[i], memory_order_relaxed);
 	for (i = 0; i < DW_ACT_COUNT; i++)
@@ -170,6 +170,7 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "unblocks", now.unblocks - base->unblocks);
 	dw_out_kv_u64(out, "expiries", now.expiries - base->expiries);
 	dw_out_kv_u64(out, "clients.evictions", now.evictions - base->evictions);
+	dw_out_kv_u64(out, "clients.evictions_per_s", e->evictions_per_s);
 	dw_out_kv_u64(out, "events.suppressed", now.suppressed - base->suppressed);
 	dw_out_kv_u64(out, "verdicts.dropped", now.verdicts_dropped - base->verdicts_dropped);
 	dw_out_kv_u64(out, "backend.errors", now.backend_errors - base->backend_errors);
@@ -249,6 +250,8 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       cs.capacity);
 	metric(out, "clients_evictions_total", "counter",
 	       "Clients dropped to make room for new ones.", c.evictions);
+	metric(out, "clients_evictions_per_second", "gauge",
+	       "Clients evicted in the last whole second.", e->evictions_per_s);
 	metric(out, "clients_bytes", "gauge", "Heap held by the client table.", cs.bytes);
 	metric(out, "suspects_tracked", "gauge", "Clients with evidence kept.", ss.tracked);
 	metric(out, "events_suppressed_total", "counter",

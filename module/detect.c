@@ -4,6 +4,8 @@
  */
 #include "detect.h"
 
+#include "window.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +78,17 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 	}
 	if (d->ncounters == 0) /* every detector off: still track clients */
 		counter_for(d, DW_CK_MX, 60);
+	for (i = 0; i < d->ncounters; i++) {
+		static const uint32_t flag_of[DW_CK_COUNT] = {
+			[DW_CK_KEYWORD] = DW_FEAT_KEYWORD, [DW_CK_IPLIT] = DW_FEAT_IPLIT,
+			[DW_CK_PTR_FWD] = DW_FEAT_PTR_FORWARD, [DW_CK_SIGNATURE] = DW_FEAT_SIGNATURE};
+		if (d->kind[i] == DW_CK_MX)
+			d->count_classes |= 1u << DW_Q_MX;
+		else if (d->kind[i] == DW_CK_PTR)
+			d->count_classes |= 1u << DW_Q_PTR;
+		else
+			d->count_flags |= flag_of[d->kind[i]];
+	}
 	return 0;
 }
 
@@ -83,6 +96,25 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS])
 {
 	memcpy(window, d->window, sizeof(d->window));
+}
+
+/** The table layout: windows, and 8-bit slots where no threshold needs more. */
+void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *cc)
+{
+	uint32_t need[DW_CLIENTS_MAX_COUNTERS] = {0};
+	unsigned i;
+	cc->ncounters = d->ncounters;
+	dw_detect_windows(d, cc->window);
+	for (i = 0; i < DW_DET_COUNT; i++) {
+		if (!d->enabled[i])
+			continue;
+		if (d->main[i] >= 0 && d->threshold[i] > need[d->main[i]])
+			need[d->main[i]] = d->threshold[i];
+		if (d->ptr[i] >= 0 && need[d->ptr[i]] < 1)
+			need[d->ptr[i]] = 1;
+	}
+	for (i = 0; i < DW_CLIENTS_MAX_COUNTERS; i++)
+		cc->narrow[i] = i < d->ncounters && need[i] <= DW_WINDOW_SLOT8_MAX;
 }
 
 /** Whether a query with features f counts towards a counter of kind k. */

@@ -69,7 +69,16 @@ struct dw_detect {
 	int8_t main[DW_DET_COUNT]; /**< counter compared with the threshold, -1 if disabled */
 	int8_t ptr[DW_DET_COUNT];  /**< mx_worm/spam_relay: PTR counter over the same window */
 	struct dw_exempt *exempt; /**< borrowed; NULL = nobody is exempt */
+	uint8_t count_classes;    /**< bit per enum dw_qclass some counter counts */
+	uint32_t count_flags;     /**< DW_FEAT_* bits some counter counts */
 };
+
+/** Whether any counter counts a query of class qc with flags: O(1), the
+ *  query path's test before dw_detect_increments(). */
+static inline int dw_detect_counts(const struct dw_detect *d, enum dw_qclass qc, uint32_t flags)
+{
+	return ((d->count_classes >> qc) & 1) || (flags & d->count_flags) != 0;
+}
 
 /** One detector crossing, as queued for the module's thread to report. */
 struct dw_verdict {
@@ -98,6 +107,15 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 
 /** The counter windows for the client table (d->ncounters entries). */
 void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS]);
+
+/** dw_detect_clients_conf() exists (tools/bench-bytes.c builds against older trees too). */
+#define DW_CLIENTS_HAS_LAYOUT 1
+
+/** The client table's counter layout for these detectors: ncounters,
+ *  windows, and narrow (8-bit slots) for every counter whose thresholds are
+ *  all <= 255 (mx_worm/spam_relay's PTR counter only needs "at least 1").
+ *  Leaves max, ipv6_prefix and shards alone. */
+void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *cc);
 
 /** Fill inc[] (d->ncounters entries) for one query; returns how many are
  *  nonzero. */

@@ -77,6 +77,48 @@ static void log_upstream_drops(struct dw_engine *e, uint64_t now_ms)
 	e->upstream_drops_logged = d;
 }
 
+/** Keep a client that got a verdict in the table while its block (the
+ *  detector's duration) lasts, so no flood evicts it meanwhile. */
+static void pin_verdict(struct dw_engine *e, const struct dw_verdict *v)
+{
+	uint32_t now = dw_mono_now(), d = e->conf->det[v->detector].duration;
+	(void)dw_clients_pin(e->clients, &v->client, now, now + d);
+}
+
+/** Once a second: evictions in the last second (stats, metrics), and a
+ *  warning, at most once a minute, when the last minute evicted more
+ *  clients than the table holds (a flood of new sources). */
+static void watch_evictions(struct dw_engine *e, uint64_t now_ms)
+{
+	struct dw_clients_stats cs;
+	uint64_t sum = 0;
+	unsigned i;
+	if (e->evict_sample_ms && now_ms < e->evict_sample_ms + 1000)
+		return;
+	dw_clients_stats(e->clients, &cs);
+	if (e->evict_sample_ms == 0) {
+		e->evict_sample_ms = now_ms;
+		e->evict_last = cs.evictions;
+		return;
+	}
+	e->evictions_per_s = (cs.evictions - e->evict_last) * 1000 / (now_ms - e->evict_sample_ms);
+	e->evict_sec[e->evict_pos] = (uint32_t)(cs.evictions - e->evict_last);
+	e->evict_pos = (e->evict_pos + 1) % 60;
+	e->evict_last = cs.evictions;
+	e->evict_sample_ms = now_ms;
+	for (i = 0; i < 60; i++)
+		sum += e->evict_sec[i];
+	if (sum > cs.capacity && (e->evict_storm_ms == 0 || now_ms >= e->evict_storm_ms + 60000)) {
+		e->evict_storm_ms = now_ms;
+		dw_emit(e, now_ms, LOG_WARNING,
+			"dnswarden: event=eviction_storm evictions_60s=%llu capacity=%llu "
+			"evictions_per_s=%llu protected_spared=%llu protected_evicted=%llu",
+			(unsigned long long)sum, (unsigned long long)cs.capacity,
+			(unsigned long long)e->evictions_per_s, (unsigned long long)cs.spared,
+			(unsigned long long)cs.forced);
+	}
+}
+
 /** The module's own thread: everything that may block or write lives here:
  *  verdict lines, blocks, the backend, expiry, the state file. */
 static void *engine_thread(void *arg)
@@ -107,9 +149,11 @@ static void *engine_thread(void *arg)
 		while (dw_ring_pop(e->verdicts, &v)) {
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
+			pin_verdict(e, &v);
 		}
 		up_wait = learn_upstream(e, &up_idle);
 		log_upstream_drops(e, now_ms);
+		watch_evictions(e, now_ms);
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
@@ -143,7 +187,8 @@ static uint32_t evidence_window(const struct dw_conf *conf)
 struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void *log_arg, char *err,
 				size_t errlen)
 {
-	struct dw_engine *e = calloc(1, sizeof(*e));
+	/* aligned: the per-thread counter lines are 64-byte aligned members */
+	struct dw_engine *e = aligned_alloc(_Alignof(struct dw_engine), sizeof(*e));
 	struct dw_clients_conf cc;
 	struct timespec ts;
 
@@ -151,6 +196,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	memset(e, 0, sizeof(*e));
 	e->conf = conf;
 	e->log = log;
 	e->log_arg = log_arg;
@@ -175,8 +221,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	memset(&cc, 0, sizeof(cc));
 	cc.max = conf->clients_max;
 	cc.ipv6_prefix = conf->ipv6_prefix;
-	cc.ncounters = e->detect.ncounters;
-	dw_detect_windows(&e->detect, cc.window);
+	dw_detect_clients_conf(&e->detect, &cc);
 	e->clients = dw_clients_new(&cc, err, errlen);
 	if (!e->clients)
 		goto fail;
@@ -186,6 +231,11 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 				      evidence_window(conf), err, errlen);
 	if (!e->suspects)
 		goto fail;
+	{ /* one client hash per query serves both tables */
+		uint64_t k0, k1;
+		dw_clients_hash_key(e->clients, &k0, &k1);
+		dw_suspects_set_client_key(e->suspects, k0, k1);
+	}
 	e->geoip = dw_geoip_open(conf->geoip_country_db, conf->geoip_asn_db, err, errlen);
 	if (!e->geoip)
 		goto fail;
@@ -307,34 +357,67 @@ static void log_query(struct dw_engine *e, const struct dw_query *q, uint32_t to
 	e->log(e->log_arg, LOG_DEBUG, line);
 }
 
-/** The per-query path: no allocation, no I/O, one shard lock. */
+/** Queries seen with answer path src (every thread's slot added up). */
+uint64_t dw_engine_queries(struct dw_engine *e, unsigned src)
+{
+	uint64_t n = 0;
+	unsigned i;
+	for (i = 0; i < DW_TSLOTS; i++)
+		n += atomic_load_explicit(&e->queries[i].n[src], memory_order_relaxed);
+	return n;
+}
+
+/** The per-query path: no allocation, no I/O, one shard lock. A query no
+ *  enabled detector counts (most of them) costs its feature check and one
+ *  client-table touch; the suspect store (evidence) is touched only for a
+ *  client with counts, and only a counted query is noted as evidence and
+ *  judged. */
 void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 {
 	struct dw_features f;
 	struct dw_judgement j;
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
 	struct dw_addr key;
+	uint64_t h;
 	uint32_t now = dw_mono_now();
 
 	if (q->source < DW_SRC_COUNT)
-		atomic_fetch_add_explicit(&e->queries[q->source], 1, memory_order_relaxed);
-	if (!q->qname || dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
+		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
+					  memory_order_relaxed);
+	f.qclass = dw_qclass_of(q->qtype);
+	f.flags = 0;
+	f.literal.family = 0;
+	if (dw_features_possible(e->features, q->qname, q->qname_len, q->qtype) &&
+	    dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
 		memset(&f, 0, sizeof(f));
 		f.qclass = dw_qclass_of(q->qtype);
+	}
+	h = dw_clients_hash(e->clients, &q->client);
+	if (!dw_detect_counts(&e->detect, f.qclass, f.flags) ||
+	    dw_detect_increments(&e->detect, &f, inc) == 0) {
+		uint32_t total = 0;
+		int rc = dw_clients_touch_h(e->clients, &q->client, h, now, &total);
+		if (rc < 0)
+			return;
+		if (rc & DW_CLIENTS_ACTIVE) { /* a suspect's plain queries are evidence too */
+			key = q->client;
+			if (key.family == 6)
+				dw_addr_mask(&key, e->conf->ipv6_prefix);
+			dw_suspects_touch_class_h(e->suspects, &key, h, now, f.qclass);
+		}
+		if (e->conf->debug_log_queries)
+			log_query(e, q, total);
+		return;
 	}
 	/* evidence first, so a verdict on this query already sees its name */
 	key = q->client;
 	if (key.family == 6)
 		dw_addr_mask(&key, e->conf->ipv6_prefix);
-	if (f.flags || f.qclass == DW_Q_MX || f.qclass == DW_Q_PTR)
-		dw_suspects_note(e->suspects, &key, now, f.qclass, f.flags, q->qname,
-				 q->qname ? q->qname_len : 0);
-	else
-		dw_suspects_touch_class(e->suspects, &key, now, f.qclass);
-	dw_detect_increments(&e->detect, &f, inc);
+	dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
+			   q->qname ? q->qname_len : 0);
 	memset(&j, 0, sizeof(j));
 	j.d = &e->detect;
-	if (dw_clients_update(e->clients, &q->client, now, inc, dw_detect_judge, &j) < 0)
+	if (dw_clients_update_h(e->clients, &q->client, h, now, inc, dw_detect_judge, &j) < 0)
 		return;
 	if (j.fired) {
 		struct dw_verdict v[DW_DET_COUNT];

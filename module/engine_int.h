@@ -33,6 +33,7 @@
 #include "state.h"
 #include "suspects.h"
 #include "upqueue.h"
+#include "tslot.h"
 #include "whitelist.h"
 
 /** Counters as the stats verbs see them (one snapshot). */
@@ -105,12 +106,25 @@ struct dw_engine {
 	struct dw_suspect_view incident_sv;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
-	atomic_uint_fast64_t queries[DW_SRC_COUNT];
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];
+
+	/* module thread: the client table's evictions, sampled once a second */
+	uint64_t evict_last, evict_sample_ms, evict_storm_ms;
+	uint64_t evictions_per_s;         /* in the last whole second */
+	uint32_t evict_sec[60];           /* evictions per second, the last minute */
+	unsigned evict_pos;
+
+	/* queries by answer path, one cache line per worker thread (tslot.h);
+	 * dw_engine_queries() sums them */
+	struct {
+		_Alignas(64) atomic_uint_fast64_t n[DW_SRC_COUNT];
+	} queries[DW_TSLOTS];
 };
 
 /** Refresh the memory sum for dw_engine_mem() once a second (module thread). */
 void dw_engine_mem_tick(struct dw_engine *e, uint64_t now_ms);
+/** Queries seen with answer path src, summed over the threads' slots. */
+uint64_t dw_engine_queries(struct dw_engine *e, unsigned src);
 
 /** Monotonic seconds (never 0) and milliseconds. */
 uint32_t dw_mono_now(void);

@@ -54,6 +54,7 @@ struct dw_feature_set {
 	size_t sig_mask;        /**< table size - 1 (table size a power of 2) */
 	struct sig_slot *slots; /**< NULL when there are no signatures */
 	uint8_t *blob;          /**< records [len][lower-cased wire name] */
+	uint64_t sig_len[4];    /**< bit l: some signature is l bytes long (wire) */
 };
 
 /** ASCII-only case folding: DNS names compare case-insensitively on A-Z
@@ -331,7 +332,9 @@ int dw_features_of(const struct dw_feature_set *fs, const uint8_t *qname, size_t
 	if (qname == NULL || load_name(&nm, qname, len) != 0)
 		return -1;
 
-	if (fs != NULL && fs->nsig != 0 && sig_find(fs, nm.lc, nm.len, hash_name(nm.lc, nm.len)))
+	/* a name of a length no signature has is not hashed at all */
+	if (fs != NULL && fs->nsig != 0 && (fs->sig_len[nm.len >> 6] >> (nm.len & 63) & 1) &&
+	    sig_find(fs, nm.lc, nm.len, hash_name(nm.lc, nm.len)))
 		out->flags |= DW_FEAT_SIGNATURE;
 
 	if ((out->qclass == DW_Q_A || out->qclass == DW_Q_AAAA) && has_keyword(fs, &nm))
@@ -349,6 +352,27 @@ int dw_features_of(const struct dw_feature_set *fs, const uint8_t *qname, size_t
 		ptr_features(&nm, out);
 	}
 	return 0;
+}
+
+/** The cheap pre-check of the query path (feature.h): looks at the qtype,
+ *  the name's length and the first byte of its first label only. */
+int dw_features_possible(const struct dw_feature_set *fs, const uint8_t *qname, size_t len,
+                         uint16_t qtype)
+{
+	if (qtype == QTYPE_PTR)
+		return 1; /* reverse names: the full parse decides */
+	if (qname == NULL || len < 1 || len > DW_NAME_MAXWIRE)
+		return 0; /* dw_features_of() would fail: no flags */
+	if (fs != NULL && fs->nsig != 0 && (fs->sig_len[len >> 6] >> (len & 63) & 1))
+		return 1;
+	if (qtype != QTYPE_A && qtype != QTYPE_AAAA)
+		return 0;
+	if (len < 3 || qname[0] == 0 || qname[0] > 63)
+		return 0; /* the root, or malformed */
+	uint8_t c = lower(qname[1]);
+	if (qtype == QTYPE_A && c >= '0' && c <= '9')
+		return 1; /* maybe an IPv4 literal */
+	return fs != NULL && fs->nkw != 0 && fs->kw_first[c] != 0;
 }
 
 /** Write a formatted line into a caller's error buffer, if there is one. */
@@ -459,6 +483,7 @@ static int build_signatures(struct dw_feature_set *fs, const char *const *sigs, 
 		memcpy(fs->blob + used + 1, wire, l);
 		fs->slots[j].hash = h;
 		fs->slots[j].off = (uint32_t)used;
+		fs->sig_len[l >> 6] |= 1ull << (l & 63);
 		used += 1 + l;
 		fs->nsig++;
 	}

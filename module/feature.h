@@ -165,6 +165,17 @@ int dw_features_of(const struct dw_feature_set *fs, const uint8_t *qname, size_t
                    uint16_t qtype, struct dw_features *out);
 
 /**
+ * The query path's pre-check: 0 when dw_features_of() would certainly set no
+ * flag for this query (and no literal), 1 when it might. Looks at the
+ * qtype, the length and the first byte of the first label: a name whose
+ * length no signature has, that is not a PTR query, and whose first label
+ * can start neither a keyword (A/AAAA) nor an IPv4 literal (A) has none.
+ * O(1), no writes; same thread safety as dw_features_of().
+ */
+int dw_features_possible(const struct dw_feature_set *fs, const uint8_t *qname, size_t len,
+                         uint16_t qtype);
+
+/**
  * Presentation to wire format, for tests, tools and configuration.
  * Accepts a trailing dot or not; "." is the root; "\." and "\\" and "\DDD"
  * (exactly three digits, <= 255) escape a byte. Empty labels ("a..b", ""),

@@ -98,7 +98,8 @@ struct dw_suspects {
 	struct shard *shards;
 	uint32_t nshards, shard_mask;
 	uint32_t max;
-	uint64_t k0, k1; /* SipHash key */
+	uint64_t k0, k1;   /* SipHash key (names; clients unless set_client_key) */
+	uint64_t ck0, ck1; /* SipHash key of client addresses */
 	struct dw_window win;
 };
 
@@ -144,24 +145,40 @@ static int make_key(const struct dw_addr *a, struct key *out)
 	return 0;
 }
 
-/* Hash of a key: the 17-byte message "family, address". */
+/* Hash of a key: SipHash-1-3 of the client table's message (clients.c):
+ * the first 8 address bytes (IPv4: 4) as a big-endian integer, then the
+ * family, so that the engine can hash a client once for both tables.
+ * Bytes 8..15 are compared, not hashed (the engine aggregates IPv6 to <= 64
+ * bits, so they are zero). */
 static uint64_t key_hash(const struct dw_suspects *s, const struct key *key)
 {
-	uint8_t m[17];
+	uint64_t k = 0;
+	int n = key->family == 4 ? 4 : 8;
 
-	m[0] = key->family;
-	memcpy(m + 1, key->b, 16);
-	return sip(s, m, sizeof(m), false);
+	for (int i = 0; i < n; i++)
+		k = k << 8 | key->b[i];
+	return dw_siphash_u64(s->ck0, s->ck1, k, key->family);
 }
 
-/* The key's shard (hash bits 32..) and its bucket (bits 0..31). */
-static struct shard *locate(const struct dw_suspects *s, const struct key *key, uint32_t *bucket)
+/* The shard (hash bits 32..) and bucket (bits 0..31) of a key's hash. */
+static struct shard *locate_h(const struct dw_suspects *s, uint64_t h, uint32_t *bucket)
 {
-	uint64_t h = key_hash(s, key);
 	struct shard *sh = &s->shards[(uint32_t)(h >> 32) & s->shard_mask];
 
 	*bucket = (uint32_t)h & sh->bmask;
 	return sh;
+}
+
+/* The key's shard and bucket. */
+static struct shard *locate(const struct dw_suspects *s, const struct key *key, uint32_t *bucket)
+{
+	return locate_h(s, key_hash(s, key), bucket);
+}
+
+void dw_suspects_set_client_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
+{
+	s->ck0 = k0;
+	s->ck1 = k1;
 }
 
 static inline struct ent *ent_at(const struct shard *sh, uint32_t i)
@@ -403,8 +420,9 @@ static inline unsigned esc_width(uint8_t c)
  * whole text must be long enough to be cut (the keyed hash vouches for the
  * rest, as it does for cut texts). With respell, the match is known and w's
  * spelling (only letters can differ) is written over t instead. */
-static bool wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
+static int wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
 {
+	bool exact = true; /* no letter differs in case */
 	size_t tlen = strlen(t), plen = cut ? tlen - (sizeof(DW_SUSPECTS_CUT) - 1) : tlen;
 	size_t at = 0, pos = 0;
 
@@ -424,8 +442,11 @@ static bool wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
 			if (wd == 1) {
 				if (respell)
 					t[at] = (char)c;
-				else if (fold((uint8_t)t[at]) != fold(c))
-					return false;
+				else if ((uint8_t)t[at] != c) {
+					if (fold((uint8_t)t[at]) != fold(c))
+						return false;
+					exact = false;
+				}
 			} else if (!respell) {
 				if (t[at] != '\\')
 					return false;
@@ -445,7 +466,9 @@ static bool wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
 		}
 		at++;
 	}
-	return cut ? at > DW_SUSPECTS_NAME_MAX : at == tlen;
+	if (!(cut ? at > DW_SUSPECTS_NAME_MAX : at == tlen))
+		return 0;
+	return exact ? 2 : 1;
 }
 
 /* Record a name in e: to the front if already there, else in a free slot or
@@ -455,6 +478,7 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
                      const uint8_t *qname, size_t len, enum dw_qclass qc, uint32_t features)
 {
 	unsigned pos, slot;
+	int match = 0; /* wire_is_text(): 2 when the stored spelling is the same */
 
 	for (pos = 0; pos < e->nnames; pos++) {
 		slot = e->order[pos];
@@ -462,7 +486,8 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 			continue;
 		if (nm->have_text
 		        ? text_equal(e->names[slot], nm->text)
-		        : wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, false))
+		        : (match = wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire,
+		                                false)) != 0)
 			break;
 	}
 	if (pos == e->nnames) {
@@ -479,7 +504,7 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 	/* the latest spelling, class and flags */
 	if (nm->have_text)
 		memcpy(e->names[slot], nm->text, strlen(nm->text) + 1);
-	else
+	else if (match != 2) /* respell only when a letter's case differs */
 		(void)wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, true);
 	e->nhash[slot] = nm->hash;
 	e->info[slot] = (uint8_t)((features & FEAT_MASK) |
@@ -506,6 +531,18 @@ int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32
                      enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len)
 {
 	struct key key;
+
+	if (make_key(client, &key) != 0)
+		return DW_SUSPECTS_EINVAL;
+	return dw_suspects_note_h(s, client, key_hash(s, &key), now, qc, features, qname,
+	                          qname_len);
+}
+
+int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len)
+{
+	struct key key;
 	struct name nm;
 	uint32_t bucket;
 	int ret = 0;
@@ -514,7 +551,7 @@ int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32
 		return DW_SUSPECTS_EINVAL;
 	if (qname != NULL)
 		prepare_name(s, qname, qname_len, &nm);
-	struct shard *sh = locate(s, &key, &bucket);
+	struct shard *sh = locate_h(s, hash, &bucket);
 
 	pthread_mutex_lock(&sh->mu);
 	uint16_t i = find(sh, bucket, &key);
@@ -555,12 +592,22 @@ int dw_suspects_touch_class(struct dw_suspects *s, const struct dw_addr *client,
                             enum dw_qclass qc)
 {
 	struct key key;
+
+	if (make_key(client, &key) != 0)
+		return DW_SUSPECTS_EINVAL;
+	return dw_suspects_touch_class_h(s, client, key_hash(s, &key), now, qc);
+}
+
+int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                              uint32_t now, enum dw_qclass qc)
+{
+	struct key key;
 	uint32_t bucket;
 	int found = 0;
 
 	if (make_key(client, &key) != 0)
 		return DW_SUSPECTS_EINVAL;
-	struct shard *sh = locate(s, &key, &bucket);
+	struct shard *sh = locate_h(s, hash, &bucket);
 
 	/* the common case: nobody in the bucket, so not a suspect; no lock */
 	if (head_of(sh, bucket) == NIL)
@@ -695,7 +742,11 @@ static uint32_t auto_shards(uint32_t max)
 /* 128 unpredictable bits for the hash key. */
 static int seed(struct dw_suspects *s, char *err, size_t errlen)
 {
-	return dw_siphash_key(&s->k0, &s->k1, err, errlen);
+	if (dw_siphash_key(&s->k0, &s->k1, err, errlen) != 0)
+		return -1;
+	s->ck0 = s->k0;
+	s->ck1 = s->k1;
+	return 0;
 }
 
 struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char *err, size_t errlen)

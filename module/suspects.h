@@ -197,6 +197,25 @@ int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32
 int dw_suspects_touch_class(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
                             enum dw_qclass qc);
 
+/** The client table's address hash, so the engine hashes a client once per
+ *  query: after this call the store hashes addresses as a dw_clients table
+ *  with SipHash key (k0, k1) does (dw_clients_hash()), and the _h calls
+ *  below take that hash. Call once, right after dw_suspects_new(), before
+ *  any other call (not thread-safe). Without it the store uses its own
+ *  random key. */
+void dw_suspects_set_client_key(struct dw_suspects *s, uint64_t k0, uint64_t k1);
+
+/** dw_suspects_note() with the client's hash already computed
+ *  (dw_clients_hash() of the table whose key was set; a wrong hash only
+ *  finds nothing or files the suspect where lookups miss it). */
+int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len);
+
+/** dw_suspects_touch_class() with the client's hash already computed. */
+int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                              uint32_t now, enum dw_qclass qc);
+
 /** Read one suspect's evidence at now without changing it: 1 and *out
  *  filled, 0 when the client is not a suspect, DW_SUSPECTS_EINVAL. */
 int dw_suspects_get(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,

@@ -91,6 +91,58 @@ uint32_t dw_window_count(const struct dw_window *w, const uint16_t slots[DW_WIND
 	return sum_back(slots, L, w->k - gap);
 }
 
+/* The same ring with 8-bit slots (dw_window_update8() etc., window.h):
+ * identical index arithmetic, saturation at DW_WINDOW_SLOT8_MAX. */
+static uint32_t sum_back8(const uint8_t *slots, uint32_t top, uint32_t k)
+{
+	uint32_t sum = 0;
+
+	if (k == DW_WINDOW_SLOTS) {
+		for (unsigned i = 0; i < DW_WINDOW_SLOTS; i++)
+			sum += slots[i];
+		return sum;
+	}
+	for (uint32_t j = 0; j < k; j++)
+		sum += slots[(top - j) & RING_MASK];
+	return sum;
+}
+
+uint32_t dw_window_update8(const struct dw_window *w, uint8_t slots[DW_WINDOW_SLOTS], uint32_t last,
+                           uint32_t now, uint16_t inc)
+{
+	if (now < last)
+		now = last;
+	uint32_t L = last / w->g, C = now / w->g;
+	uint32_t gap = C - L;
+	uint32_t sum = gap >= w->k ? 0 : sum_back8(slots, L, w->k - gap);
+
+	if (gap >= DW_WINDOW_SLOTS) {
+		memset(slots, 0, DW_WINDOW_SLOTS);
+	} else {
+		for (uint32_t i = 1; i <= gap; i++)
+			slots[(L + i) & RING_MASK] = 0;
+	}
+	uint8_t *cur = &slots[C & RING_MASK];
+	uint8_t old = *cur;
+	uint8_t sat = (uint8_t)(inc > DW_WINDOW_SLOT8_MAX - old ? DW_WINDOW_SLOT8_MAX : old + inc);
+
+	*cur = sat;
+	return sum + sat - old;
+}
+
+uint32_t dw_window_count8(const struct dw_window *w, const uint8_t slots[DW_WINDOW_SLOTS],
+                          uint32_t last, uint32_t now)
+{
+	if (now < last)
+		now = last;
+	uint32_t L = last / w->g, C = now / w->g;
+	uint32_t gap = C - L;
+
+	if (gap >= w->k)
+		return 0;
+	return sum_back8(slots, L, w->k - gap);
+}
+
 uint32_t dw_window_last_counted(const struct dw_window *w, uint32_t t)
 {
 	uint64_t edge = ((uint64_t)(t / w->g) + w->k) * w->g - 1;

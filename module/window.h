@@ -9,7 +9,8 @@
  * counters), O(1) per call, and exact at its edges so that tests and
  * operators can say precisely what "50 MX in 10 minutes" means.
  *
- * Memory: DW_WINDOW_SLOTS × 2 = 16 bytes per counter (the caller owns the
+ * Memory: DW_WINDOW_SLOTS × 2 = 16 bytes per counter (8 with the narrow
+ * 8-bit variant below) (the caller owns the
  * array), plus 12 bytes of parameters per distinct window length
  * (struct dw_window, shared by every client). A counter stores no
  * timestamp: its owner keeps ONE `last` time (uint32 seconds) for all its
@@ -93,6 +94,21 @@ uint32_t dw_window_update(const struct dw_window *w, uint16_t slots[DW_WINDOW_SL
  *  (for readers such as show_client that must not disturb the client). */
 uint32_t dw_window_count(const struct dw_window *w, const uint16_t slots[DW_WINDOW_SLOTS],
                          uint32_t last, uint32_t now);
+
+/** Largest value one 8-bit sub-bucket holds (narrow counters). */
+#define DW_WINDOW_SLOT8_MAX UINT8_MAX
+
+/** The same counter with 8-bit slots (8 bytes instead of 16): identical
+ *  geometry and edges; each slot saturates at DW_WINDOW_SLOT8_MAX, so a
+ *  count is exact unless a slot in the window saturated (then a lower bound
+ *  >= 255) and "count >= T" is decided exactly for any T <= 255. The client
+ *  table uses it for counters whose every threshold is <= 255. */
+uint32_t dw_window_update8(const struct dw_window *w, uint8_t slots[DW_WINDOW_SLOTS], uint32_t last,
+                           uint32_t now, uint16_t inc);
+
+/** dw_window_count() for 8-bit slots. */
+uint32_t dw_window_count8(const struct dw_window *w, const uint8_t slots[DW_WINDOW_SLOTS],
+                          uint32_t last, uint32_t now);
 
 /** Last second at which an event recorded at `t` is still counted
  *  (the window's exact edge; used by tests and to explain verdicts). */

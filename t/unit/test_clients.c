@@ -280,16 +280,17 @@ static void test_eviction(void)
 	dw_clients_free(t);
 
 	/* LRU at the clock's resolution: within one second, order of entry */
+	/* (plain queries: no counts, so nobody is protected) */
 	t = dw_clients_new(&c, NULL, 0);
-	dw_clients_update(t, &a, 10, one, NULL, NULL);
-	dw_clients_update(t, &b, 10, one, NULL, NULL);
-	dw_clients_update(t, &cc, 10, one, NULL, NULL);
-	dw_clients_update(t, &a, 10, one, NULL, NULL); /* same second: a stays oldest */
-	dw_clients_update(t, &d, 10, one, NULL, NULL);
+	dw_clients_touch(t, &a, 10, NULL);
+	dw_clients_touch(t, &b, 10, NULL);
+	dw_clients_touch(t, &cc, 10, NULL);
+	dw_clients_touch(t, &a, 10, NULL); /* same second: a stays oldest */
+	dw_clients_touch(t, &d, 10, NULL);
 	ok(dw_clients_get(t, &a, 10, &v) == 0 && dw_clients_get(t, &b, 10, &v) == 1,
 	   "same second: the client that entered the second first goes");
-	dw_clients_update(t, &b, 11, one, NULL, NULL); /* new second: b moves to front */
-	dw_clients_update(t, &a, 11, one, NULL, NULL);
+	dw_clients_touch(t, &b, 11, NULL); /* new second: b moves to front */
+	dw_clients_touch(t, &a, 11, NULL);
 	ok(dw_clients_get(t, &cc, 11, &v) == 0 && dw_clients_get(t, &b, 11, &v) == 1 &&
 	       dw_clients_get(t, &d, 11, &v) == 1,
 	   "next second: the oldest last-seen second (c) goes");
@@ -330,7 +331,7 @@ static void test_eviction(void)
 	dw_clients_stats(t, &st);
 	ok(st.tracked == 1000 && st.evictions == 9000 && st.inserts == 10000,
 	   "10000 sources into 1000: tracked stays 1000 (%u shards)", st.shards);
-	ok(st.bytes >= 1000ull * st.entry_bytes && st.entry_bytes == 32 + 16 * 3,
+	ok(st.bytes >= 1000ull * st.entry_bytes && st.entry_bytes == 40 + 16 * 3,
 	   "bytes %llu, entry %u", (unsigned long long)st.bytes, st.entry_bytes);
 	dw_clients_free(t);
 }
@@ -397,6 +398,8 @@ static void *hammer_main(void *arg)
 
 			dw_clients_update(h->t, &x, h->now + (uint32_t)(r & 1), inc, judge_count,
 			                  NULL);
+			/* and a plain query: counted in the total only */
+			dw_clients_touch(h->t, &x, h->now + (uint32_t)(r & 1), NULL);
 		}
 	return NULL;
 }
@@ -430,12 +433,13 @@ static void test_threads(int nthreads)
 			break;
 		}
 		good = v.counts[0] == want && v.counts[1] == 2 * want && v.counts[2] == 3 * want &&
-		       v.flags == (uint16_t)want;
+		       v.flags == (uint16_t)want && v.total == 2 * want;
 		if (!good)
 			printf("# client %u: %u %u %u flags %u, want %u\n", i, v.counts[0],
 			       v.counts[1], v.counts[2], v.flags, want);
 	}
-	ok(good, "%d threads × %d rounds × 100 clients: every count and judge call exact", nthreads,
+	ok(good, "%d threads × %d rounds × 100 clients: every count, total and judge call exact",
+	   nthreads,
 	   rounds);
 	struct dw_clients_stats st;
 
@@ -487,6 +491,137 @@ static void test_flood_threads(void)
 	dw_clients_free(t);
 }
 
+/* A judge that keeps a copy of the view it was shown. */
+static uint16_t judge_copy(void *arg, const struct dw_client_view *v)
+{
+	*(struct dw_client_view *)arg = *v;
+	return v->flags;
+}
+
+/* Flood-proof eviction: who is protected, the fallback, pins, narrow slots. */
+static void test_protection(void)
+{
+	struct dw_clients_conf c = conf_of(8, 1);
+	struct dw_clients *t = dw_clients_new(&c, NULL, 0);
+	const uint16_t mx[3] = {1, 0, 0};
+	struct dw_addr worm = v4(10, 9, 9, 9), pc = v4(10, 9, 9, 8), p = v4(10, 9, 9, 7);
+	struct dw_client_view v;
+	struct dw_clients_stats st;
+	int kept = 1;
+
+	dw_clients_update(t, &worm, 100, mx, NULL, NULL);
+	dw_clients_touch(t, &pc, 100, NULL);
+	is_int(dw_clients_touch(t, &worm, 100, NULL), DW_CLIENTS_ACTIVE,
+	       "touch: a client with counts is active");
+	is_int(dw_clients_touch(t, &pc, 100, NULL), 0, "touch: a plain client is not");
+	/* a flood of 1000 plain sources a second into 8 places, while the worm
+	 * keeps counting one MX a second */
+	for (uint32_t s = 0; s < 20 && kept; s++) {
+		for (uint32_t i = 0; i < 1000; i++) {
+			struct dw_addr x = nth(s * 1000 + i);
+
+			dw_clients_touch(t, &x, 101 + s, NULL);
+		}
+		dw_clients_update(t, &worm, 101 + s, mx, NULL, NULL);
+		kept = dw_clients_get(t, &worm, 101 + s, &v) == 1 && v.counts[0] == s + 2;
+	}
+	ok(kept && v.first_seen == 100, "a worm with counts survives 20000 flood sources (mx=%u)",
+	   v.counts[0]);
+	ok(dw_clients_get(t, &pc, 121, &v) == 0, "the plain client was evicted by the flood");
+	dw_clients_stats(t, &st);
+	ok(st.spared > 0 && st.forced == 0, "stats: spared %llu, forced %llu",
+	   (unsigned long long)st.spared, (unsigned long long)st.forced);
+	/* once its counts left every window (600 s, 10 s, 86400 s), it is fair game */
+	for (uint32_t i = 0; i < 100; i++) {
+		struct dw_addr x = nth(50000 + i);
+
+		dw_clients_touch(t, &x, 120 + 86400 + 700, NULL);
+	}
+	ok(dw_clients_get(t, &worm, 120 + 86400 + 700, &v) == 0,
+	   "without counts in any window the worm can be evicted");
+	dw_clients_free(t);
+
+	/* all protected: the flood's one-query sources go, not the busy one */
+	t = dw_clients_new(&c, NULL, 0);
+	for (int i = 0; i < 5; i++)
+		dw_clients_update(t, &worm, 200, mx, NULL, NULL);
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct dw_addr x = nth(i);
+
+		dw_clients_update(t, &x, 200 + i / 100, mx, NULL, NULL);
+	}
+	ok(dw_clients_get(t, &worm, 250, &v) == 1 && v.counts[0] == 5,
+	   "a flood of counted queries evicts its own sources, not the busy client");
+	dw_clients_stats(t, &st);
+	ok(st.forced > 0 && st.tracked == 8, "stats: forced %llu", (unsigned long long)st.forced);
+	dw_clients_free(t);
+
+	/* a pinned (blocked) client stays while pinned */
+	t = dw_clients_new(&c, NULL, 0);
+	ok(dw_clients_pin(t, &p, 300, 400) == DW_CLIENTS_NEW, "pin inserts");
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct dw_addr x = nth(i);
+
+		dw_clients_touch(t, &x, 300 + i / 100, NULL);
+	}
+	ok(dw_clients_get(t, &p, 310, &v) == 1, "a pinned client survives a flood");
+	for (uint32_t i = 0; i < 100; i++) {
+		struct dw_addr x = nth(9000 + i);
+
+		dw_clients_touch(t, &x, 401, NULL);
+	}
+	ok(dw_clients_get(t, &p, 401, &v) == 0, "after the pin, it can go");
+	dw_clients_free(t);
+
+	/* narrow (8-bit) counters: 8 bytes, saturate at 255 a slot */
+	c = conf_of(8, 1);
+	c.narrow[0] = 1;
+	c.narrow[2] = 1;
+	t = dw_clients_new(&c, NULL, 0);
+	const uint16_t all[3] = {1, 1, 1};
+	uint32_t crossed_at = 0;
+
+	for (uint32_t i = 1; i <= 300; i++) {
+		dw_clients_update(t, &worm, 500, all, NULL, NULL);
+		dw_clients_get(t, &worm, 500, &v);
+		if (crossed_at == 0 && v.counts[0] >= 255)
+			crossed_at = i;
+	}
+	ok(v.counts[0] == 255 && v.counts[1] == 300 && v.counts[2] == 255 && crossed_at == 255,
+	   "narrow counters saturate at 255 a slot (exact below: crossed at %u), wide at 300",
+	   crossed_at);
+	dw_clients_update(t, &worm, 600, all, NULL, NULL);
+	dw_clients_get(t, &worm, 600, &v);
+	ok(v.counts[0] == 256 && v.counts[1] == 1 && v.counts[2] == 255,
+	   "a new slot counts on (600 s: %u, 10 s: %u), a saturated one does not (86400 s)",
+	   v.counts[0], v.counts[1]);
+	/* same second, only counter 1 bumped: the others are read in place */
+	const uint16_t mid[3] = {0, 1, 0};
+	struct dw_client_view seen;
+
+	dw_clients_update(t, &worm, 600, mid, judge_copy, &seen);
+	ok(seen.counts[0] == 256 && seen.counts[1] == 2 && seen.counts[2] == 255,
+	   "the judge sees unbumped counters read in place (%u %u %u)", seen.counts[0],
+	   seen.counts[1], seen.counts[2]);
+	dw_clients_stats(t, &st);
+	is_int((int)st.entry_bytes, 40 + 16 + 8 + 8, "entry: 40 + one wide + two narrow counters");
+	dw_clients_free(t);
+
+	/* the same for wide counters (600 s: 8 slots, summed in place) */
+	c = conf_of(8, 1);
+	t = dw_clients_new(&c, NULL, 0);
+	const uint16_t big[3] = {300, 0, 0};
+
+	for (int i = 0; i < 300; i++)
+		dw_clients_update(t, &worm, 1000 + (uint32_t)i * 2, big, NULL, NULL);
+	dw_clients_update(t, &worm, 1598, mid, judge_copy, &seen);
+	dw_clients_get(t, &worm, 1598, &v);
+	/* counted: t >= 1050 (slot 14 of 75 s onwards at slot 21): i >= 25 */
+	ok(seen.counts[0] == 275 * 300 && v.counts[0] == 275 * 300 && seen.counts[1] == 1,
+	   "wide counters read in place: %u, as get: %u", seen.counts[0], v.counts[0]);
+	dw_clients_free(t);
+}
+
 int main(void)
 {
 	test_conf();
@@ -494,6 +629,7 @@ int main(void)
 	test_ipv6();
 	test_eviction();
 	test_foreach();
+	test_protection();
 	test_threads(2);
 	test_threads(4);
 	test_flood_threads();

@@ -8,6 +8,7 @@
  * clients (run it under -fsanitize=thread too).
  */
 #include "suspects.h"
+#include "clients.h"
 #include "feature.h"
 #include "window.h"
 #include "tap.h"
@@ -729,6 +730,50 @@ static void test_churn(void)
 	dw_suspects_free(s);
 }
 
+/* One hash per query: with the client table's key, the hash the engine
+ * computes once (dw_clients_hash) files a suspect where every lookup finds
+ * it, for IPv4 and an aggregated IPv6 prefix. */
+static void test_shared_hash(void)
+{
+	struct dw_clients_conf cc;
+	struct dw_clients *t;
+	struct dw_suspects *s = dw_suspects_new(4096, 600, NULL, 0);
+	struct dw_suspect_view v;
+	uint64_t k0, k1;
+	int good = 1;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.max = 1000;
+	cc.ipv6_prefix = 64;
+	cc.ncounters = 1;
+	cc.window[0] = 600;
+	t = dw_clients_new(&cc, NULL, 0);
+	dw_clients_hash_key(t, &k0, &k1);
+	dw_suspects_set_client_key(s, k0, k1);
+	for (unsigned i = 0; i < 2000 && good; i++) {
+		struct dw_addr a;
+
+		memset(&a, 0, sizeof(a));
+		a.family = i % 2 ? 6 : 4;
+		a.b[0] = a.family == 4 ? 10 : 0x20;
+		a.b[1] = (uint8_t)(i >> 8);
+		a.b[3] = (uint8_t)i;
+		a.b[7] = (uint8_t)(i * 7);
+		uint64_t h = dw_clients_hash(t, &a);
+
+		good = dw_suspects_note_h(s, &a, h, 100, DW_Q_MX, 0, NULL, 0) >= 0 &&
+		       dw_suspects_touch_class_h(s, &a, h, 100, DW_Q_A) == 1 &&
+		       dw_suspects_touch_class(s, &a, 100, DW_Q_A) == 1 &&
+		       dw_suspects_get(s, &a, 100, &v) == 1 && v.qclass[DW_Q_MX] == 1 &&
+		       v.qclass[DW_Q_A] == 2;
+		if (!good)
+			printf("# client %u not found by its shared hash\n", i);
+	}
+	ok(good, "a suspect noted with the client table's hash is found by every call");
+	dw_suspects_free(s);
+	dw_clients_free(t);
+}
+
 int main(void)
 {
 	test_new();
@@ -741,5 +786,6 @@ int main(void)
 	run_threads(2);
 	run_threads(4);
 	test_churn();
+	test_shared_hash();
 	return done_testing();
 }
