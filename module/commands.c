@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "control.h"
 #include "engine_int.h"
+#include "mail_commands.h"
 
 /** Records list_suspects prints unless told otherwise. */
 #define DEFAULT_LIST 1000
@@ -258,6 +259,7 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	}
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
 	       (uint64_t)(time(NULL) - e->start_wall));
+	dw_mail_metrics(e, out);
 }
 
 /* ---- clients -------------------------------------------------------------- */
@@ -712,6 +714,7 @@ static const struct dw_command commands[] = {
 	{"export_nft", 0, 0, "export_nft", cmd_export_nft},
 	{"metrics", 0, 0, "metrics", cmd_metrics},
 	{"reload", 0, 0, "reload", cmd_reload},
+	{"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
 };
 
 /** The verb table for dw_control_new(). */

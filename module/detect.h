@@ -47,6 +47,7 @@
 #include "conf.h"
 #include "exempt.h"
 #include "feature.h"
+#include "mailwatch.h"
 
 /** What a counter counts. */
 enum dw_counter_kind {
@@ -69,6 +70,9 @@ struct dw_detect {
 	int8_t main[DW_DET_COUNT]; /**< counter compared with the threshold, -1 if disabled */
 	int8_t ptr[DW_DET_COUNT];  /**< mx_worm/spam_relay: PTR counter over the same window */
 	struct dw_exempt *exempt; /**< borrowed; NULL = nobody is exempt */
+	/** borrowed; NULL = none. mail_servers: never judged by the MX detectors
+	 *  (mx_worm, spam_relay, mx_keyword_scan); checked only on a crossing */
+	const struct dw_mailwatch *mail;
 };
 
 /** One detector crossing, as queued for the module's thread to report. */

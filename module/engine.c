@@ -79,6 +79,7 @@ static void *engine_thread(void *arg)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
+		dw_mailwatch_tick(e->mail, (int64_t)time(NULL));
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
 			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
 			 * reads the (already checked) YAML */
@@ -134,6 +135,10 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	}
 	if (dw_detect_init(&e->detect, conf, e->exempt, err, errlen) != 0)
 		goto fail;
+	if (!(e->mail = dw_mailwatch_new(conf, err, errlen)))
+		goto fail;
+	e->detect.mail = e->mail; /* mail servers: exempt from the MX detectors */
+	dw_mailwatch_tick(e->mail, (int64_t)time(NULL));
 	memset(&cc, 0, sizeof(cc));
 	cc.max = conf->clients_max;
 	cc.ipv6_prefix = conf->ipv6_prefix;
@@ -236,6 +241,7 @@ void dw_engine_free(struct dw_engine *e)
 	dw_clients_free(e->clients);
 	dw_policy_free(e->policy);
 	dw_exempt_free(e->exempt);
+	dw_mailwatch_free(e->mail);
 	dw_feature_set_free(e->features);
 	free(e);
 }
@@ -275,6 +281,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[q->source], 1, memory_order_relaxed);
+	dw_mailwatch_observe(e->mail, &q->client, q->qtype, q->rcode);
 	if (!q->qname || dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
 		memset(&f, 0, sizeof(f));
 		f.qclass = dw_qclass_of(q->qtype);

@@ -26,6 +26,7 @@
 #include "exempt.h"
 #include "feature.h"
 #include "geoip.h"
+#include "mailwatch.h"
 #include "policy.h"
 #include "ring.h"
 #include "state.h"
@@ -58,6 +59,7 @@ struct dw_engine {
 	struct dw_whitelist *wl;         /* module thread */
 	struct dw_state_extra wl_state;  /* the whitelist's lines in the state file */
 	struct dw_events *events;
+	struct dw_mailwatch *mail; /* mail_servers' query series (mailwatch.h) */
 	dw_log_fn log;
 	void *log_arg;
 

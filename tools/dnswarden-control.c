@@ -75,6 +75,12 @@ static const struct verb verbs[] = {
     {"export_nft", 0, 0, {0}, "export_nft", "the whitelist as nftables sets"},
     {"metrics", 0, 0, {0}, "metrics", "Prometheus text format 0.0.4"},
     {"reload", 0, 0, {0}, "reload", "re-read dnswarden.yaml (a bad file changes nothing)"},
+    {"mail_stats",
+     0,
+     2,
+     {ARG_NONE, ARG_NONE},
+     "mail_stats [ADDR] [SINCE]",
+     "a mail server's queries per interval (SINCE: Unix seconds or a duration ago)"},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
