@@ -84,6 +84,7 @@ static struct {
 	struct mwm_model model;
 	struct mwm_opts opts;
 	int64_t first_start, next_start;
+	int64_t base_start; /* the first interval with a connection: learning starts */
 	struct interval cur[64];
 	size_t ncur;
 	uint64_t late;
@@ -449,7 +450,7 @@ static void write_report(void)
 		"# and MEE over time; flagged intervals marked.\n"
 		"set datafile separator ','\n"
 		"set datafile missing ''\n"
-		"set terminal svg size 1000,700 dynamic background '#ffffff'\n"
+		"set terminal svg size 1000,700 dynamic noenhanced background '#ffffff'\n"
 		"set output '%s/mailwatch.svg'\n"
 		"set xdata time\nset timefmt '%%s'\nset format x '%%H:%%M:%%S'\n"
 		"set multiplot layout 2,1 title 'mail server %s: DNS queries and SMTP log "
@@ -499,7 +500,7 @@ static void print_num(FILE *f, const char *key, double v, int known)
 static void judge(struct interval *iv)
 {
 	struct mwm_result r;
-	int in_baseline = iv->start < g.first_start + (int64_t)g.baseline;
+	int in_baseline;
 	const struct client *top = NULL;
 	uint64_t rej[MWL_NREASONS];
 	unsigned k, best = MWL_NREASONS;
@@ -509,6 +510,11 @@ static void judge(struct interval *iv)
 	size_t i;
 
 	iv->c.dq = dq_of(iv->start);
+	/* an idle start (the MTA's own start-up lines) teaches nothing: the
+	 * baseline begins with the first SMTP connection */
+	if (g.base_start == INT64_MIN && iv->c.nc > 0)
+		g.base_start = iv->start;
+	in_baseline = g.base_start == INT64_MIN || iv->start < g.base_start + (int64_t)g.baseline;
 	if (!in_baseline && !g.model.fitted && g.model.n > 0) {
 		mwm_fit(&g.model);
 		say("model fitted over %u baseline intervals: D_q = %.3f N_c + %.3f N_P, "
@@ -593,7 +599,7 @@ static void judge(struct interval *iv)
 		if (g.access_map && top && share >= 0.5)
 			add_to_access_map(top->addr, iv->start, share, reason);
 	}
-	if (in_baseline)
+	if (in_baseline && g.base_start != INT64_MIN)
 		mwm_learn(&g.model, &iv->c);
 	if (g.report) {
 		if (g.nrows == REPORT_MAX) {
@@ -853,6 +859,7 @@ int main(int argc, char **argv)
 	g.opts.dq_factor = g.conf->mw_dq_factor / 100.0;
 	g.opts.min_dq = g.conf->mw_min_dq;
 	g.next_start = INT64_MIN;
+	g.base_start = INT64_MIN;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
