@@ -10,6 +10,16 @@
 #include "engine_int.h"
 #include "mail_commands.h"
 
+/** A server's name in answers: its address, or its prefix when it has one. */
+static void server_text(const struct dw_mailwatch *mw, size_t i, char *buf, size_t len)
+{
+	const struct dw_cidr *c = dw_mailwatch_server(mw, i);
+	if (c->len == (c->addr.family == 4 ? 32 : 128))
+		dw_addr_format(&c->addr, buf, len);
+	else
+		dw_cidr_format(c, buf, len);
+}
+
 /** "1764640000" (Unix seconds) or a duration ago ("10m"); -1 if neither. */
 static int64_t parse_since(const char *s, int64_t now)
 {
@@ -67,16 +77,14 @@ void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 	if (first < 0)
 		first = 0;
 	dw_out_kv_u64(out, "resolution", res);
-	dw_out_kv_u64(out, "keep", (uint64_t)dw_mailwatch_buckets(mw) * res);
+	dw_out_kv_u64(out, "keep", (uint64_t)(dw_mailwatch_buckets(mw) - 2) * res);
 	dw_out_kv_i64(out, "now", now);
 	dw_out_kv_u64(out, "missed", dw_mailwatch_missed(mw));
 	dw_out_list_begin(out, "intervals");
 	for (s = 0; s < n; s++) {
 		if (only >= 0 && (size_t)only != s)
 			continue;
-		dw_cidr_format(dw_mailwatch_server(mw, s), buf, sizeof(buf));
-		if (dw_mailwatch_server(mw, s)->len == (dw_mailwatch_server(mw, s)->addr.family == 4 ? 32 : 128))
-			*strchr(buf, '/') = '\0';
+		server_text(mw, s, buf, sizeof(buf));
 		for (iv = first; iv <= cur; iv++) {
 			uint64_t c[DW_MW_NCOUNT];
 			unsigned k;
@@ -115,7 +123,7 @@ void dw_mail_metrics(struct dw_engine *e, struct dw_out *out)
 		unsigned k;
 		if (dw_mailwatch_read(mw, s, last, c) != 0)
 			memset(c, 0, sizeof(c));
-		dw_cidr_format(dw_mailwatch_server(mw, s), buf, sizeof(buf));
+		server_text(mw, s, buf, sizeof(buf));
 		for (k = 0; k < DW_MW_NCOUNT; k++)
 			dw_out_textf(out, "dnswarden_mail_query_rate{server=\"%s\",class=\"%s\"} %.3f\n",
 				     buf, dw_mailwatch_counter_name((enum dw_mw_counter)k),

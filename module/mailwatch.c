@@ -48,9 +48,9 @@ struct dw_mailwatch *dw_mailwatch_new(const struct dw_conf *conf, char *err, siz
 		goto oom;
 	mw->n = conf->mail_server_count;
 	mw->res = conf->mw_resolution ? conf->mw_resolution : 60;
-	mw->nb = conf->mw_keep / mw->res;
-	if (mw->nb < 2)
-		mw->nb = 2; /* the current interval and the one prepared ahead */
+	/* keep's worth of complete intervals, plus the current one and the one
+	 * prepared ahead */
+	mw->nb = conf->mw_keep / mw->res + 2;
 	atomic_init(&mw->missed, 0);
 	if (mw->n == 0)
 		return mw;

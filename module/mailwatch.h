@@ -16,7 +16,8 @@
  * with the MTA's log.
  *
  * Layout: one ring of buckets per server, preallocated at construction
- * (keep / resolution buckets of 40 bytes each). A bucket carries the
+ * (keep / resolution + 2 buckets of 40 bytes each: keep's worth of complete
+ * intervals, the current one and the next, prepared ahead). A bucket carries the
  * interval number it counts (wall-clock seconds / resolution) and relaxed
  * atomic counters. The module's thread prepares the current and the next
  * interval ahead of time (dw_mailwatch_tick); a worker that finds its
@@ -76,7 +77,8 @@ void dw_mailwatch_count_at(struct dw_mailwatch *mw, int server, int64_t now, uin
 /** Prepare the buckets of now's interval and the next (module thread). */
 void dw_mailwatch_tick(struct dw_mailwatch *mw, int64_t now);
 
-/** Number of servers, the resolution (s) and the number of buckets kept. */
+/** Number of servers, the resolution (s) and the number of buckets
+ *  (keep / resolution + 2). */
 size_t dw_mailwatch_servers(const struct dw_mailwatch *mw);
 uint32_t dw_mailwatch_resolution(const struct dw_mailwatch *mw);
 uint32_t dw_mailwatch_buckets(const struct dw_mailwatch *mw);

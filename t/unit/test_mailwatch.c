@@ -68,7 +68,7 @@ static void test_series(void)
 
 	if (!ok(mw != NULL, "series built (%s)", mw ? "" : err))
 		return;
-	is_int(dw_mailwatch_buckets(mw), 6, "keep/resolution buckets");
+	is_int(dw_mailwatch_buckets(mw), 8, "keep/resolution buckets, the current and the next");
 	dw_addr_parse("127.13.0.25", &a);
 	is_int(dw_mailwatch_match(mw, &a), 0, "the server matches");
 	dw_addr_parse("10.0.0.77", &a);
@@ -104,13 +104,16 @@ static void test_series(void)
 	       dw_mailwatch_read(mw, 1, t0 / 10 + 3, v) == 0,
 	   "tick prepares the current and the next interval");
 	/* after keep, the bucket is recycled: the old interval is gone */
-	dw_mailwatch_count_at(mw, 0, t0 + 60, 1, 0);
+	dw_mailwatch_tick(mw, t0 + 60);
+	ok(dw_mailwatch_read(mw, 0, t0 / 10, v) == 0 && v[0] == 6,
+	   "keep (1m) later the first interval is still there");
+	dw_mailwatch_count_at(mw, 0, t0 + 80, 1, 0);
 	ok(dw_mailwatch_read(mw, 0, t0 / 10, v) != 0, "an interval older than keep is gone");
-	ok(dw_mailwatch_read(mw, 0, t0 / 10 + 6, v) == 0 && v[0] == 1,
+	ok(dw_mailwatch_read(mw, 0, t0 / 10 + 8, v) == 0 && v[0] == 1,
 	   "its bucket counts the new interval from zero");
 	/* an old time stamp cannot clobber a newer interval in its bucket */
 	dw_mailwatch_count_at(mw, 0, t0 + 1, 1, 0);
-	ok(dw_mailwatch_read(mw, 0, t0 / 10 + 6, v) == 0 && v[0] == 1 &&
+	ok(dw_mailwatch_read(mw, 0, t0 / 10 + 8, v) == 0 && v[0] == 1 &&
 	       dw_mailwatch_missed(mw) == 1,
 	   "a stale query is counted as missed, not into the new interval");
 	for (i = 0; i < DW_MW_NCOUNT; i++)
