@@ -20,9 +20,21 @@ struct bucket {
 	atomic_uint c[DW_MW_NCOUNT];
 };
 
+/** Slots of the IPv4 host table (a power of two, > 2 * DW_CONF_MAX_MAIL_SERVERS). */
+#define HOST4_SLOTS 256
+#define SLOT_EMPTY 0xff
+
 struct dw_mailwatch {
 	size_t n;                /* servers */
 	struct dw_cidr *servers; /* n prefixes (copied) */
+	/* the per-query test: IPv4 /32 entries in a small hash table (one probe
+	 * for nearly every client), other IPv4 prefixes as net/mask pairs, IPv6
+	 * entries scanned */
+	uint32_t host4[HOST4_SLOTS];
+	uint8_t host4_idx[HOST4_SLOTS]; /* server index, SLOT_EMPTY */
+	uint32_t net4[DW_CONF_MAX_MAIL_SERVERS], mask4[DW_CONF_MAX_MAIL_SERVERS];
+	uint8_t net4_idx[DW_CONF_MAX_MAIL_SERVERS], nnet4;
+	uint8_t v6_idx[DW_CONF_MAX_MAIL_SERVERS], nv6;
 	uint32_t res;            /* seconds per interval */
 	uint32_t nb;             /* buckets per server */
 	struct bucket *b;        /* n * nb */
@@ -36,6 +48,41 @@ static const char *const counter_names[DW_MW_NCOUNT] = {
 const char *dw_mailwatch_counter_name(enum dw_mw_counter c)
 {
 	return (unsigned)c < DW_MW_NCOUNT ? counter_names[c] : "?";
+}
+
+static uint32_t v4_of(const struct dw_addr *a)
+{
+	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+}
+
+static unsigned host4_hash(uint32_t v)
+{
+	return (unsigned)((v * 2654435761u) >> 24) & (HOST4_SLOTS - 1);
+}
+
+/** Sort the servers into the per-query lookup structures. */
+static void index_servers(struct dw_mailwatch *mw)
+{
+	size_t i;
+	memset(mw->host4_idx, SLOT_EMPTY, sizeof(mw->host4_idx));
+	for (i = 0; i < mw->n && i < DW_CONF_MAX_MAIL_SERVERS; i++) {
+		const struct dw_cidr *c = &mw->servers[i];
+		if (c->addr.family == 4 && c->len == 32) {
+			uint32_t v = v4_of(&c->addr);
+			unsigned h = host4_hash(v);
+			while (mw->host4_idx[h] != SLOT_EMPTY && mw->host4[h] != v)
+				h = (h + 1) & (HOST4_SLOTS - 1);
+			if (mw->host4_idx[h] == SLOT_EMPTY) { /* a duplicate keeps the first */
+				mw->host4[h] = v;
+				mw->host4_idx[h] = (uint8_t)i;
+			}
+		} else if (c->addr.family == 4) {
+			mw->mask4[mw->nnet4] = c->len ? ~(uint32_t)0 << (32 - c->len) : 0;
+			mw->net4[mw->nnet4] = v4_of(&c->addr) & mw->mask4[mw->nnet4];
+			mw->net4_idx[mw->nnet4++] = (uint8_t)i;
+		} else
+			mw->v6_idx[mw->nv6++] = (uint8_t)i;
+	}
 }
 
 /** Allocate every bucket now: the per-query path never allocates. */
@@ -60,6 +107,7 @@ struct dw_mailwatch *dw_mailwatch_new(const struct dw_conf *conf, char *err, siz
 	if (!mw->servers || !mw->b)
 		goto oom;
 	memcpy(mw->servers, conf->mail_servers, mw->n * sizeof(*mw->servers));
+	index_servers(mw);
 	for (i = 0; i < total; i++) {
 		unsigned k;
 		atomic_init(&mw->b[i].iv, IV_NONE);
@@ -83,15 +131,28 @@ void dw_mailwatch_free(struct dw_mailwatch *mw)
 	free(mw);
 }
 
-/** Linear scan: the list is short and read-only. */
+/** An IPv4 host entry first (one hash probe), then the prefixes. */
 int dw_mailwatch_match(const struct dw_mailwatch *mw, const struct dw_addr *a)
 {
-	size_t i;
-	if (!mw)
+	unsigned i;
+	if (!mw || mw->n == 0)
 		return -1;
-	for (i = 0; i < mw->n; i++)
-		if (dw_cidr_match(&mw->servers[i], a))
-			return (int)i;
+	if (a->family == 4) {
+		uint32_t v = v4_of(a);
+		unsigned h = host4_hash(v);
+		while (mw->host4_idx[h] != SLOT_EMPTY) {
+			if (mw->host4[h] == v)
+				return mw->host4_idx[h];
+			h = (h + 1) & (HOST4_SLOTS - 1);
+		}
+		for (i = 0; i < mw->nnet4; i++)
+			if ((v & mw->mask4[i]) == mw->net4[i])
+				return mw->net4_idx[i];
+		return -1;
+	}
+	for (i = 0; i < mw->nv6; i++)
+		if (dw_cidr_match(&mw->servers[mw->v6_idx[i]], a))
+			return mw->v6_idx[i];
 	return -1;
 }
 

@@ -25,9 +25,11 @@
  * compare-and-swap, so counting never waits and never allocates.
  *
  * Cost: dw_mailwatch_observe() is on the per-query path: one load and a
- * return when no mail server is configured, else a linear scan of at most
- * DW_CONF_MAX_MAIL_SERVERS prefixes; for a mail server's query a clock read
- * and three relaxed atomic increments. No lock, no allocation, no I/O.
+ * return when no mail server is configured; else, for an IPv4 client, one
+ * probe of a hash table of the IPv4 host entries plus a mask-and-compare per
+ * IPv4 prefix entry (IPv6 clients: a scan of the IPv6 entries); for a mail
+ * server's query a clock read and up to three relaxed atomic increments.
+ * No lock, no allocation, no I/O.
  * Thread safety: observe may run on any number of threads at once; tick and
  * the readers run on the module's thread (readers tolerate a bucket being
  * recycled under them: they re-check its interval after reading).
@@ -62,7 +64,9 @@ struct dw_mailwatch;
 struct dw_mailwatch *dw_mailwatch_new(const struct dw_conf *conf, char *err, size_t errlen);
 void dw_mailwatch_free(struct dw_mailwatch *mw);
 
-/** Index of the first mail server whose prefix holds a, or -1. Any thread. */
+/** Index of the mail server holding a, or -1: an IPv4 host entry (found
+ *  with one hash probe) before the prefixes, which are tried in order. Any
+ *  thread. */
 int dw_mailwatch_match(const struct dw_mailwatch *mw, const struct dw_addr *a);
 
 /** The per-query hook: count one answered query of client with qtype and

@@ -57,7 +57,7 @@ static void test_conf(void)
 static void test_series(void)
 {
 	char err[DW_CONF_ERRLEN];
-	struct dw_conf *c = load("mail_servers: [127.13.0.25, 10.0.0.0/24]\n"
+	struct dw_conf *c = load("mail_servers: [127.13.0.25, 10.0.0.0/24, \"2001:db8::25\"]\n"
 				 "mail_watch: { resolution: 10s, keep: 1m }\n",
 				 err, sizeof(err));
 	struct dw_mailwatch *mw = c ? dw_mailwatch_new(c, err, sizeof(err)) : NULL;
@@ -75,6 +75,10 @@ static void test_series(void)
 	is_int(dw_mailwatch_match(mw, &a), 1, "an address inside the prefix matches");
 	dw_addr_parse("127.13.0.26", &a);
 	is_int(dw_mailwatch_match(mw, &a), -1, "another address does not");
+	dw_addr_parse("2001:db8::25", &a);
+	is_int(dw_mailwatch_match(mw, &a), 2, "an IPv6 server matches");
+	dw_addr_parse("2001:db8::26", &a);
+	is_int(dw_mailwatch_match(mw, &a), -1, "its neighbour does not");
 	dw_mailwatch_observe(mw, &a, 15, 0); /* not a mail server: nothing */
 
 	dw_mailwatch_count_at(mw, 0, t0, 15, 0);
@@ -165,6 +169,40 @@ static void test_threads(void)
 	dw_conf_free(c);
 }
 
+/* 64 host entries in the hash table: every one found, nothing else */
+static void test_many(void)
+{
+	char yaml[4096], err[DW_CONF_ERRLEN];
+	size_t off = 0;
+	int i, good = 1;
+	struct dw_conf *c;
+	struct dw_mailwatch *mw;
+	struct dw_addr a;
+	off += (size_t)snprintf(yaml, sizeof(yaml), "mail_servers:\n");
+	for (i = 0; i < DW_CONF_MAX_MAIL_SERVERS; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off, "  - 10.%d.%d.25\n", i % 4,
+					i * 7 % 256);
+	c = load(yaml, err, sizeof(err));
+	mw = c ? dw_mailwatch_new(c, err, sizeof(err)) : NULL;
+	if (!ok(mw != NULL, "64 mail servers (%s)", mw ? "" : err))
+		return;
+	for (i = 0; i < DW_CONF_MAX_MAIL_SERVERS; i++) {
+		char s[32];
+		snprintf(s, sizeof(s), "10.%d.%d.25", i % 4, i * 7 % 256);
+		dw_addr_parse(s, &a);
+		good = good && dw_mailwatch_match(mw, &a) == i;
+		snprintf(s, sizeof(s), "10.%d.%d.26", i % 4, i * 7 % 256);
+		dw_addr_parse(s, &a);
+		good = good && dw_mailwatch_match(mw, &a) == -1;
+	}
+	ok(good, "each of 64 hosts is found at its index, its neighbours are not");
+	dw_mailwatch_free(mw);
+	dw_conf_free(c);
+	c = load("mail_servers: [127.13.0.25, 127.13.0.25]\n", err, sizeof(err));
+	ok(c != NULL, "a duplicate entry is accepted");
+	dw_conf_free(c);
+}
+
 /* mail servers are exempt from the MX detectors, judged like anyone else by
  * the others */
 static void test_exempt(void)
@@ -212,6 +250,7 @@ int main(void)
 	test_conf();
 	test_series();
 	test_threads();
+	test_many();
 	test_exempt();
 	return done_testing();
 }
