@@ -49,7 +49,7 @@ void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 	e->control_requests++;
 	if (n == 0) {
 		dw_out_error(out, 1, "no mail servers configured (mail_servers: in %s)",
-			     e->conf->path ? e->conf->path : "the YAML");
+		             e->conf->path ? e->conf->path : "the YAML");
 		return;
 	}
 	for (i = 0; i < argc; i++) {
@@ -63,9 +63,9 @@ void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 			continue;
 		} else {
 			dw_out_error(out, 2,
-				     "'%s' is neither a mail server's address nor a time "
-				     "(Unix seconds or a duration such as 10m)",
-				     argv[i]);
+			             "'%s' is neither a mail server's address nor a time "
+			             "(Unix seconds or a duration such as 10m)",
+			             argv[i]);
 			return;
 		}
 	}
@@ -94,7 +94,8 @@ void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 			dw_out_kv(out, "server", "%s", buf);
 			dw_out_kv_i64(out, "start", iv * res);
 			for (k = 0; k < DW_MW_NCOUNT; k++)
-				dw_out_kv_u64(out, dw_mailwatch_counter_name((enum dw_mw_counter)k), c[k]);
+				dw_out_kv_u64(out, dw_mailwatch_counter_name((enum dw_mw_counter)k),
+				              c[k]);
 			dw_out_kv_bool(out, "complete", iv < cur);
 			dw_out_item_end(out);
 		}
@@ -116,8 +117,8 @@ void dw_mail_metrics(struct dw_engine *e, struct dw_out *out)
 	res = dw_mailwatch_resolution(mw);
 	last = (int64_t)time(NULL) / res - 1;
 	dw_out_text(out, "# HELP dnswarden_mail_query_rate Queries per second of a mail server "
-			 "(mail_servers:) over the last complete mail_watch interval, by class.\n"
-			 "# TYPE dnswarden_mail_query_rate gauge\n");
+	                 "(mail_servers:) over the last complete mail_watch interval, by class.\n"
+	                 "# TYPE dnswarden_mail_query_rate gauge\n");
 	for (s = 0; s < n; s++) {
 		uint64_t c[DW_MW_NCOUNT];
 		unsigned k;
@@ -125,12 +126,14 @@ void dw_mail_metrics(struct dw_engine *e, struct dw_out *out)
 			memset(c, 0, sizeof(c));
 		server_text(mw, s, buf, sizeof(buf));
 		for (k = 0; k < DW_MW_NCOUNT; k++)
-			dw_out_textf(out, "dnswarden_mail_query_rate{server=\"%s\",class=\"%s\"} %.3f\n",
-				     buf, dw_mailwatch_counter_name((enum dw_mw_counter)k),
-				     (double)c[k] / res);
+			dw_out_textf(out,
+			             "dnswarden_mail_query_rate{server=\"%s\",class=\"%s\"} %.3f\n",
+			             buf, dw_mailwatch_counter_name((enum dw_mw_counter)k),
+			             (double)c[k] / res);
 	}
-	dw_out_textf(out, "# HELP dnswarden_mail_missed_total Mail-server queries not counted "
-			  "(bucket being recycled).\n# TYPE dnswarden_mail_missed_total counter\n"
-			  "dnswarden_mail_missed_total %llu\n",
-		     (unsigned long long)dw_mailwatch_missed(mw));
+	dw_out_textf(out,
+	             "# HELP dnswarden_mail_missed_total Mail-server queries not counted "
+	             "(bucket being recycled).\n# TYPE dnswarden_mail_missed_total counter\n"
+	             "dnswarden_mail_missed_total %llu\n",
+	             (unsigned long long)dw_mailwatch_missed(mw));
 }

@@ -35,14 +35,14 @@ struct dw_mailwatch {
 	uint32_t net4[DW_CONF_MAX_MAIL_SERVERS], mask4[DW_CONF_MAX_MAIL_SERVERS];
 	uint8_t net4_idx[DW_CONF_MAX_MAIL_SERVERS], nnet4;
 	uint8_t v6_idx[DW_CONF_MAX_MAIL_SERVERS], nv6;
-	uint32_t res;            /* seconds per interval */
-	uint32_t nb;             /* buckets per server */
-	struct bucket *b;        /* n * nb */
+	uint32_t res;     /* seconds per interval */
+	uint32_t nb;      /* buckets per server */
+	struct bucket *b; /* n * nb */
 	atomic_uint_fast64_t missed;
 };
 
-static const char *const counter_names[DW_MW_NCOUNT] = {
-    "total", "mx", "a", "ptr", "txt", "other", "nxdomain", "servfail"};
+static const char *const counter_names[DW_MW_NCOUNT] = {"total", "mx",    "a",        "ptr",
+                                                        "txt",   "other", "nxdomain", "servfail"};
 
 /** Field name of a counter. */
 const char *dw_mailwatch_counter_name(enum dw_mw_counter c)
@@ -178,7 +178,7 @@ static int prepare(struct bucket *b, int64_t iv)
 	if (old == IV_BUSY || old > iv)
 		return 0;
 	if (!atomic_compare_exchange_strong_explicit(&b->iv, &old, IV_BUSY, memory_order_acq_rel,
-						     memory_order_acquire))
+	                                             memory_order_acquire))
 		return old == iv;
 	for (k = 0; k < DW_MW_NCOUNT; k++)
 		atomic_store_explicit(&b->c[k], 0, memory_order_relaxed);
@@ -188,7 +188,7 @@ static int prepare(struct bucket *b, int64_t iv)
 
 /** Count one query of server at wall-clock second now. */
 void dw_mailwatch_count_at(struct dw_mailwatch *mw, int server, int64_t now, uint16_t qtype,
-			   uint8_t rcode)
+                           uint8_t rcode)
 {
 	int64_t iv;
 	struct bucket *b;
@@ -203,12 +203,22 @@ void dw_mailwatch_count_at(struct dw_mailwatch *mw, int server, int64_t now, uin
 		return;
 	}
 	switch (qtype) {
-	case 15: cls = DW_MW_MX; break;
+	case 15:
+		cls = DW_MW_MX;
+		break;
 	case 1:
-	case 28: cls = DW_MW_A; break;
-	case 12: cls = DW_MW_PTR; break;
-	case 16: cls = DW_MW_TXT; break;
-	default: cls = DW_MW_OTHER; break;
+	case 28:
+		cls = DW_MW_A;
+		break;
+	case 12:
+		cls = DW_MW_PTR;
+		break;
+	case 16:
+		cls = DW_MW_TXT;
+		break;
+	default:
+		cls = DW_MW_OTHER;
+		break;
 	}
 	atomic_fetch_add_explicit(&b->c[DW_MW_TOTAL], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&b->c[cls], 1, memory_order_relaxed);
@@ -220,7 +230,7 @@ void dw_mailwatch_count_at(struct dw_mailwatch *mw, int server, int64_t now, uin
 
 /** The per-query hook: everybody but a mail server leaves after one test. */
 void dw_mailwatch_observe(struct dw_mailwatch *mw, const struct dw_addr *client, uint16_t qtype,
-			  uint8_t rcode)
+                          uint8_t rcode)
 {
 	struct timespec ts;
 	int i;
@@ -268,8 +278,7 @@ const struct dw_cidr *dw_mailwatch_server(const struct dw_mailwatch *mw, size_t 
 
 /** Copy one interval's counters; -1 unless the bucket holds exactly iv
  *  before and after the copy. */
-int dw_mailwatch_read(const struct dw_mailwatch *mw, size_t i, int64_t iv,
-		      uint64_t c[DW_MW_NCOUNT])
+int dw_mailwatch_read(const struct dw_mailwatch *mw, size_t i, int64_t iv, uint64_t c[DW_MW_NCOUNT])
 {
 	const struct bucket *b;
 	unsigned k;

@@ -72,11 +72,11 @@ int dw_mailwatch_match(const struct dw_mailwatch *mw, const struct dw_addr *a);
 /** The per-query hook: count one answered query of client with qtype and
  *  rcode when client is a mail server. NULL mw is fine. */
 void dw_mailwatch_observe(struct dw_mailwatch *mw, const struct dw_addr *client, uint16_t qtype,
-			  uint8_t rcode);
+                          uint8_t rcode);
 
 /** The same at an explicit wall-clock time (tests and the above). */
 void dw_mailwatch_count_at(struct dw_mailwatch *mw, int server, int64_t now, uint16_t qtype,
-			   uint8_t rcode);
+                           uint8_t rcode);
 
 /** Prepare the buckets of now's interval and the next (module thread). */
 void dw_mailwatch_tick(struct dw_mailwatch *mw, int64_t now);
@@ -92,7 +92,7 @@ const struct dw_cidr *dw_mailwatch_server(const struct dw_mailwatch *mw, size_t 
 /** Read interval iv (start = iv * resolution) of server i into c[]: 0, or -1
  *  when that interval is not (or no longer) in the series. */
 int dw_mailwatch_read(const struct dw_mailwatch *mw, size_t i, int64_t iv,
-		      uint64_t c[DW_MW_NCOUNT]);
+                      uint64_t c[DW_MW_NCOUNT]);
 
 /** Queries a worker could not count (its bucket was being cleared). */
 uint64_t dw_mailwatch_missed(const struct dw_mailwatch *mw);

@@ -110,13 +110,13 @@ static void say(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-c CONFIG] [--server ADDR] [--interval DURATION]\n"
-		"       [--baseline DURATION] [--once] [--json] [--access-map FILE]\n"
-		"       [--report DIR] [LOGFILE | -]\n"
-		"Correlates a mail server's MTA log with the DNS queries dnswarden counted\n"
-		"from it (mail_servers:, mail_watch: in dnswarden.yaml); see "
-		"dnswarden-mailwatch(8).\n",
-		progname);
+	        "usage: %s [-c CONFIG] [--server ADDR] [--interval DURATION]\n"
+	        "       [--baseline DURATION] [--once] [--json] [--access-map FILE]\n"
+	        "       [--report DIR] [LOGFILE | -]\n"
+	        "Correlates a mail server's MTA log with the DNS queries dnswarden counted\n"
+	        "from it (mail_servers:, mail_watch: in dnswarden.yaml); see "
+	        "dnswarden-mailwatch(8).\n",
+	        progname);
 }
 
 static void on_signal(int sig)
@@ -331,7 +331,9 @@ static void count_line(const char *line)
 		else
 			iv->others_nc++;
 		break;
-	case MWL_FROM: iv->c.nf++; break;
+	case MWL_FROM:
+		iv->c.nf++;
+		break;
 	case MWL_TO:
 		iv->c.nto++;
 		if (l.status == MWL_DEFERRED)
@@ -344,7 +346,9 @@ static void count_line(const char *line)
 		if ((c = client_slot(iv, l.client)))
 			c->rej[l.reason]++;
 		break;
-	case MWL_LOGIN: iv->c.np++; break;
+	case MWL_LOGIN:
+		iv->c.np++;
+		break;
 	}
 }
 
@@ -371,16 +375,15 @@ static void write_access_map(void)
 		return;
 	}
 	fprintf(f, "# Postfix check_client_access map written by dnswarden-mailwatch.\n"
-		   "# Not applied by itself: review, then postmap this file and list it in\n"
-		   "# smtpd_client_restrictions (see dnswarden-mailwatch(8)).\n");
+	           "# Not applied by itself: review, then postmap this file and list it in\n"
+	           "# smtpd_client_restrictions (see dnswarden-mailwatch(8)).\n");
 	for (i = 0; i < g.nblocked; i++)
 		fprintf(f, "%s\n", g.blocked[i]);
 	if (fclose(f) != 0 || rename(tmp, g.access_map) != 0)
 		say("cannot write %s: %s", g.access_map, strerror(errno));
 }
 
-static void add_to_access_map(const char *client, int64_t start, double share,
-			      const char *reason)
+static void add_to_access_map(const char *client, int64_t start, double share, const char *reason)
 {
 	char line[256], when[32];
 	struct dw_addr a;
@@ -393,8 +396,8 @@ static void add_to_access_map(const char *client, int64_t start, double share,
 			return;
 	iso_time(start, when, sizeof(when));
 	snprintf(line, sizeof(line),
-		 "%s REJECT mail_anomaly at %s: %.0f%% of connections, %s (dnswarden-mailwatch)",
-		 client, when, share * 100, reason);
+	         "%s REJECT mail_anomaly at %s: %.0f%% of connections, %s (dnswarden-mailwatch)",
+	         client, when, share * 100, reason);
 	if (!(nb = realloc(g.blocked, (g.nblocked + 1) * sizeof(*nb))) ||
 	    !(nb[g.nblocked] = strdup(line))) {
 		if (nb)
@@ -425,9 +428,9 @@ static void write_report(void)
 	for (i = 0; i < g.nrows; i++) {
 		const struct row *r = &g.rows[i];
 		fprintf(f, "%lld,%llu,%llu,%llu,%llu,%llu,%llu,", (long long)r->start,
-			(unsigned long long)r->c.nc, (unsigned long long)r->c.nf,
-			(unsigned long long)r->c.nto, (unsigned long long)r->c.deferred,
-			(unsigned long long)r->c.bounced, (unsigned long long)r->c.np);
+		        (unsigned long long)r->c.nc, (unsigned long long)r->c.nf,
+		        (unsigned long long)r->c.nto, (unsigned long long)r->c.deferred,
+		        (unsigned long long)r->c.bounced, (unsigned long long)r->c.np);
 		if (r->r.mee >= 0)
 			fprintf(f, "%.4f", r->r.mee);
 		fputc(',', f);
@@ -446,28 +449,28 @@ static void write_report(void)
 	if (!(f = fopen(path, "w")))
 		return;
 	fprintf(f,
-		"# gnuplot script written by dnswarden-mailwatch: D_q, expected D_q, N_c, N_f\n"
-		"# and MEE over time; flagged intervals marked.\n"
-		"set datafile separator ','\n"
-		"set datafile missing ''\n"
-		"set terminal svg size 1000,700 dynamic noenhanced background '#ffffff'\n"
-		"set output '%s/mailwatch.svg'\n"
-		"set xdata time\nset timefmt '%%s'\nset format x '%%H:%%M:%%S'\n"
-		"set multiplot layout 2,1 title 'mail server %s: DNS queries and SMTP log "
-		"(%us intervals)'\n"
-		"set key top left\nset ylabel 'per interval'\nset grid\n"
-		"plot '%s/mailwatch.csv' every ::1 using 1:9 with linespoints title 'D_q', \\\n"
-		"     '' every ::1 using 1:10 with lines dashtype 2 title 'expected D_q', \\\n"
-		"     '' every ::1 using 1:2 with linespoints title 'N_c', \\\n"
-		"     '' every ::1 using 1:3 with linespoints title 'N_f', \\\n"
-		"     '' every ::1 using 1:($12 > 0 ? $9 : 1/0) with points pt 7 ps 1.5 lc "
-		"rgb 'red' title 'flagged'\n"
-		"set ylabel 'MEE = N_f / N_c'\nset yrange [0:*]\n"
-		"plot '%s/mailwatch.csv' every ::1 using 1:8 with linespoints title 'MEE', \\\n"
-		"     '' every ::1 using 1:($12 > 0 ? $8 : 1/0) with points pt 7 ps 1.5 lc rgb "
-		"'red' title 'flagged'\n"
-		"unset multiplot\n",
-		g.report, g.server, g.interval, g.report, g.report);
+	        "# gnuplot script written by dnswarden-mailwatch: D_q, expected D_q, N_c, N_f\n"
+	        "# and MEE over time; flagged intervals marked.\n"
+	        "set datafile separator ','\n"
+	        "set datafile missing ''\n"
+	        "set terminal svg size 1000,700 dynamic noenhanced background '#ffffff'\n"
+	        "set output '%s/mailwatch.svg'\n"
+	        "set xdata time\nset timefmt '%%s'\nset format x '%%H:%%M:%%S'\n"
+	        "set multiplot layout 2,1 title 'mail server %s: DNS queries and SMTP log "
+	        "(%us intervals)'\n"
+	        "set key top left\nset ylabel 'per interval'\nset grid\n"
+	        "plot '%s/mailwatch.csv' every ::1 using 1:9 with linespoints title 'D_q', \\\n"
+	        "     '' every ::1 using 1:10 with lines dashtype 2 title 'expected D_q', \\\n"
+	        "     '' every ::1 using 1:2 with linespoints title 'N_c', \\\n"
+	        "     '' every ::1 using 1:3 with linespoints title 'N_f', \\\n"
+	        "     '' every ::1 using 1:($12 > 0 ? $9 : 1/0) with points pt 7 ps 1.5 lc "
+	        "rgb 'red' title 'flagged'\n"
+	        "set ylabel 'MEE = N_f / N_c'\nset yrange [0:*]\n"
+	        "plot '%s/mailwatch.csv' every ::1 using 1:8 with linespoints title 'MEE', \\\n"
+	        "     '' every ::1 using 1:($12 > 0 ? $8 : 1/0) with points pt 7 ps 1.5 lc rgb "
+	        "'red' title 'flagged'\n"
+	        "unset multiplot\n",
+	        g.report, g.server, g.interval, g.report, g.report);
 	if (fclose(f) != 0)
 		return;
 	{
@@ -791,12 +794,15 @@ static int pick_server(const char *arg)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},   {"interval", required_argument, NULL, 'i'},
-	    {"baseline", required_argument, NULL, 'b'}, {"once", no_argument, NULL, 'o'},
-	    {"json", no_argument, NULL, 'j'},           {"access-map", required_argument, NULL, 'a'},
-	    {"report", required_argument, NULL, 'r'},   {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"server", required_argument, NULL, 's'},
+	                                     {"interval", required_argument, NULL, 'i'},
+	                                     {"baseline", required_argument, NULL, 'b'},
+	                                     {"once", no_argument, NULL, 'o'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"access-map", required_argument, NULL, 'a'},
+	                                     {"report", required_argument, NULL, 'r'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *config = NULL, *server = NULL, *interval = NULL, *baseline = NULL;
 	char err[DW_CONF_ERRLEN];
 	struct sigaction sa;
@@ -806,16 +812,36 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 's': server = optarg; break;
-		case 'i': interval = optarg; break;
-		case 'b': baseline = optarg; break;
-		case 'o': g.once = 1; break;
-		case 'j': g.json = 1; break;
-		case 'a': g.access_map = optarg; break;
-		case 'r': g.report = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			server = optarg;
+			break;
+		case 'i':
+			interval = optarg;
+			break;
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'o':
+			g.once = 1;
+			break;
+		case 'j':
+			g.json = 1;
+			break;
+		case 'a':
+			g.access_map = optarg;
+			break;
+		case 'r':
+			g.report = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (argc - optind > 1) {

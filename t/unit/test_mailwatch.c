@@ -46,8 +46,8 @@ static void test_conf(void)
 	c = load("mail_servers: [10.0.0.1/8]\n", err, sizeof(err));
 	ok(!c, "a prefix with host bits refused: %s", err);
 	c = load("mail_watch: { resolution: 10s, keep: 2m, facility: local3, baseline: 1h, "
-		 "mee_floor: 35, dq_factor: 200, min_dq: 5 }\n",
-		 err, sizeof(err));
+	         "mee_floor: 35, dq_factor: 200, min_dq: 5 }\n",
+	         err, sizeof(err));
 	ok(c && c->mw_keep == 120 && c->mw_mee_floor == 35 && c->mw_dq_factor == 200 &&
 	       c->mw_min_dq == 5 && c->mw_baseline == 3600,
 	   "every mail_watch key (%s)", c ? "" : err);
@@ -58,8 +58,8 @@ static void test_series(void)
 {
 	char err[DW_CONF_ERRLEN];
 	struct dw_conf *c = load("mail_servers: [127.13.0.25, 10.0.0.0/24, \"2001:db8::25\"]\n"
-				 "mail_watch: { resolution: 10s, keep: 1m }\n",
-				 err, sizeof(err));
+	                         "mail_watch: { resolution: 10s, keep: 1m }\n",
+	                         err, sizeof(err));
 	struct dw_mailwatch *mw = c ? dw_mailwatch_new(c, err, sizeof(err)) : NULL;
 	struct dw_addr a;
 	uint64_t v[DW_MW_NCOUNT];
@@ -121,8 +121,8 @@ static void test_series(void)
 	       dw_mailwatch_missed(mw) == 1,
 	   "a stale query is counted as missed, not into the new interval");
 	for (i = 0; i < DW_MW_NCOUNT; i++)
-		ok(strlen(dw_mailwatch_counter_name((enum dw_mw_counter)i)) > 0, "counter %d named %s",
-		   i, dw_mailwatch_counter_name((enum dw_mw_counter)i));
+		ok(strlen(dw_mailwatch_counter_name((enum dw_mw_counter)i)) > 0,
+		   "counter %d named %s", i, dw_mailwatch_counter_name((enum dw_mw_counter)i));
 	dw_mailwatch_free(mw);
 	dw_conf_free(c);
 }
@@ -138,7 +138,7 @@ static void *worker(void *arg)
 	int i;
 	for (i = 0; i < 200000; i++) /* crosses 4 interval boundaries */
 		dw_mailwatch_count_at(w->mw, 0, w->t0 + i / 40000 * 10, (uint16_t)(i % 3 ? 1 : 15),
-				      0);
+		                      0);
 	return NULL;
 }
 
@@ -146,8 +146,8 @@ static void test_threads(void)
 {
 	char err[DW_CONF_ERRLEN];
 	struct dw_conf *c = load("mail_servers: [127.13.0.25]\n"
-				 "mail_watch: { resolution: 10s, keep: 10m }\n",
-				 err, sizeof(err));
+	                         "mail_watch: { resolution: 10s, keep: 10m }\n",
+	                         err, sizeof(err));
 	struct dw_mailwatch *mw = dw_mailwatch_new(c, err, sizeof(err));
 	struct worker w = {mw, 1796181000};
 	pthread_t th[4];
@@ -181,7 +181,7 @@ static void test_many(void)
 	off += (size_t)snprintf(yaml, sizeof(yaml), "mail_servers:\n");
 	for (i = 0; i < DW_CONF_MAX_MAIL_SERVERS; i++)
 		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off, "  - 10.%d.%d.25\n", i % 4,
-					i * 7 % 256);
+		                        i * 7 % 256);
 	c = load(yaml, err, sizeof(err));
 	mw = c ? dw_mailwatch_new(c, err, sizeof(err)) : NULL;
 	if (!ok(mw != NULL, "64 mail servers (%s)", mw ? "" : err))

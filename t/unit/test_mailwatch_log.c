@@ -100,8 +100,7 @@ static const struct fixture fixtures[] = {
     {"Dec  2 03:10:05 mx CRON[1]: (root) CMD (true)", 0, NULL, 0, 0},
     {"garbage", 0, NULL, 0, 0},
     {"Dec 32 03:10:05", 0, NULL, 0, 0},
-    {"Dec  2 03:10:01 mx postfix/smtpd[4242]: connect from unknown[127.13.1.1 x]", 0, NULL, 0,
-     0},
+    {"Dec  2 03:10:01 mx postfix/smtpd[4242]: connect from unknown[127.13.1.1 x]", 0, NULL, 0, 0},
 };
 
 static void test_fixtures(void)
@@ -132,24 +131,24 @@ static void test_times(void)
 	time_t now = time(NULL), t;
 	char line[200];
 
-	ok(mwl_parse("2026-12-02T03:10:04Z h postfix/smtpd[1]: connect from x[1.2.3.4]", now,
-		     &l) == 0 &&
+	ok(mwl_parse("2026-12-02T03:10:04Z h postfix/smtpd[1]: connect from x[1.2.3.4]", now, &l) ==
+	           0 &&
 	       l.when == 1796181004,
 	   "RFC 3339 UTC time stamp");
-	ok(mwl_parse("2026-12-02T05:10:04+02:00 h postfix/smtpd[1]: connect from x[1.2.3.4]",
-		     now, &l) == 0 &&
+	ok(mwl_parse("2026-12-02T05:10:04+02:00 h postfix/smtpd[1]: connect from x[1.2.3.4]", now,
+	             &l) == 0 &&
 	       l.when == 1796181004,
 	   "RFC 3339 offset applied");
 	/* a traditional stamp one minute ago is this year; one in 2 days: last year */
 	t = now - 60;
 	localtime_r(&t, &tm);
 	strftime(line, sizeof(line), "%b %e %H:%M:%S h postfix/smtpd[1]: connect from x[1.2.3.4]",
-		 &tm);
+	         &tm);
 	ok(mwl_parse(line, now, &l) == 0 && l.when == (int64_t)t, "traditional: this year");
 	t = now + 2 * 86400;
 	localtime_r(&t, &tm);
 	strftime(line, sizeof(line), "%b %e %H:%M:%S h postfix/smtpd[1]: connect from x[1.2.3.4]",
-		 &tm);
+	         &tm);
 	ok(mwl_parse(line, now, &l) == 0 && l.when < (int64_t)now - 300 * 86400,
 	   "traditional: a date ahead is last year's");
 }

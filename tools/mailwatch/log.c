@@ -10,7 +10,7 @@
 #include "log.h"
 
 static const char *const reason_names[MWL_NREASONS] = {"relay_denied", "user_unknown",
-							"recipient_rejected", "other"};
+                                                       "recipient_rejected", "other"};
 
 const char *mwl_reason_name(enum mwl_reason r)
 {
@@ -224,14 +224,14 @@ int mwl_parse(const char *line, time_t now, struct mwl_line *out)
 		if ((p = strstr(msg, "status=")) != NULL) { /* Postfix delivery agents */
 			p += 7;
 			out->status = strncmp(p, "sent", 4) == 0       ? MWL_SENT
-				      : strncmp(p, "deferred", 8) == 0 ? MWL_DEFERRED
-				      : strncmp(p, "bounced", 7) == 0  ? MWL_BOUNCED
-								       : MWL_OTHER_STATUS;
+			              : strncmp(p, "deferred", 8) == 0 ? MWL_DEFERRED
+			              : strncmp(p, "bounced", 7) == 0  ? MWL_BOUNCED
+			                                               : MWL_OTHER_STATUS;
 		} else if ((p = strstr(msg, "stat=")) != NULL) { /* sendmail */
 			p += 5;
 			out->status = strncmp(p, "Sent", 4) == 0       ? MWL_SENT
-				      : strncmp(p, "Deferred", 8) == 0 ? MWL_DEFERRED
-								       : MWL_OTHER_STATUS;
+			              : strncmp(p, "Deferred", 8) == 0 ? MWL_DEFERRED
+			                                               : MWL_OTHER_STATUS;
 		} else
 			return -1;
 		out->kind = MWL_TO;

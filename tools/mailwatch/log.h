@@ -43,7 +43,7 @@ enum mwl_reason {
 };
 
 struct mwl_line {
-	int64_t when;       /**< Unix seconds */
+	int64_t when; /**< Unix seconds */
 	enum mwl_kind kind;
 	enum mwl_status status; /**< MWL_TO */
 	enum mwl_reason reason; /**< MWL_REJECT */

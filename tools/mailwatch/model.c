@@ -52,7 +52,7 @@ void mwm_fit(struct mwm_model *m)
 }
 
 void mwm_judge(const struct mwm_model *m, const struct mwm_opts *o, const struct mwm_counts *c,
-	       int judge_flags, struct mwm_result *r)
+               int judge_flags, struct mwm_result *r)
 {
 	double floor = o->mee_floor > 0 ? o->mee_floor : m->base_mee / 2;
 	double def_limit = 2 * m->base_deferred < 3 ? 3 : 2 * m->base_deferred;

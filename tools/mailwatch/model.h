@@ -43,20 +43,20 @@ struct mwm_opts {
 };
 
 struct mwm_model {
-	double a, b, c;              /**< current coefficients */
-	double base_mee;             /**< baseline N_f / N_c (0.70 until fitted) */
-	double base_deferred;        /**< baseline mean deferred per interval */
-	unsigned n;                  /**< baseline intervals learnt */
-	int fitted;                  /**< 1 after mwm_fit() found enough data */
+	double a, b, c;       /**< current coefficients */
+	double base_mee;      /**< baseline N_f / N_c (0.70 until fitted) */
+	double base_deferred; /**< baseline mean deferred per interval */
+	unsigned n;           /**< baseline intervals learnt */
+	int fitted;           /**< 1 after mwm_fit() found enough data */
 	double s_cc, s_pp, s_cp, s_cd, s_pd, s_cf, s_c, s_f, s_def;
 };
 
 struct mwm_result {
-	double mee;         /**< N_f / N_c; -1 when N_c = 0 */
-	double expected;    /**< a N_c + b N_P */
-	double ratio;       /**< dq / max(expected, 1); -1 when dq unknown */
+	double mee;      /**< N_f / N_c; -1 when N_c = 0 */
+	double expected; /**< a N_c + b N_P */
+	double ratio;    /**< dq / max(expected, 1); -1 when dq unknown */
 	int flagged;
-	char why[32];       /**< "mee_low", "deferred", "mee_low+deferred", "" */
+	char why[32]; /**< "mee_low", "deferred", "mee_low+deferred", "" */
 };
 
 /** The studies' coefficients, nothing learnt. */
@@ -68,6 +68,6 @@ void mwm_learn(struct mwm_model *m, const struct mwm_counts *c);
 void mwm_fit(struct mwm_model *m);
 /** Judge one interval; judge_flags 0 during the baseline (no flags). */
 void mwm_judge(const struct mwm_model *m, const struct mwm_opts *o, const struct mwm_counts *c,
-	       int judge_flags, struct mwm_result *r);
+               int judge_flags, struct mwm_result *r);
 
 #endif
