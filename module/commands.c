@@ -17,6 +17,7 @@
 #include "commands_incidents.h"
 #include "control.h"
 #include "engine_int.h"
+#include "mail_commands.h"
 
 /** Records list_suspects prints unless told otherwise. */
 #define DEFAULT_LIST 1000
@@ -283,6 +284,7 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       c.incidents_errors);
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
 	       (uint64_t)(time(NULL) - e->start_wall));
+	dw_mail_metrics(e, out);
 }
 
 /* ---- clients -------------------------------------------------------------- */
@@ -803,6 +805,7 @@ static const struct dw_command commands[] = {
 	{"metrics", 0, 0, "metrics", cmd_metrics},
 	{"reload", 0, 0, "reload", cmd_reload},
 	{"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
+	{"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
 };
 
 /** The verb table for dw_control_new(). */

@@ -34,7 +34,7 @@
 #include <yaml.h>
 
 /** Most keys one mapping level may have (size of the duplicate-key memory). */
-#define MAX_KEYS 16
+#define MAX_KEYS 32
 /** Longest dotted key name we print ("detectors.mx_keyword_scan.keywords"). */
 #define WHAT_LEN 160
 /** Longest excerpt of an offending value quoted in a message. */
@@ -252,6 +252,16 @@ static const struct key incidents_keys[] = {
 static const struct key debug_keys[] = {
     {.name = "log_queries", .type = K_BOOL, .off = OFF(debug_log_queries)}, {.name = NULL}};
 
+static const struct key mail_watch_keys[] = {
+    {.name = "resolution", .type = K_DURATION, .off = OFF(mw_resolution), .min = 10, .max = 86400},
+    {.name = "keep", .type = K_DURATION, .off = OFF(mw_keep), .min = 60, .max = 31536000},
+    {.name = "facility", .type = K_ENUM, .off = OFF(mw_facility), .names = facility_names},
+    {.name = "baseline", .type = K_DURATION, .off = OFF(mw_baseline), .min = 10, .max = 31536000},
+    {.name = "mee_floor", .type = K_U32, .off = OFF(mw_mee_floor), .min = 0, .max = 100},
+    {.name = "dq_factor", .type = K_U32, .off = OFF(mw_dq_factor), .min = 100, .max = 100000},
+    {.name = "min_dq", .type = K_U32, .off = OFF(mw_min_dq), .min = 0, .max = 100000000},
+    {.name = NULL}};
+
 static const struct key root_keys[] = {
     {.name = "mode", .type = K_ENUM, .off = OFF(mode), .names = mode_names},
     {.name = "enforcement", .type = K_ENUM, .off = OFF(enforcement), .names = enforcement_names},
@@ -268,6 +278,8 @@ static const struct key root_keys[] = {
     {.name = "policy", .type = K_MAP, .sub = policy_keys},
     {.name = "debug", .type = K_MAP, .sub = debug_keys},
     {.name = "incidents", .type = K_MAP, .sub = incidents_keys},
+    {.name = "mail_servers", .type = K_CIDRS, .off = OFF(mail_servers), .coff = OFF(mail_server_count)},
+    {.name = "mail_watch", .type = K_MAP, .sub = mail_watch_keys},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1077,6 +1089,31 @@ static int parse_map(struct ctx *x, const struct key *tab, char *base, const cha
 }
 
 /** Checks that relate two settings, after everything is read. */
+/** mail_servers / mail_watch: bounded so the series can be preallocated. */
+static int mail_watch_check(struct ctx *x)
+{
+	const struct dw_conf *c = x->c;
+	const yaml_mark_t *m;
+	yaml_mark_t none = {0, 0, 0};
+
+	if (c->mail_server_count > DW_CONF_MAX_MAIL_SERVERS) {
+		m = origin_of(x, OFF(mail_servers));
+		return fail_at(x, AT(m ? *m : none), "mail_servers: at most %d entries, got %zu",
+			       DW_CONF_MAX_MAIL_SERVERS, c->mail_server_count);
+	}
+	if (c->mw_keep / c->mw_resolution > DW_CONF_MAX_MAIL_INTERVALS ||
+	    c->mw_keep < c->mw_resolution) {
+		m = origin_of(x, OFF(mw_keep));
+		if (m == NULL)
+			m = origin_of(x, OFF(mw_resolution));
+		return fail_at(x, AT(m ? *m : none),
+			       "mail_watch.keep (%us) must hold between 1 and %d intervals of "
+			       "mail_watch.resolution (%us)",
+			       c->mw_keep, DW_CONF_MAX_MAIL_INTERVALS, c->mw_resolution);
+	}
+	return 0;
+}
+
 static int cross_check(struct ctx *x)
 {
 	const struct dw_conf *c = x->c;
@@ -1110,7 +1147,7 @@ static int cross_check(struct ctx *x)
 		    "whitelist.min_ttl (%us) must not be larger than whitelist.max_ttl (%us)",
 		    c->wl_min_ttl, c->wl_max_ttl);
 	}
-	return 0;
+	return mail_watch_check(x);
 }
 
 /**
@@ -1305,6 +1342,13 @@ struct dw_conf *dw_conf_defaults(void)
 	c->debug_log_queries = false;
 	c->incidents_database = strdup("/var/lib/unbound/dnswarden-incidents.db");
 	c->incidents_keep = 180 * 86400;
+	c->mw_resolution = 60;
+	c->mw_keep = 2 * 86400;
+	c->mw_facility = LOG_MAIL;
+	c->mw_baseline = 86400;
+	c->mw_mee_floor = 0;
+	c->mw_dq_factor = 150;
+	c->mw_min_dq = 20;
 	memcpy(c->det, detector_defaults, sizeof(c->det));
 	c->rpz_zone = strdup("dnswarden.rpz.");
 	c->state_file = strdup("/var/lib/unbound/dnswarden.state");
@@ -1346,6 +1390,7 @@ void dw_conf_free(struct dw_conf *c)
 	free(c->geoip_asn_db);
 	free(c->wl_static);
 	free(c->incidents_database);
+	free(c->mail_servers);
 	free(c);
 }
 

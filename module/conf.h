@@ -127,7 +127,21 @@ struct dw_conf {
 	/* incidents: the incident history (incidents.h) */
 	char *incidents_database; /**< default /var/lib/unbound/dnswarden-incidents.db; NULL = off */
 	uint32_t incidents_keep;  /**< seconds rows are kept, default 180d */
+	/* mail-server watch (mailwatch.h, dnswarden-mailwatch(8)) */
+	struct dw_cidr *mail_servers; /**< mail_servers: list; exempt from the MX detectors */
+	size_t mail_server_count;     /**< <= DW_CONF_MAX_MAIL_SERVERS */
+	uint32_t mw_resolution;       /**< mail_watch.resolution, seconds, default 60, >= 10 */
+	uint32_t mw_keep;             /**< mail_watch.keep, seconds, default 2d */
+	int mw_facility;              /**< mail_watch.facility (dnswarden-mailwatch), default LOG_MAIL */
+	uint32_t mw_baseline;         /**< mail_watch.baseline: learning period, default 1d */
+	uint32_t mw_mee_floor;        /**< mail_watch.mee_floor, percent; 0 = half the baseline's MEE */
+	uint32_t mw_dq_factor;        /**< mail_watch.dq_factor, percent of expected D_q, default 150 */
+	uint32_t mw_min_dq;           /**< mail_watch.min_dq: smaller D_q is never flagged, default 20 */
 };
+
+/** Most mail_servers entries, and most intervals a server's series keeps. */
+#define DW_CONF_MAX_MAIL_SERVERS 64
+#define DW_CONF_MAX_MAIL_INTERVALS 262144
 
 /** Read and validate the YAML file at path (NULL: dw_conf_path()). NULL on
  *  error (see err). An empty or comment-only file means all defaults; YAML

@@ -162,6 +162,16 @@ static int condition(const struct dw_detect *d, unsigned det, const struct dw_cl
 	return 1;
 }
 
+/** An authorised mail server (mail_servers:) looks up mail exchangers for a
+ *  living: the MX detectors never judge it. */
+static int mail_server_exempt(const struct dw_detect *d, unsigned det,
+			      const struct dw_client_view *v)
+{
+	if (det != DW_DET_MX_WORM && det != DW_DET_SPAM_RELAY && det != DW_DET_MX_KEYWORD_SCAN)
+		return 0;
+	return d->mail && dw_mailwatch_match(d->mail, &v->addr) >= 0;
+}
+
 /** Fire on a rising edge of each condition; flags bit = "condition held at
  *  the last query". Exempt clients get their bit set (so the exemption list
  *  is scanned once per crossing, not once per query) but no verdict. */
@@ -187,7 +197,7 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 		flags |= bit;
 		if (exempt < 0)
 			exempt = d->exempt && dw_exempt_match(d->exempt, &v->addr);
-		if (!exempt)
+		if (!exempt && !mail_server_exempt(d, det, v))
 			j->fired |= bit;
 	}
 	if (j->fired)

@@ -47,6 +47,7 @@
 #include "conf.h"
 #include "exempt.h"
 #include "feature.h"
+#include "mailwatch.h"
 
 /** What a counter counts. */
 enum dw_counter_kind {
@@ -71,6 +72,9 @@ struct dw_detect {
 	struct dw_exempt *exempt; /**< borrowed; NULL = nobody is exempt */
 	uint8_t count_classes;    /**< bit per enum dw_qclass some counter counts */
 	uint32_t count_flags;     /**< DW_FEAT_* bits some counter counts */
+	/** borrowed; NULL = none. mail_servers: never judged by the MX detectors
+	 *  (mx_worm, spam_relay, mx_keyword_scan); checked only on a crossing */
+	const struct dw_mailwatch *mail;
 };
 
 /** Whether any counter counts a query of class qc with flags: O(1), the

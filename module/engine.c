@@ -161,6 +161,7 @@ static void *engine_thread(void *arg)
 			dw_incidents_tick(e->incidents, now_ms);
 		dw_events_tick(e->events, now_ms);
 		dw_engine_mem_tick(e, now_ms);
+		dw_mailwatch_tick(e->mail, (int64_t)time(NULL));
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
 			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
 			 * reads the (already checked) YAML */
@@ -218,6 +219,10 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	}
 	if (dw_detect_init(&e->detect, conf, e->exempt, err, errlen) != 0)
 		goto fail;
+	if (!(e->mail = dw_mailwatch_new(conf, err, errlen)))
+		goto fail;
+	e->detect.mail = e->mail; /* mail servers: exempt from the MX detectors */
+	dw_mailwatch_tick(e->mail, (int64_t)time(NULL));
 	memset(&cc, 0, sizeof(cc));
 	cc.max = conf->clients_max;
 	cc.ipv6_prefix = conf->ipv6_prefix;
@@ -329,6 +334,7 @@ void dw_engine_free(struct dw_engine *e)
 	dw_clients_free(e->clients);
 	dw_policy_free(e->policy);
 	dw_exempt_free(e->exempt);
+	dw_mailwatch_free(e->mail);
 	dw_feature_set_free(e->features);
 	free(e);
 }
@@ -384,6 +390,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
 					  memory_order_relaxed);
+	dw_mailwatch_observe(e->mail, &q->client, q->qtype, q->rcode);
 	f.qclass = dw_qclass_of(q->qtype);
 	f.flags = 0;
 	f.literal.family = 0;

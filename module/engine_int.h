@@ -28,6 +28,7 @@
 #include "geoip.h"
 #include "incident_events.h"
 #include "incidents.h"
+#include "mailwatch.h"
 #include "policy.h"
 #include "ring.h"
 #include "state.h"
@@ -64,6 +65,7 @@ struct dw_engine {
 	struct dw_whitelist *wl;         /* module thread */
 	struct dw_state_extra wl_state;  /* the whitelist's lines in the state file */
 	struct dw_events *events;
+	struct dw_mailwatch *mail; /* mail_servers' query series (mailwatch.h) */
 	dw_log_fn log;
 	void *log_arg;
 

@@ -89,6 +89,12 @@ static const struct verb verbs[] = {
      {ARG_INCIDENT_OPTS},
      "incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N]",
      "the incident history, newest first (default 100 rows)"},
+    {"mail_stats",
+     0,
+     2,
+     {ARG_NONE, ARG_NONE},
+     "mail_stats [ADDR] [SINCE]",
+     "a mail server's queries per interval (SINCE: Unix seconds or a duration ago)"},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
