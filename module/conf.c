@@ -247,6 +247,15 @@ static const struct key policy_keys[] = {
 static const struct key debug_keys[] = {
     {.name = "log_queries", .type = K_BOOL, .off = OFF(debug_log_queries)}, {.name = NULL}};
 
+static const struct key publish_keys[] = {
+    {.name = "command", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_command), .max = SCALAR_MAX},
+    {.name = "zonefile", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_zonefile), .max = SCALAR_MAX},
+    {.name = NULL}};
+
+static const struct key fleet_keys[] = {
+    {.name = "peers", .type = K_NAMES, .off = OFF(fleet_peers), .coff = OFF(fleet_peer_count)},
+    {.name = NULL}};
+
 static const struct key root_keys[] = {
     {.name = "mode", .type = K_ENUM, .off = OFF(mode), .names = mode_names},
     {.name = "enforcement", .type = K_ENUM, .off = OFF(enforcement), .names = enforcement_names},
@@ -262,6 +271,8 @@ static const struct key root_keys[] = {
     {.name = "whitelist", .type = K_MAP, .sub = whitelist_keys},
     {.name = "policy", .type = K_MAP, .sub = policy_keys},
     {.name = "debug", .type = K_MAP, .sub = debug_keys},
+    {.name = "publish", .type = K_MAP, .sub = publish_keys},
+    {.name = "fleet", .type = K_MAP, .sub = fleet_keys},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1337,6 +1348,11 @@ void dw_conf_free(struct dw_conf *c)
 	free(c->geoip_country_db);
 	free(c->geoip_asn_db);
 	free(c->wl_static);
+	free(c->publish_command);
+	free(c->publish_zonefile);
+	for (i = 0; c->fleet_peers && i < c->fleet_peer_count; i++)
+		free(c->fleet_peers[i]);
+	free(c->fleet_peers);
 	free(c);
 }
 

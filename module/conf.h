@@ -123,6 +123,14 @@ struct dw_conf {
 	uint32_t policy_max_blocks;    /**< block list cap, default 100000 */
 
 	bool debug_log_queries; /**< debug.log_queries: one log line per query */
+
+	/* the fleet (fleet.h) */
+	char *publish_command;  /**< publish.command: absolute command line run by /bin/sh
+	                             after the zone file changed; NULL = none */
+	char *publish_zonefile; /**< publish.zonefile: where to publish when Unbound's rpz
+	                             clause has no zonefile (hook backend); NULL = none */
+	char **fleet_peers;     /**< fleet.peers: peers' zone names, lower case, no final dot */
+	size_t fleet_peer_count;
 };
 
 /** Read and validate the YAML file at path (NULL: dw_conf_path()). NULL on

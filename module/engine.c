@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "control.h"
 #include "engine_int.h"
+#include "fleet.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
 #define DW_VERDICT_QUEUE 4096
@@ -73,11 +74,13 @@ static void *engine_thread(void *arg)
 		while (dw_ring_pop(e->verdicts, &v)) {
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
+			dw_fleet_verdict(e, &v, now_ms);
 		}
 		learn_upstream(e);
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
+		dw_fleet_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
 		if (e->reload_at_ms && now_ms >= e->reload_at_ms) {
 			/* Unbound reloads on SIGHUP: deinit() stops this thread, init()
@@ -224,6 +227,7 @@ void dw_engine_free(struct dw_engine *e)
 		}
 		dw_enforce_flush(e, dw_mono_ms());
 	}
+	dw_fleet_free(e);
 	dw_control_free(e->control);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);

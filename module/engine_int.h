@@ -3,7 +3,7 @@
  * The engine's insides, shared by the files that make up the engine
  * (engine.c: construction and the per-query path; report.c: how lines read;
  * enforce.c: blocks on the module's thread; commands.c: the control verbs).
- * Nothing outside module/engine*.c, report.c, enforce.c and commands.c
+ * Nothing outside module/engine*.c (engine_fleet.c too), report.c, enforce.c and commands.c
  * includes this header.
  *
  * Thread rules: fields marked "module thread" are touched only by the
@@ -42,6 +42,7 @@ struct dw_counters {
 };
 
 struct dw_control;
+struct dw_fleet;
 
 struct dw_engine {
 	const struct dw_conf *conf;
@@ -84,6 +85,7 @@ struct dw_engine {
 	uint64_t control_requests;
 	struct dw_counters stats_base; /* what "stats" last reset to */
 	uint64_t reload_at_ms;         /* send SIGHUP to ourselves then (reload verb) */
+	struct dw_fleet *fleet;        /* published zone, peers' zones (engine_fleet.c) */
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t queries[DW_SRC_COUNT];

@@ -34,6 +34,7 @@
 
 #include "backend.h"
 #include "engine.h"
+#include "unbound_fleet.h"
 #include "unbound_hook.h"
 #include "unbound_rpz.h"
 #include "unbound_upstream.h"
@@ -215,6 +216,12 @@ static void stop_hook(struct dw_unbound *u)
 	}
 }
 
+/** Warnings of the fleet set-up, into the log. */
+static void warn_line(void *arg, const char *line)
+{
+	log_line(arg, LOG_WARNING, line);
+}
+
 /** dynlib entry point: build the engine and register the reply callbacks. */
 DW_EXPORT int init(struct module_env *env, int id);
 DW_EXPORT int init(struct module_env *env, int id)
@@ -248,6 +255,10 @@ DW_EXPORT int init(struct module_env *env, int id)
 		log_err("dnswarden: cannot start: %s", err);
 		return 0; /* deinit() cleans up */
 	}
+	/* the RPZ zone file before Unbound loads its auth zones (after init) */
+	if (dw_unbound_fleet_setup(u->engine, env, conf, !u->hook, warn_line, u, err,
+	                           sizeof(err)) != 0)
+		log_err("dnswarden: event=publish_error error=\"%s\"", err);
 	if (dw_engine_start(u->engine, err, sizeof(err)) != 0) {
 		log_err("dnswarden: cannot start: %s", err);
 		return 0;
