@@ -68,6 +68,8 @@ struct dw_fleet {
 	int cmd_due;         /* the file changed since the command last started */
 	uint64_t cmd_last_ms, cmd_runs, cmd_failures;
 	/* the peers */
+	void (*on_peer_read)(void *arg, const struct dw_peer_view *v);
+	void *on_peer_arg;
 	struct peer peers[DW_FLEET_MAX_PEERS];
 	size_t npeers;
 	uint64_t last_peer_ms;
@@ -301,6 +303,14 @@ static int read_one(void *arg, const struct dw_cidr *key, enum dw_action action)
 	return 0;
 }
 
+/** dw_peer_view.contains: exact key in the peer's sorted blocks. */
+static int peer_contains(const void *ctx, const struct dw_cidr *key)
+{
+	const struct peer *p = ctx;
+	struct peer_block k = {.key = *key};
+	return p->n && bsearch(&k, p->b, p->n, sizeof(*p->b), block_cmp) != NULL;
+}
+
 /** Re-read a peer's zone file if it changed (or vanished). */
 static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 {
@@ -342,6 +352,20 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 	memset(p->lens, 0, sizeof(p->lens));
 	for (i = 0; i < p->n; i++)
 		p->lens[p->b[i].key.len / 8] |= (uint8_t)(1u << (p->b[i].key.len % 8));
+	if (e->fleet && e->fleet->on_peer_read) {
+		struct dw_peer_view v = {p->zone, peer_contains, p};
+		e->fleet->on_peer_read(e->fleet->on_peer_arg, &v);
+	}
+}
+
+void dw_engine_on_peer_read(struct dw_engine *e, void (*fn)(void *arg, const struct dw_peer_view *v),
+                            void *arg)
+{
+	struct dw_fleet *fl = fleet(e);
+	if (!fl)
+		return;
+	fl->on_peer_read = fn;
+	fl->on_peer_arg = arg;
 }
 
 int dw_engine_add_peer(struct dw_engine *e, const char *zone, const char *path, char *err,

@@ -8,8 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "services/authzone.h"
+#include "services/rpz.h"
+#include "sldns/rrdef.h"
+#include "sldns/str2wire.h"
 #include "util/config_file.h"
+#include "util/locks.h"
 #include "util/module.h"
+#include "util/rbtree.h"
+#include "util/storage/dnstree.h"
 
 #include "fleet.h"
 #include "unbound_fleet.h"
@@ -46,6 +56,84 @@ static const char *zonefile_of(const struct config_file *cfg, const struct confi
 	return z;
 }
 
+/** The prefix an address-tree node stands for. 0, or -1 for another family. */
+static int node_cidr(const struct addr_tree_node *n, struct dw_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (n->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&n->addr;
+		c->addr.family = 4;
+		memcpy(c->addr.b, &in->sin_addr, 4);
+	} else if (n->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&n->addr;
+		c->addr.family = 6;
+		memcpy(c->addr.b, &in6->sin6_addr, 16);
+	} else {
+		return -1;
+	}
+	c->len = (uint8_t)n->net;
+	return 0;
+}
+
+/**
+ * After a peer's zone file was re-read (module's thread): drop from
+ * Unbound's trigger tree of that zone the client-ip triggers the file no
+ * longer has. Unbound 1.17's rpz_remove_rr() ignores client-ip triggers, so
+ * an IXFR that deletes one changes the zone data (and the file Unbound
+ * writes) but leaves the trigger enforced. Locks as the rpz backend takes
+ * them: auth zones (read), the zone (write), its client set (write). The
+ * removed nodes' memory stays in the set's region until Unbound replaces
+ * the set (a reload or a full transfer).
+ */
+static void prune_peer(void *arg, const struct dw_peer_view *v)
+{
+	struct auth_zones *az = arg;
+	uint8_t nm[LDNS_MAX_DOMAINLEN + 1];
+	size_t nmlen = sizeof(nm), n = 0, cap = 0, i;
+	struct auth_zone *z;
+	struct clientip_synthesized_rrset *set;
+	struct addr_tree_node *node, **gone = NULL;
+	if (!az || sldns_str2wire_dname_buf(v->zone, nm, &nmlen) != 0)
+		return;
+	lock_rw_rdlock(&az->lock);
+	z = auth_zone_find(az, nm, nmlen, LDNS_RR_CLASS_IN);
+	if (!z) {
+		lock_rw_unlock(&az->lock);
+		return;
+	}
+	lock_rw_wrlock(&z->lock);
+	if (z->rpz && z->rpz->client_set && !z->zone_deleted) {
+		set = z->rpz->client_set;
+		lock_rw_wrlock(&set->lock);
+		RBTREE_FOR(node, struct addr_tree_node *, &set->entries)
+		{
+			struct dw_cidr c;
+			if (node_cidr(node, &c) != 0 || v->contains(v->ctx, &c))
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct addr_tree_node **g = realloc(gone, ncap * sizeof(*g));
+				if (!g)
+					break;
+				gone = g;
+				cap = ncap;
+			}
+			gone[n++] = node;
+		}
+		for (i = 0; i < n; i++) {
+			struct clientip_synthesized_rr *r = (struct clientip_synthesized_rr *)gone[i];
+			(void)rbtree_delete(&set->entries, gone[i]->node.key);
+			lock_rw_destroy(&r->lock);
+		}
+		if (n)
+			addr_tree_init_parents(&set->entries);
+		lock_rw_unlock(&set->lock);
+	}
+	lock_rw_unlock(&z->lock);
+	lock_rw_unlock(&az->lock);
+	free(gone);
+}
+
 int dw_unbound_fleet_setup(struct dw_engine *e, struct module_env *env, const struct dw_conf *conf,
                            int rpz_backend, void (*warn)(void *arg, const char *line), void *arg,
                            char *err, size_t errlen)
@@ -69,6 +157,8 @@ int dw_unbound_fleet_setup(struct dw_engine *e, struct module_env *env, const st
 		if (rc == 0 && pub && pub[0])
 			rc = dw_engine_publish(e, zone, pub, 1, err, errlen);
 	}
+	if (conf->fleet_peer_count)
+		dw_engine_on_peer_read(e, prune_peer, env->auth_zones);
 	for (i = 0; i < conf->fleet_peer_count; i++) {
 		char name[300];
 		struct config_auth *a;
