@@ -343,7 +343,7 @@ long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, v
 		type = w[i];
 		rdata = w[i + 1];
 		if (!strcasecmp(type, "SOA")) {
-			if (serial && n >= i + 4)
+			if (serial && n >= i + 4 && (!strcmp(owner, "@") || !strcasecmp(owner, zone)))
 				*serial = (uint32_t)strtoul(w[i + 3], NULL, 10);
 			continue;
 		}

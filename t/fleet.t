@@ -22,6 +22,12 @@ for my $prog (qw(knotd knotc named named-checkconf)) {
 }
 $ENV{PATH} .= ':/usr/sbin';
 
+# the shipped examples are valid for the servers they are for
+is(system("knotc -c '$DWTest::SRCDIR/etc/knot-dnswarden.conf' conf-check >/dev/null 2>&1"), 0,
+	'etc/knot-dnswarden.conf passes knotc conf-check');
+is(system("named-checkconf '$DWTest::SRCDIR/etc/named-dnswarden-fleet.conf' >/dev/null 2>&1"), 0,
+	'etc/named-dnswarden-fleet.conf passes named-checkconf');
+
 my $NAME = 'www.campus.test';
 my $REAL = 'NOERROR 192.0.2.80';
 my $secret = DWFleet::tsig_secret();
