@@ -303,12 +303,42 @@ static int read_one(void *arg, const struct dw_cidr *key, enum dw_action action)
 	return 0;
 }
 
-/** dw_peer_view.contains: exact key in the peer's sorted blocks. */
-static int peer_contains(const void *ctx, const struct dw_cidr *key)
+/** The keys a new version of a peer's file dropped (sorted). */
+struct withdrawn {
+	struct peer_block *b;
+	size_t n;
+};
+
+/** dw_peer_view.withdrawn: exact key among the dropped ones. */
+static int is_withdrawn(const void *ctx, const struct dw_cidr *key)
 {
-	const struct peer *p = ctx;
+	const struct withdrawn *w = ctx;
 	struct peer_block k = {.key = *key};
-	return p->n && bsearch(&k, p->b, p->n, sizeof(*p->b), block_cmp) != NULL;
+	return w->n && bsearch(&k, w->b, w->n, sizeof(*w->b), block_cmp) != NULL;
+}
+
+/** Keys of old[] not in new[] (both sorted) into *w. -1 on ENOMEM. */
+static int diff_withdrawn(const struct peer_block *old, size_t nold, const struct peer_block *nw,
+                          size_t nnew, struct withdrawn *w)
+{
+	size_t i = 0, j = 0;
+	w->b = NULL;
+	w->n = 0;
+	if (!nold)
+		return 0;
+	w->b = malloc(nold * sizeof(*w->b));
+	if (!w->b)
+		return -1;
+	while (i < nold) {
+		int c = j < nnew ? block_cmp(&old[i], &nw[j]) : -1;
+		if (c < 0)
+			w->b[w->n++] = old[i++];
+		else if (c > 0)
+			j++;
+		else
+			i++, j++;
+	}
+	return 0;
 }
 
 /** Re-read a peer's zone file if it changed (or vanished). */
@@ -316,6 +346,7 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 {
 	struct stat st;
 	struct reading r = {NULL, 0, 0, 0};
+	struct withdrawn gone = {NULL, 0};
 	char err[512];
 	uint32_t serial;
 	long n;
@@ -343,6 +374,8 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 		return; /* keep what we had; try again on the next change */
 	}
 	qsort(r.b, r.n, sizeof(*r.b), block_cmp);
+	if (diff_withdrawn(p->b, p->readable ? p->n : 0, r.b, r.n, &gone) != 0)
+		gone.n = 0; /* out of memory: Unbound keeps them until its next reload */
 	free(p->b);
 	p->b = r.b;
 	p->n = r.n;
@@ -352,10 +385,11 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 	memset(p->lens, 0, sizeof(p->lens));
 	for (i = 0; i < p->n; i++)
 		p->lens[p->b[i].key.len / 8] |= (uint8_t)(1u << (p->b[i].key.len % 8));
-	if (e->fleet && e->fleet->on_peer_read) {
-		struct dw_peer_view v = {p->zone, peer_contains, p};
+	if (gone.n && e->fleet && e->fleet->on_peer_read) {
+		struct dw_peer_view v = {p->zone, is_withdrawn, &gone, gone.n};
 		e->fleet->on_peer_read(e->fleet->on_peer_arg, &v);
 	}
+	free(gone.b);
 }
 
 void dw_engine_on_peer_read(struct dw_engine *e, void (*fn)(void *arg, const struct dw_peer_view *v),

@@ -56,19 +56,23 @@ int dw_engine_publish(struct dw_engine *e, const char *zone, const char *path, i
 int dw_engine_add_peer(struct dw_engine *e, const char *zone, const char *path, char *err,
                        size_t errlen);
 
-/** What the adapter is shown after a peer's zone file was (re)read. */
+/** What the adapter is shown after a peer's zone file changed. */
 struct dw_peer_view {
 	const char *zone; /**< with the final dot */
-	/** Does the file hold a client-ip trigger for exactly key? */
-	int (*contains)(const void *ctx, const struct dw_cidr *key);
+	/** Did the new version of the file drop the trigger for exactly key
+	 *  (it was in the previous version)? */
+	int (*withdrawn)(const void *ctx, const struct dw_cidr *key);
 	const void *ctx;
+	size_t nwithdrawn; /**< how many were dropped (0: nothing to do) */
 };
 
-/** fn(arg, view) runs on the module's thread after each (re)read of a
- *  peer's zone file: the adapter drops from Unbound's trigger tree of that
- *  zone what the file no longer holds (Unbound 1.17 applies an IXFR's
+/** fn(arg, view) runs on the module's thread after a peer's zone file
+ *  changed: the adapter drops from Unbound's trigger tree of that zone the
+ *  triggers the new version withdrew (Unbound 1.17 applies an IXFR's
  *  deletion of a client-ip trigger to the zone data it writes to the file,
- *  not to the triggers it enforces). Before dw_engine_start(). */
+ *  not to the triggers it enforces). Only withdrawals are acted on, so a
+ *  transfer applied after the file was written is never undone.
+ *  Before dw_engine_start(). */
 void dw_engine_on_peer_read(struct dw_engine *e, void (*fn)(void *arg, const struct dw_peer_view *v),
                             void *arg);
 

@@ -76,11 +76,11 @@ static int node_cidr(const struct addr_tree_node *n, struct dw_cidr *c)
 }
 
 /**
- * After a peer's zone file was re-read (module's thread): drop from
- * Unbound's trigger tree of that zone the client-ip triggers the file no
- * longer has. Unbound 1.17's rpz_remove_rr() ignores client-ip triggers, so
- * an IXFR that deletes one changes the zone data (and the file Unbound
- * writes) but leaves the trigger enforced. Locks as the rpz backend takes
+ * After a peer's zone file changed (module's thread): drop from Unbound's
+ * trigger tree of that zone the client-ip triggers the new version withdrew.
+ * Unbound 1.17's rpz_remove_rr() ignores client-ip triggers, so an IXFR that
+ * deletes one changes the zone data (and the file Unbound writes) but leaves
+ * the trigger enforced. Locks as the rpz backend takes
  * them: auth zones (read), the zone (write), its client set (write). The
  * removed nodes' memory stays in the set's region until Unbound replaces
  * the set (a reload or a full transfer).
@@ -108,7 +108,7 @@ static void prune_peer(void *arg, const struct dw_peer_view *v)
 		RBTREE_FOR(node, struct addr_tree_node *, &set->entries)
 		{
 			struct dw_cidr c;
-			if (node_cidr(node, &c) != 0 || v->contains(v->ctx, &c))
+			if (node_cidr(node, &c) != 0 || !v->withdrawn(v->ctx, &c))
 				continue;
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
