@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "confcheck.h"
 #include "commands_incidents.h"
+#include "fleet.h"
 #include "control.h"
 #include "engine_int.h"
 #include "mail_commands.h"
@@ -117,6 +118,7 @@ static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
 		dw_out_kv_u64(out, "whitelist_entries", ws.entries);
 	}
 	dw_out_kv(out, "state_file", "%s", e->conf->state_file ? e->conf->state_file : "-");
+	dw_fleet_status(e, out);
 }
 
 /** The engine's counters now. */
@@ -436,6 +438,7 @@ static void cmd_list_blocked(void *arg, int argc, char **argv, struct dw_out *ou
 	struct blocked_ctx bc = {e, out, dw_block_clock(e)};
 	dw_out_list_begin(out, "blocked");
 	dw_policy_foreach(e->policy, blocked_one, &bc);
+	dw_fleet_list_blocked(e, out);
 	dw_out_list_end(out);
 }
 
@@ -529,6 +532,7 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 		if (fb.found)
 			dw_out_kv_u64(out, "offences", fb.b.offences);
 	}
+	dw_fleet_show_client(e, &fb.key, out);
 	if (dw_geoip_lookup(e->geoip, &fb.key, &geo)) {
 		if (geo.country[0])
 			dw_out_kv(out, "geo.country", "%s", geo.country);

@@ -260,6 +260,13 @@ static const struct key mail_watch_keys[] = {
     {.name = "mee_floor", .type = K_U32, .off = OFF(mw_mee_floor), .min = 0, .max = 100},
     {.name = "dq_factor", .type = K_U32, .off = OFF(mw_dq_factor), .min = 100, .max = 100000},
     {.name = "min_dq", .type = K_U32, .off = OFF(mw_min_dq), .min = 0, .max = 100000000},
+static const struct key publish_keys[] = {
+    {.name = "command", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_command), .max = SCALAR_MAX},
+    {.name = "zonefile", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_zonefile), .max = SCALAR_MAX},
+    {.name = NULL}};
+
+static const struct key fleet_keys[] = {
+    {.name = "peers", .type = K_NAMES, .off = OFF(fleet_peers), .coff = OFF(fleet_peer_count)},
     {.name = NULL}};
 
 static const struct key root_keys[] = {
@@ -280,6 +287,8 @@ static const struct key root_keys[] = {
     {.name = "incidents", .type = K_MAP, .sub = incidents_keys},
     {.name = "mail_servers", .type = K_CIDRS, .off = OFF(mail_servers), .coff = OFF(mail_server_count)},
     {.name = "mail_watch", .type = K_MAP, .sub = mail_watch_keys},
+    {.name = "publish", .type = K_MAP, .sub = publish_keys},
+    {.name = "fleet", .type = K_MAP, .sub = fleet_keys},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1391,6 +1400,11 @@ void dw_conf_free(struct dw_conf *c)
 	free(c->wl_static);
 	free(c->incidents_database);
 	free(c->mail_servers);
+	free(c->publish_command);
+	free(c->publish_zonefile);
+	for (i = 0; c->fleet_peers && i < c->fleet_peer_count; i++)
+		free(c->fleet_peers[i]);
+	free(c->fleet_peers);
 	free(c);
 }
 

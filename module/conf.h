@@ -137,6 +137,13 @@ struct dw_conf {
 	uint32_t mw_mee_floor;        /**< mail_watch.mee_floor, percent; 0 = half the baseline's MEE */
 	uint32_t mw_dq_factor;        /**< mail_watch.dq_factor, percent of expected D_q, default 150 */
 	uint32_t mw_min_dq;           /**< mail_watch.min_dq: smaller D_q is never flagged, default 20 */
+	/* the fleet (fleet.h) */
+	char *publish_command;  /**< publish.command: absolute command line run by /bin/sh
+	                             after the zone file changed; NULL = none */
+	char *publish_zonefile; /**< publish.zonefile: where to publish when Unbound's rpz
+	                             clause has no zonefile (hook backend); NULL = none */
+	char **fleet_peers;     /**< fleet.peers: peers' zone names, lower case, no final dot */
+	size_t fleet_peer_count;
 };
 
 /** Most mail_servers entries, and most intervals a server's series keeps. */

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "control.h"
 #include "engine_int.h"
+#include "fleet.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
 #define DW_VERDICT_QUEUE 4096
@@ -150,6 +151,7 @@ static void *engine_thread(void *arg)
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
 			pin_verdict(e, &v);
+			dw_fleet_verdict(e, &v, now_ms);
 		}
 		up_wait = learn_upstream(e, &up_idle);
 		log_upstream_drops(e, now_ms);
@@ -159,6 +161,7 @@ static void *engine_thread(void *arg)
 		dw_enforce_tick(e, now_ms);
 		if (e->incidents)
 			dw_incidents_tick(e->incidents, now_ms);
+		dw_fleet_tick(e, now_ms);
 		dw_events_tick(e->events, now_ms);
 		dw_engine_mem_tick(e, now_ms);
 		dw_mailwatch_tick(e->mail, (int64_t)time(NULL));
@@ -322,6 +325,7 @@ void dw_engine_free(struct dw_engine *e)
 	}
 	dw_incidents_free(e->incidents); /* writes what is still queued */
 	e->incidents = NULL;
+	dw_fleet_free(e);
 	dw_control_free(e->control);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);

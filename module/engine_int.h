@@ -3,7 +3,7 @@
  * The engine's insides, shared by the files that make up the engine
  * (engine.c: construction and the per-query path; report.c: how lines read;
  * enforce.c: blocks on the module's thread; commands.c: the control verbs).
- * Nothing outside module/engine*.c, report.c, enforce.c and commands.c
+ * Nothing outside module/engine*.c (engine_fleet.c too), report.c, enforce.c and commands.c
  * includes this header.
  *
  * Thread rules: fields marked "module thread" are touched only by the
@@ -49,6 +49,7 @@ struct dw_counters {
 };
 
 struct dw_control;
+struct dw_fleet;
 
 struct dw_engine {
 	const struct dw_conf *conf;
@@ -106,6 +107,7 @@ struct dw_engine {
 	struct dw_incidents *incidents;
 	struct dw_incident incident_buf;
 	struct dw_suspect_view incident_sv;
+	struct dw_fleet *fleet;        /* published zone, peers' zones (engine_fleet.c) */
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];

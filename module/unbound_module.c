@@ -35,6 +35,7 @@
 #include "backend.h"
 #include "confcheck.h"
 #include "engine.h"
+#include "unbound_fleet.h"
 #include "unbound_hook.h"
 #include "unbound_rpz.h"
 #include "unbound_upstream.h"
@@ -194,6 +195,12 @@ static void stop_hook(struct dw_unbound *u)
 	}
 }
 
+/** Warnings of the fleet set-up, into the log. */
+static void warn_line(void *arg, const char *line)
+{
+	log_line(arg, LOG_WARNING, line);
+}
+
 /** A path as the module sees it after Unbound's chroot: like Unbound does
  *  for its own files, a path that starts with the chroot directory loses
  *  that prefix (so the YAML may name files as seen from outside, which is
@@ -222,6 +229,8 @@ static void in_chroot(const struct module_env *env, struct dw_conf *conf)
 	strip_chroot(root, conf->control_socket);
 	strip_chroot(root, conf->geoip_country_db);
 	strip_chroot(root, conf->geoip_asn_db);
+	strip_chroot(root, conf->incidents_database);
+	strip_chroot(root, conf->publish_zonefile);
 }
 
 /** Everything a start with conf can refuse, checked before anything is
@@ -309,8 +318,12 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 	}
 	de->dyn_env = u;
 	dw_engine_set_conf_check(u->engine, check_conf, env);
-	if (start_backend(u, env, conf, err, errlen) != 0 ||
-	    dw_engine_start(u->engine, err, errlen) != 0)
+	if (start_backend(u, env, conf, err, errlen) != 0)
+		return -1;
+	/* the RPZ zone file before Unbound loads its auth zones (after init) */
+	if (dw_unbound_fleet_setup(u->engine, env, conf, !u->hook, warn_line, u, err, errlen) != 0)
+		log_err("dnswarden: event=publish_error error=\"%s\"", err);
+	if (dw_engine_start(u->engine, err, errlen) != 0)
 		return -1;
 	/* with the pre-cache hook every query is counted there */
 	for (i = 0; !u->hook && i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {

@@ -54,6 +54,7 @@
 #include "util/regional.h"
 #include "util/storage/dnstree.h"
 
+#include "rpzfile.h"
 #include "unbound_rpz.h"
 
 /** Rebuild the client set inline once the removed triggers outnumber both
@@ -206,51 +207,7 @@ static void shadow_del(struct dw_rpz *p, const struct dw_cidr *k)
  */
 static int trigger_label(const struct dw_cidr *c, char *buf, size_t len)
 {
-	struct dw_addr a = c->addr;
-	int n;
-	if (a.family == 4 && c->len <= 32) {
-		dw_addr_mask(&a, c->len);
-		n = snprintf(buf, len, "%u.%u.%u.%u.%u", c->len, a.b[3], a.b[2], a.b[1], a.b[0]);
-		return n > 0 && (size_t)n < len ? 0 : -1;
-	}
-	if (a.family != 6 || c->len > 128)
-		return -1;
-	{
-		unsigned h[8];
-		int i, zstart = -1, zlen = 0, runstart = -1, runlen = 0;
-		size_t used;
-		dw_addr_mask(&a, c->len);
-		for (i = 0; i < 8; i++) {
-			h[i] = (unsigned)a.b[2 * i] << 8 | a.b[2 * i + 1];
-			if (h[i] == 0) {
-				if (runlen++ == 0)
-					runstart = i;
-				if (runlen > zlen) {
-					zlen = runlen;
-					zstart = runstart;
-				}
-			} else {
-				runlen = 0;
-			}
-		}
-		n = snprintf(buf, len, "%u", c->len);
-		if (n < 0 || (size_t)n >= len)
-			return -1;
-		used = (size_t)n;
-		for (i = 7; i >= 0; i--) {
-			if (zlen > 0 && i >= zstart && i < zstart + zlen) {
-				if (i != zstart + zlen - 1)
-					continue; /* one "zz" for the whole run */
-				n = snprintf(buf + used, len - used, ".zz");
-			} else {
-				n = snprintf(buf + used, len - used, ".%x", h[i]);
-			}
-			if (n < 0 || (size_t)n >= len - used)
-				return -1;
-			used += (size_t)n;
-		}
-	}
-	return 0;
+	return dw_rpz_label(c, buf, len); /* the zone file writes the same labels */
 }
 
 /** One RR from text into t's next slot. */
@@ -473,12 +430,34 @@ static int was_wiped(const struct dw_rpz *p, struct rpz *r)
 	return gone;
 }
 
-/** Before the first change to a set we have not written yet (a new instance
- *  after a reload finds the previous one's triggers): its nodes may nest, so
- *  parents are kept right until the next rebuild. Zone write-locked. */
+/** Does the set hold a trigger of another length than the block list's
+ *  (one that may contain another)? One walk, O(triggers). */
+static int set_has_odd_length(const struct dw_rpz *p, struct clientip_synthesized_rrset *set)
+{
+	struct addr_tree_node *n;
+	int odd = 0;
+	lock_rw_rdlock(&set->lock);
+	RBTREE_FOR(n, struct addr_tree_node *, &set->entries)
+	{
+		int v6 = n->addr.ss_family == AF_INET6;
+		if (n->net != (v6 ? p->v6len : 32)) {
+			odd = 1;
+			break;
+		}
+	}
+	lock_rw_unlock(&set->lock);
+	return odd;
+}
+
+/** Before the first change to a set we have not written yet (Unbound loaded
+ *  the zone file, or a new instance after a reload finds the previous one's
+ *  triggers): when its nodes may nest, parents are kept right until the next
+ *  rebuild. The zone file holds only the block list's lengths, so usually
+ *  they cannot. Zone write-locked. */
 static void first_contact(struct dw_rpz *p, struct rpz *r)
 {
-	if (p->seen_set != (uintptr_t)r->client_set && r->client_set->entries.count > 0)
+	if (p->seen_set != (uintptr_t)r->client_set && r->client_set->entries.count > 0 &&
+	    set_has_odd_length(p, r->client_set))
 		p->mixed = 1;
 }
 
@@ -675,6 +654,14 @@ static int op_set(void *ctx, const struct dw_cidr *client, enum dw_action action
 		return 0;
 	}
 	first_contact(p, r);
+	if (action != DW_ACT_SINKHOLE && node_is(r->client_set, client, action, t.n)) {
+		/* already there (loaded from the zone file): nothing to change */
+		leave(p, r);
+		zone_unlock(p, z);
+		p->sets++;
+		set_probe(p, client);
+		return 0;
+	}
 	if (node_remove(r->client_set, client))
 		p->orphaned++;
 	insert_trigger(p, r, &t);

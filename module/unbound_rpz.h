@@ -4,8 +4,11 @@
  * rpz-client-ip triggers of one RPZ zone of a stock (dynlib-enabled) Unbound.
  *
  * What it is for: DESIGN.md "Enforcement". The zone named by rpz_zone must be
- * declared in unbound.conf (`rpz: name: dnswarden.rpz.`, no zonefile needed,
- * module-config with respip). The backend inserts and removes client-ip
+ * declared in unbound.conf (`rpz: name: dnswarden.rpz.`, module-config with
+ * respip). Its `zonefile:`, when set, is kept in step with the block list by
+ * the module's thread (fleet.h), so Unbound loads every active block before
+ * its first answer; triggers already there with the right action are left
+ * alone by set(). The backend inserts and removes client-ip
  * triggers at run time, so a blocked client gets the policy answer on every
  * path RPZ covers (cache hits included, local-data names not), while other
  * clients asking the same name get the real answer.

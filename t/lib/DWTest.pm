@@ -45,8 +45,9 @@ sub free_port {
 	die "no free port on 127.0.0.1";
 }
 
-# new(yaml => TEXT, extra_conf => TEXT, name => STR): world up, files written,
-# Unbound not started yet (call start()).
+# new(yaml => TEXT, extra_conf => TEXT, name => STR, world_of => DWTest):
+# world up (or the world of another instance used), files written, Unbound
+# not started yet (call start()).
 sub new {
 	my ($class, %o) = @_;
 	my $name = $o{name} || basename($0, '.t');
@@ -56,7 +57,11 @@ sub new {
 	my $self = bless { dir => $dir, port => free_port(), pids => [], world => 0, syslog => $o{syslog} }, $class;
 	make_path("$dir/syslog") if $o{syslog};
 	push @live, $self;
-	$self->start_world;
+	if ($o{world_of}) {    # a second resolver in the world of another instance
+		system('cp', $o{world_of}->dir . '/root.hints', "$dir/root.hints") == 0 or die "root.hints";
+	} else {
+		$self->start_world;
+	}
 	$self->{yaml} = "$dir/dnswarden.yaml";
 	$self->{socket} = "$dir/dnswarden.ctl";
 	$self->{state} = "$dir/dnswarden.state";
