@@ -260,6 +260,8 @@ static const struct key mail_watch_keys[] = {
     {.name = "mee_floor", .type = K_U32, .off = OFF(mw_mee_floor), .min = 0, .max = 100},
     {.name = "dq_factor", .type = K_U32, .off = OFF(mw_dq_factor), .min = 100, .max = 100000},
     {.name = "min_dq", .type = K_U32, .off = OFF(mw_min_dq), .min = 0, .max = 100000000},
+    {.name = NULL}};
+
 static const struct key publish_keys[] = {
     {.name = "command", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_command), .max = SCALAR_MAX},
     {.name = "zonefile", .type = K_PATH, .flags = F_OPT, .off = OFF(publish_zonefile), .max = SCALAR_MAX},
