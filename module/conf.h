@@ -23,7 +23,9 @@
 #include "addr.h"
 
 /** Where the config lives unless $DNSWARDEN_CONF names another file. */
+#ifndef DW_CONF_DEFAULT_PATH /* configure: $(sysconfdir)/unbound/dnswarden.yaml */
 #define DW_CONF_DEFAULT_PATH "/etc/unbound/dnswarden.yaml"
+#endif
 
 /** Detectors, in the order of DESIGN.md's table (also array indices). */
 enum dw_detector {

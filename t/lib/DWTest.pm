@@ -8,6 +8,7 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Net::DNS;
 use POSIX qw(WNOHANG);
@@ -20,6 +21,7 @@ our $UNBOUND  = $ENV{UNBOUND_PREFIX} || "$SRCDIR/_deps/unbound";
 our $MODULE   = "$BUILDDIR/module/dnswarden.so";
 
 my @live;    # every DWTest object not yet stopped, for the END block
+my @dirs;    # every test directory, removed at the end when the test passed
 
 # A test killed by a signal must still stop what it started: turn INT/TERM
 # into a normal exit (END runs); a peer closing a socket is not fatal.
@@ -54,7 +56,12 @@ sub new {
 	my $dir  = "$BUILDDIR/t/tmp/$name-$$";
 	remove_tree($dir);
 	make_path($dir);
-	my $self = bless { dir => $dir, port => free_port(), pids => [], world => 0, syslog => $o{syslog} }, $class;
+	# The control socket lives in a short directory under /tmp that any user
+	# may traverse (0711), wherever the clone is (a 0700 home, a long path).
+	my $pub = tempdir('dwtest-XXXXXX', TMPDIR => 1);
+	chmod 0711, $pub;
+	push @dirs, $dir, $pub;
+	my $self = bless { dir => $dir, pub => $pub, port => free_port(), pids => [], world => 0, syslog => $o{syslog} }, $class;
 	make_path("$dir/syslog") if $o{syslog};
 	push @live, $self;
 	if ($o{world_of}) {    # a second resolver in the world of another instance
@@ -63,7 +70,7 @@ sub new {
 		$self->start_world;
 	}
 	$self->{yaml} = "$dir/dnswarden.yaml";
-	$self->{socket} = "$dir/dnswarden.ctl";
+	$self->{socket} = "$pub/dnswarden.ctl";
 	$self->{state} = "$dir/dnswarden.state";
 	$self->write_file($self->{yaml}, $self->with_paths(exists $o{yaml} ? $o{yaml} : $BASE_YAML));
 	my $conf = `"$SRCDIR/tools/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
@@ -85,6 +92,8 @@ sub with_paths {
 }
 
 sub socket { $_[0]{socket} }
+# A directory every user can reach (for files an unprivileged peer needs).
+sub public_dir { $_[0]{pub} }
 sub state  { $_[0]{state} }
 
 # Run dnswarden-control against this instance; returns (exit status,
@@ -142,12 +151,22 @@ sub start {
 	while (time < $deadline) {
 		if (waitpid($pid, WNOHANG) == $pid) {
 			delete $self->{unbound};
-			die "unbound exited (status $?) at start:\n" . $self->log_text;
+			die "unbound exited (status $?) at start:\n" . $self->start_errors;
 		}
 		return $pid if $self->control('status') =~ /is running/;
 		sleep 0.1;
 	}
-	die "unbound did not come up in 20 s:\n" . $self->log_text;
+	die "unbound did not come up in 20 s:\n" . $self->start_errors;
+}
+
+# What Unbound said at start: its stderr (errors before the log file is
+# open: config, dlopen, bind) and its log file.
+sub start_errors {
+	my ($self) = @_;
+	my $err = '';
+	if (open(my $fh, '<', "$self->{dir}/unbound/stdout")) { local $/; $err = <$fh> // '' }
+	return "--- unbound's stderr ($self->{dir}/unbound/stdout):\n$err"
+		. "--- $self->{log}:\n" . $self->log_text;
 }
 
 # Wait for a started-with-no_wait Unbound to exit; returns its exit status or
@@ -301,6 +320,12 @@ sub leftover_pids {
 END {
 	my $status = $?;
 	$_->stop for (my @copy = @live);
+	# A passing test leaves nothing behind; a failing one keeps its files.
+	if ($status == 0 && Test::More->builder->is_passing) {
+		remove_tree($_) for @dirs;
+	} elsif (@dirs) {
+		print STDERR "# test files kept in @dirs\n";
+	}
 	$? = $status;
 }
 
