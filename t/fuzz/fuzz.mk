@@ -14,7 +14,8 @@
 # t/fuzz/build/libdwengine-fuzz.a; each t/fuzz/fuzz_NAME.c is linked against
 # it as t/fuzz/build/fuzz_NAME. A run reads the committed seeds in
 # t/fuzz/corpus/NAME (read-only) and keeps what it finds in
-# t/fuzz/build/corpus/NAME; a crash, leak, UB report, broken invariant or a
+# t/fuzz/build/corpus/NAME, with the libFuzzer dictionary t/fuzz/NAME.dict
+# (tokens of the format) when there is one; a crash, leak, UB report, broken invariant or a
 # 10 s hang stops that target, leaves t/fuzz/build/crash-NAME-* and makes the
 # run fail. Add such an input to t/fuzz/corpus/NAME once it is fixed.
 
@@ -67,7 +68,8 @@ run: build
 		mkdir -p $(out)/corpus/$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 		if $(out)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 \
-			-print_final_stats=1 -artifact_prefix=$(out)/crash-$$t- $(FUZZ_FLAGS) \
+			-print_final_stats=1 -artifact_prefix=$(out)/crash-$$t- \
+			$$(test -f $(srcdir)/t/fuzz/$$t.dict && echo -dict=$(srcdir)/t/fuzz/$$t.dict) $(FUZZ_FLAGS) \
 			$(out)/corpus/$$t $(srcdir)/t/fuzz/corpus/$$t >$(out)/$$t.log 2>&1; then \
 			echo "fuzz: $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(out)/$$t.log) execs, $$(sed -n 's/^stat::new_units_added: *//p' $(out)/$$t.log) new inputs, no finding"; \
 		else \

@@ -909,6 +909,45 @@ static void test_export_nft(void)
 	dw_conf_free(c);
 }
 
+/* A state file whose lines for one nameserver carry zones that expired
+ * before a later line's last= time (found by t/fuzz/fuzz_state.c): what
+ * loading it keeps, once saved, loads back the same, in any order. */
+static void test_load_expired_zones(void)
+{
+	static const char *const lines[] = {
+	    "wl ns ns1.example.test. last=1749999999 zones=a.test.@1750086399",
+	    "wl ns ns1.example.test. last=1798919621 zones=a.test.@1750086399",
+	    "wl ns ns1.example.test. last=1749999999 zones=b.test.@1750086399",
+	    "wl addr 192.0.2.7 last=1749999999 src=query ns=- zones=a.test.@1750086399",
+	    "wl addr 192.0.2.7 last=1798919621 src=query ns=- zones=c.test.@1798999999",
+	    "wl addr 192.0.2.7 last=1749999999 src=query ns=- zones=b.test.@1750086399"};
+	struct dw_conf *c = conf_of(60, 86400, 1000, NULL);
+	struct dw_whitelist *wl = wl_of(c), *wl2 = wl_of(c);
+	char err[256], *s1, *s2, *s3, *p, *line;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		bad += dw_whitelist_load_line(wl, lines[i], err, sizeof(err)) != 0;
+	is_int(bad, 0, "expired zones: every line loads");
+	s1 = save_text(wl);
+	ok(strstr(s1, "a.test.") == NULL && strstr(s1, "b.test.") == NULL,
+	   "zones expired before the latest last= time are not kept");
+	ok(strstr(s1, "wl addr 192.0.2.7 ") != NULL && strstr(s1, "c.test.@1798999999") != NULL,
+	   "the live zone is kept");
+	for (p = s1; (line = strsep(&p, "\n")) != NULL;)
+		if (*line)
+			bad += dw_whitelist_load_line(wl2, line, err, sizeof(err)) != 0;
+	s2 = save_text(wl2);
+	s3 = save_text(wl);
+	ok(bad == 0 && strcmp(s2, s3) == 0, "saved, loaded and saved again: the same");
+	free(s1);
+	free(s2);
+	free(s3);
+	dw_whitelist_free(wl);
+	dw_whitelist_free(wl2);
+	dw_conf_free(c);
+}
+
 int main(void)
 {
 	test_learn_world();
@@ -921,5 +960,6 @@ int main(void)
 	test_save_load();
 	test_hostile();
 	test_export_nft();
+	test_load_expired_zones();
 	return done_testing();
 }
