@@ -3,7 +3,7 @@
  * How a block decided by the engine is made real by the resolver: the
  * enforcement backend interface.
  *
- * What it is for: one policy, two backends (DESIGN.md "Enforcement"). The
+ * What it is for: one policy, two backends (HACKING.md, "Data flow of one query"). The
  * engine keeps the block list (policy.h) and tells the backend, from the
  * module's own thread only, which clients to act on. The `rpz` backend keeps
  * the client-ip triggers of Unbound's RPZ zone equal to the block list; the
@@ -13,7 +13,7 @@
  *
  * Thread safety: every op is called from the module's own thread, never from
  * a worker and never inside an Unbound callback (taking the RPZ zone's lock
- * there deadlocks: shared/notes). Implementations may take Unbound's locks.
+ * there deadlocks: HACKING.md). Implementations may take Unbound's locks.
  * Errors: ops return 0, or -1 with a sentence in err; the engine logs it and
  * retries a failed set at most once a second (the block list stays the
  * truth). DW_BACKEND_PERMANENT says that no retry can succeed (an action or a

@@ -121,7 +121,7 @@ _Static_assert(sizeof(action_names) / sizeof(action_names[0]) == DW_ACT_COUNT + 
                "one name per action");
 
 /**
- * Defaults of every detector (DESIGN.md's table and YAML example).
+ * Defaults of every detector (man/dnswarden.yaml.5 and etc/dnswarden.yaml).
  * ptr_forward_ip and signature_names only log by default: their evidence is
  * strong but their false-positive rate on a campus is not measured yet.
  */
@@ -135,12 +135,12 @@ static const struct dw_detector_conf detector_defaults[DW_DET_COUNT] = {
     [DW_DET_SIGNATURE_NAMES] = {true, 1, 3600, DW_ACT_LOG, 3600},
 };
 
-/** Host-name keywords W32/Mydoom.A prefixed to victim domains (seeds/003, 3.1). */
+/** Host-name keywords W32/Mydoom.A prefixed to victim domains (Musashi et al., "Indirect Detection of Mass Mailing Worm-Infected PC terminals", 2004, 3.1). */
 static const char *const keyword_defaults[] = {"mail", "smtp", "mx", "ns", "relay", "gate"};
 
 /**
  * Names a PC has no reason to ask for: W32/Sobig.F asked its resolver for the
- * root servers' names (seeds/003, 3.1: "A.ROOT-SERVERS.NET",
+ * root servers' names (Musashi et al. 2004, 3.1: "A.ROOT-SERVERS.NET",
  * "B.ROOT-SERVERS.NET", ...). A resolver asks for them itself; a client does not.
  */
 static const char *const signature_defaults[] = {

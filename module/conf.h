@@ -27,7 +27,7 @@
 #define DW_CONF_DEFAULT_PATH "/etc/unbound/dnswarden.yaml"
 #endif
 
-/** Detectors, in the order of DESIGN.md's table (also array indices). */
+/** Detectors, in the order of dnswarden.yaml(5) (also array indices). */
 enum dw_detector {
 	DW_DET_MX_WORM = 0,
 	DW_DET_SPAM_RELAY,

@@ -5,7 +5,7 @@
  * builder the engine's command handlers fill.
  *
  * Why everything is non-blocking and driven from the engine's poll() loop:
- * the module owns one thread for everything that may wait (DESIGN.md), so a
+ * the module owns one thread for everything that may wait (HACKING.md), so a
  * client that connects and stays silent, or never reads its answer, must cost
  * a slot and a deadline, never the thread.
  */

@@ -11,7 +11,7 @@
  * bumps, and judges a client's counts: a detector fires once when its
  * condition becomes true and again only after it has been false.
  *
- * The rules (shared/seeds/):
+ * The rules (the studies listed in HACKING.md):
  *  - mx_worm (seed 003, MXRPDS): >= T MX queries in W and no PTR query in
  *    W — a PC that is not a mail server looking up mail exchangers is a
  *    mass-mailing worm (Sobig.F);

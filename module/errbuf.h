@@ -1,7 +1,7 @@
 /**
  * \file
  * Errors as values: a sentence for a person, written into the caller's
- * buffer (STYLE.md). Every engine unit that reports errors uses this.
+ * buffer (HACKING.md). Every engine unit that reports errors uses this.
  */
 #ifndef DW_ERRBUF_H
 #define DW_ERRBUF_H

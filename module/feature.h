@@ -6,7 +6,7 @@
  * What it is for: the adapter hands every query's wire-format qname and qtype
  * to dw_features_of(); the result (a query class and a set of DW_FEAT_* flags)
  * is all the client table and the detectors ever see of the query. Each flag
- * comes from an observation in ../shared/seeds/:
+ * comes from an observation in the studies listed in HACKING.md:
  *
  * - DW_FEAT_KEYWORD (seed 000 ADPS, seed 003 Mydoom.A): an A or AAAA query
  *   whose FIRST label starts with a configured keyword. It is a

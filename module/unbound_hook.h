@@ -4,7 +4,7 @@
  * Unbound built with tools/unbound-precache-hook.patch
  * (tools/build-unbound --patched).
  *
- * What it is for: DESIGN.md "Enforcement". The patched worker calls one
+ * What it is for: enforcement (HACKING.md, "Data flow of one query"). The patched worker calls one
  * function of ours for every parsed client query, before CHAOS, local zones,
  * RPZ, auth zones and the cache. That function asks the engine
  * (dw_engine_decide(), which also counts the query) and, for a blocked

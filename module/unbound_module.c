@@ -8,7 +8,7 @@
  * local data and SERVFAIL — translated into the engine's struct dw_query.
  * This is the only file that includes Unbound headers.
  *
- * Facts it relies on (see shared/notes/unbound-1.17-internals.md):
+ * Facts it relies on (HACKING.md, "Unbound facts the adapter relies on"):
  * - init() runs at start and again on every `unbound-control reload`, after a
  *   deinit() that dlclose()s this library. We pin the library in memory with
  *   RTLD_NODELETE so that the last good config survives a reload: a bad file

@@ -4,7 +4,7 @@
  * Unbound's RPZ zone kept equal to dnswarden's block list.
  *
  * Facts about Unbound 1.17.1 it relies on (services/rpz.c, services/authzone.c,
- * checked against the source; see also shared/notes/unbound-1.17-internals.md):
+ * checked against the source; see also HACKING.md, "Unbound facts the adapter relies on"):
  * - A worker reads a zone's client-ip triggers only inside
  *   rpz_callback_from_worker_request(), holding az->rpz_lock and the zone's
  *   lock (read) from the lookup of r->client_set until the answer is encoded.

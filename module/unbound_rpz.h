@@ -3,7 +3,7 @@
  * The `rpz` enforcement backend: dnswarden's block list projected onto the
  * rpz-client-ip triggers of one RPZ zone of a stock (dynlib-enabled) Unbound.
  *
- * What it is for: DESIGN.md "Enforcement". The zone named by rpz_zone must be
+ * What it is for: enforcement (HACKING.md, "Data flow of one query"). The zone named by rpz_zone must be
  * declared in unbound.conf (`rpz: name: dnswarden.rpz.`, module-config with
  * respip). Its `zonefile:`, when set, is kept in step with the block list by
  * the module's thread (fleet.h), so Unbound loads every active block before

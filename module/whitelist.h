@@ -3,7 +3,7 @@
  * The nameserver whitelist: which addresses are legitimate authoritative
  * DNS servers, learned from the resolver's own upstream traffic.
  *
- * What it is for: the research (../shared/seeds/004_*.txt, Ichise et al.,
+ * What it is for: the research (HACKING.md "Where the detectors come from"; Ichise et al.,
  * "NS record history") observes that a resolver learns a server's NS record
  * and glue address before it ever sends that server a query, while bots that
  * talk DNS straight to a C&C address never do. Every address the resolver

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Enforcement covers cache hits, on both backends (DESIGN.md "Enforcement"):
+# Enforcement covers cache hits, on both backends (HACKING.md, "Data flow of one query"):
 # a client flagged by a detector gets the policy answer for a name already in
 # Unbound's cache, while another client asking the same name at the same
 # moment gets the real answer. Manual blocks show every action of the

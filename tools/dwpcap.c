@@ -3,7 +3,7 @@
  * dwpcap — the offline check of the NS-history research: which clients sent
  * DNS queries straight to addresses that are not known nameservers?
  *
- * What it is for: Ichise et al. (../shared/seeds/004_*.txt) capture DNS at
+ * What it is for: Ichise et al. (2015, HACKING.md) capture DNS at
  * the campus border and flag every query whose destination is not in the
  * NS/glue history (Table II: a public resolver that is not listed is
  * flagged; a listed static resolver and a learned authoritative server

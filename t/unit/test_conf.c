@@ -158,7 +158,7 @@ static void is_det(const struct dw_conf *c, enum dw_detector d, bool en, uint32_
 		       dw_action_name(x->action), x->duration);
 }
 
-/** dw_conf_defaults(): every default named in DESIGN.md and conf.h. */
+/** dw_conf_defaults(): every default named in dnswarden.yaml(5) and conf.h. */
 static void test_defaults(void)
 {
 	struct dw_conf *c = dw_conf_defaults();
@@ -253,7 +253,7 @@ static void test_example(const char *argv0)
 	dw_conf_free(d);
 }
 
-/** DESIGN.md's example, verbatim: flow mappings inside block style. */
+/** the design's example, verbatim: flow mappings inside block style. */
 static const char design_example[] =
     "mode: observe                 # observe | enforce\n"
     "enforcement: auto             # auto | rpz | hook\n"
@@ -298,7 +298,7 @@ static void test_styles(void)
 {
 	struct dw_conf *c, *d = dw_conf_defaults();
 
-	c = load_ok(design_example, "DESIGN.md example");
+	c = load_ok(design_example, "design example");
 	if (c) {
 		char buf[DW_ADDR_STRLEN];
 		is_int(c->exempt_count, 1, "one exemption");
@@ -464,7 +464,7 @@ static void test_value_errors(void)
 
 	fails("detectors:\n  mx_worm:\n    threshold: lots\n", 3, 16,
 	      "detectors.mx_worm.threshold must be a positive integer, got 'lots'",
-	      "threshold not a number (the message of STYLE.md)");
+	      "threshold not a number (the message style of HACKING.md)");
 	fails("detectors:\n  mx_worm:\n    threshold: 0\n", 3, 16,
 	      "must be a positive integer, got '0'", "threshold zero");
 	fails("detectors:\n  mx_worm:\n    threshold: 4294967296\n", 3, 16, "got '4294967296'",
