@@ -28,9 +28,9 @@ FUZZ_FLAGS ?=
 
 out := $(builddir)/t/fuzz/build
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/module -I$(srcdir)/t/fuzz \
-	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb)
-FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb) -pthread
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(srcdir)/module -I$(srcdir)/t/fuzz \
+	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb sqlite3)
+FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb sqlite3) -pthread
 
 ENGINE_SRC := $(filter-out $(srcdir)/module/unbound_%,$(wildcard $(srcdir)/module/*.c))
 ENGINE_OBJ := $(patsubst $(srcdir)/module/%.c,$(out)/engine/%.o,$(ENGINE_SRC))

@@ -176,7 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char in[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
 	char err[512];
 	struct units u1, u2;
-	size_t bad = 0, lines = 1;
+	struct dw_state_report r;
+	size_t lines = 1;
 	char *ra, *rb, *v1, *v2;
 	int rc;
 
@@ -196,10 +197,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	units_new(&u1);
 	err[0] = '\0';
-	rc = dw_state_load(in, u1.policy, u1.exempt, &u1.extra, NOW, &bad, err, sizeof(err));
+	rc = dw_state_load(in, u1.policy, u1.exempt, &u1.extra, NOW, &r, err, sizeof(err));
 	FUZZ_CHECK(rc == 0 || rc == -1, "load returned %d", rc);
 	FUZZ_CHECK(rc == 0 || err[0] != '\0', "refused without a reason");
-	FUZZ_CHECK(bad <= lines, "%zu bad lines of %zu", bad, lines);
+	FUZZ_CHECK(r.loaded <= lines && r.malformed <= lines && r.full <= lines,
+	           "%zu loaded, %zu malformed, %zu over max_blocks of %zu lines", r.loaded,
+	           r.malformed, r.full, lines);
 	if (rc != 0) {
 		units_free(&u1);
 		return 0;
@@ -210,9 +213,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	units_free(&u1);
 
 	units_new(&u2);
-	bad = 0;
-	rc = dw_state_load(a, u2.policy, u2.exempt, &u2.extra, NOW, &bad, err, sizeof(err));
-	FUZZ_CHECK(rc == 0 && bad == 0, "the saved file does not load back cleanly: %s", err);
+	rc = dw_state_load(a, u2.policy, u2.exempt, &u2.extra, NOW, &r, err, sizeof(err));
+	FUZZ_CHECK(rc == 0 && dw_state_dropped(&r) == 0,
+	           "the saved file does not load back cleanly: %s", err);
 	FUZZ_CHECK(dw_state_save(b, u2.policy, u2.exempt, &u2.extra, err, sizeof(err)) == 0,
 	           "save B: %s", err);
 	v2 = view(&u2);
