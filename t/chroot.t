@@ -22,6 +22,7 @@ my $w = DWTest->new;
 my $root = $w->dir;
 # the socket named from outside the chroot (with its prefix)
 $w->write_file($w->yaml, $w->with_paths($DWTest::BASE_YAML . "control:\n  socket: $root/dnswarden.ctl\n  group: \"0\"\n"));
+$w->{socket} = "$root/dnswarden.ctl"; # what $w->ctl talks to: this test's socket
 
 # the module and the libraries it links, inside the chroot
 my $so = "$root/modlib/dnswarden.so";
