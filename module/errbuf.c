@@ -30,3 +30,17 @@ const char *dw_strerror(int e, char *buf, size_t len)
 	return buf;
 #endif
 }
+
+/** Append printf text at *n, clamping *n to len when the text is cut. */
+void dw_appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n = (size_t)w >= len - *n ? len : *n + (size_t)w;
+}

@@ -15,4 +15,10 @@ void dw_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((f
  *  the text for errno value e, in buf or a static string. */
 const char *dw_strerror(int e, char *buf, size_t len);
 
+/** Append printf text to buf (size len) at *n, never past the end: *n
+ *  becomes len when the text was cut. For log lines and JSON evidence built
+ *  piece by piece. */
+void dw_appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -14,46 +14,30 @@
 #include <time.h>
 
 #include "engine_int.h"
+#include "errbuf.h"
 #include "incident_events.h"
-
-/** Append printf text to a JSON buffer at *n, never past the end (a cut
- *  buffer is repaired by finish()). */
-static void put(char *buf, size_t len, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-	if (*n >= len)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *n, len - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n = (size_t)w >= len - *n ? len : *n + (size_t)w;
-}
 
 /** Append s as a JSON string (quoted, escaped). */
 static void put_str(char *buf, size_t len, size_t *n, const char *s)
 {
-	put(buf, len, n, "\"");
+	dw_appendf(buf, len, n, "\"");
 	for (; *s && *n < len; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			put(buf, len, n, "\\%c", c);
+			dw_appendf(buf, len, n, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
-			put(buf, len, n, "\\u%04x", c);
+			dw_appendf(buf, len, n, "\\u%04x", c);
 		else
-			put(buf, len, n, "%c", c);
+			dw_appendf(buf, len, n, "%c", c);
 	}
-	put(buf, len, n, "\"");
+	dw_appendf(buf, len, n, "\"");
 }
 
 /** Close the object; a buffer that ran full is replaced by a marker object
  *  (the row is kept, its evidence says it was too long). */
 static void finish(char *buf, size_t len, size_t *n)
 {
-	put(buf, len, n, "}");
+	dw_appendf(buf, len, n, "}");
 	if (*n >= len - 1)
 		snprintf(buf, len, "{\"truncated\":true}");
 }
@@ -115,14 +99,14 @@ static void put_literal_geo(struct dw_engine *e, const struct dw_suspect_view *s
 			host[hl - 1] = '\0';
 		if (dw_addr_parse(host, &lit) != 0 || !dw_geoip_lookup(e->geoip, &lit, &geo))
 			continue;
-		put(b, len, n, "%s{\"ip\":", k++ ? "," : ",\"literal_geo\":[");
+		dw_appendf(b, len, n, "%s{\"ip\":", k++ ? "," : ",\"literal_geo\":[");
 		put_str(b, len, n, host);
-		put(b, len, n, ",\"country\":");
+		dw_appendf(b, len, n, ",\"country\":");
 		put_str(b, len, n, geo.country);
-		put(b, len, n, ",\"asn\":%u}", geo.asn);
+		dw_appendf(b, len, n, ",\"asn\":%u}", geo.asn);
 	}
 	if (k)
-		put(b, len, n, "]");
+		dw_appendf(b, len, n, "]");
 }
 
 /** A verdict (verdict or would_block) with its evidence. */
@@ -143,31 +127,31 @@ void dw_incident_verdict(struct dw_engine *e, const struct dw_verdict *v, int ob
 	r->action = (int8_t)dc->action;
 	r->duration = dc->duration;
 	dw_format_mono(e, v->first_seen, t, sizeof(t));
-	put(b, len, &n, "{\"count\":%u,\"threshold\":%u,\"window\":%u,\"first_seen\":\"%s\"",
+	dw_appendf(b, len, &n, "{\"count\":%u,\"threshold\":%u,\"window\":%u,\"first_seen\":\"%s\"",
 	    v->count, dc->threshold, dc->window, t);
-	put(b, len, &n, ",\"counters\":{");
+	dw_appendf(b, len, &n, ",\"counters\":{");
 	for (i = 0; i < v->ncounters; i++)
-		put(b, len, &n, "%s\"%s_%us\":%u", i ? "," : "",
+		dw_appendf(b, len, &n, "%s\"%s_%us\":%u", i ? "," : "",
 		    dw_counter_name((enum dw_counter_kind)e->detect.kind[i]), e->detect.window[i],
 		    v->counts[i]);
-	put(b, len, &n, "}");
+	dw_appendf(b, len, &n, "}");
 	if (dw_suspects_get(e->suspects, &v->client, v->when, sv) == 1) {
-		put(b, len, &n, ",\"evidence_window\":%u,\"classes\":{", sv->window);
+		dw_appendf(b, len, &n, ",\"evidence_window\":%u,\"classes\":{", sv->window);
 		for (i = 0; i < DW_Q_COUNT; i++)
-			put(b, len, &n, "%s\"%s\":%u", i ? "," : "",
+			dw_appendf(b, len, &n, "%s\"%s\":%u", i ? "," : "",
 			    dw_qclass_name((enum dw_qclass)i), sv->qclass[i]);
-		put(b, len, &n, "},\"names\":[");
+		dw_appendf(b, len, &n, "},\"names\":[");
 		for (i = 0; i < sv->nnames; i++) {
-			put(b, len, &n, "%s", i ? "," : "");
+			dw_appendf(b, len, &n, "%s", i ? "," : "");
 			put_str(b, len, &n, sv->names[i]);
 		}
-		put(b, len, &n, "]");
+		dw_appendf(b, len, &n, "]");
 		put_literal_geo(e, sv, b, len, &n);
 	}
 	if (r->country[0] || r->asn) {
-		put(b, len, &n, ",\"geo\":{\"country\":");
+		dw_appendf(b, len, &n, ",\"geo\":{\"country\":");
 		put_str(b, len, &n, r->country);
-		put(b, len, &n, ",\"asn\":%u}", r->asn);
+		dw_appendf(b, len, &n, ",\"asn\":%u}", r->asn);
 	}
 	finish(b, len, &n);
 	dw_incidents_add(e->incidents, r);
@@ -191,9 +175,9 @@ void dw_incident_block(struct dw_engine *e, const struct dw_block *bl, const cha
 		dw_format_wall(bl->expires, t, sizeof(t));
 	else
 		snprintf(t, sizeof(t), "never");
-	put(b, len, &n, "{\"by\":");
+	dw_appendf(b, len, &n, "{\"by\":");
 	put_str(b, len, &n, by ? by : "manual");
-	put(b, len, &n, ",\"offences\":%u,\"expires\":\"%s\"", bl->offences, t);
+	dw_appendf(b, len, &n, ",\"offences\":%u,\"expires\":\"%s\"", bl->offences, t);
 	finish(b, len, &n);
 	dw_incidents_add(e->incidents, r);
 }
@@ -214,9 +198,9 @@ void dw_incident_unblock(struct dw_engine *e, const struct dw_block *bl, const c
 	r->step = bl->offences;
 	r->uid = expired ? -1 : uid_of(by);
 	dw_format_wall(bl->created, t, sizeof(t));
-	put(b, len, &n, "{\"by\":");
+	dw_appendf(b, len, &n, "{\"by\":");
 	put_str(b, len, &n, expired ? "expiry" : by ? by : "manual");
-	put(b, len, &n, ",\"since\":\"%s\",\"reason\":\"%s\"}", t,
+	dw_appendf(b, len, &n, ",\"since\":\"%s\",\"reason\":\"%s\"}", t,
 	    bl->detector >= 0 ? dw_detector_name((enum dw_detector)bl->detector) : "manual");
 	dw_incidents_add(e->incidents, r);
 }
@@ -233,7 +217,7 @@ void dw_incident_block_failed(struct dw_engine *e, const struct dw_verdict *v, c
 	r->detector = (int8_t)v->detector;
 	r->action = (int8_t)e->conf->det[v->detector].action;
 	r->duration = e->conf->det[v->detector].duration;
-	put(b, len, &n, "{\"error\":");
+	dw_appendf(b, len, &n, "{\"error\":");
 	put_str(b, len, &n, err);
 	finish(b, len, &n);
 	dw_incidents_add(e->incidents, r);
@@ -251,9 +235,9 @@ void dw_incident_exempt(struct dw_engine *e, const struct dw_cidr *c, int added,
 	base(e, r, added ? DW_INC_EXEMPT_ADD : DW_INC_EXEMPT_REMOVE, &c->addr, c->len);
 	r->uid = uid;
 	dw_cidr_format(c, p, sizeof(p));
-	put(b, len, &n, "{\"prefix\":");
+	dw_appendf(b, len, &n, "{\"prefix\":");
 	put_str(b, len, &n, p);
-	put(b, len, &n, ",\"by\":\"control:uid=%u\",\"result\":", uid);
+	dw_appendf(b, len, &n, ",\"by\":\"control:uid=%u\",\"result\":", uid);
 	put_str(b, len, &n, result);
 	finish(b, len, &n);
 	dw_incidents_add(e->incidents, r);

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "engine_int.h"
+#include "errbuf.h"
 
 /** Monotonic seconds (coarse clock: a few ns through the vDSO), never 0. */
 uint32_t dw_mono_now(void)
@@ -132,22 +133,6 @@ static const char *verdict_event(const struct dw_engine *e, enum dw_detector det
 	return e->conf->mode == DW_MODE_OBSERVE ? "would_block" : "verdict";
 }
 
-/** Append " key=value" text to buf (size len) at *n, never past the end. */
-static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-	if (*n >= len)
-		return;
-	va_start(ap, fmt);
-	w = vsnprintf(buf + *n, len - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n = (size_t)w >= len - *n ? len : *n + (size_t)w;
-}
-
 /** The evidence of a verdict: the suspect's per-class counts and recent
  *  distinct names, GeoIP of the client and of the IPv4 literals it asked
  *  for. Runs on the module's thread only (GeoIP lookups are never made on a
@@ -165,12 +150,12 @@ static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, c
 	buf[0] = '\0';
 	if (dw_suspects_get(e->suspects, &v->client, v->when, &sv) == 1) {
 		for (i = 0; i < DW_Q_COUNT; i++)
-			append(buf, len, &n, " %s=%u", dw_qclass_name((enum dw_qclass)i),
+			dw_appendf(buf, len, &n, " %s=%u", dw_qclass_name((enum dw_qclass)i),
 			       sv.qclass[i]);
-		append(buf, len, &n, " evidence_window=%u names=\"", sv.window);
+		dw_appendf(buf, len, &n, " evidence_window=%u names=\"", sv.window);
 		for (i = 0; i < sv.nnames; i++)
-			append(buf, len, &n, "%s%s", i ? " " : "", sv.names[i]);
-		append(buf, len, &n, "\"");
+			dw_appendf(buf, len, &n, "%s%s", i ? " " : "", sv.names[i]);
+		dw_appendf(buf, len, &n, "\"");
 		if (e->geoip) {
 			int nlit = 0;
 			for (i = 0; i < sv.nnames; i++) {
@@ -188,11 +173,11 @@ static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, c
 				char asn[16] = "-";
 				if (geo.asn)
 					snprintf(asn, sizeof(asn), "AS%u", geo.asn);
-				append(buf, len, &n, "%s%s:%s:%s", nlit++ ? " " : " literal_geo=\"",
+				dw_appendf(buf, len, &n, "%s%s:%s:%s", nlit++ ? " " : " literal_geo=\"",
 				       host, geo.country[0] ? geo.country : "-", asn);
 			}
 			if (nlit)
-				append(buf, len, &n, "\"");
+				dw_appendf(buf, len, &n, "\"");
 		}
 	}
 	if (e->geoip && n < len && dw_geoip_lookup(e->geoip, &v->client, &geo))
