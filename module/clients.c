@@ -137,6 +137,28 @@ static uint64_t key_hash(const struct dw_clients *t, const struct key *key)
 	return dw_siphash_u64(t->k0, t->k1, key->k, key->family);
 }
 
+/* The first n (4 or 8) bytes of p as a big-endian integer: one load and a
+ * byte swap, not a loop (make_key runs twice on every query). */
+static inline uint64_t load_be(const uint8_t *p, unsigned n)
+{
+	uint64_t x;
+
+	if (n == 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = __builtin_bswap32(w);
+#endif
+		return w;
+	}
+	memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
 /* Aggregate an address into its key (IPv6 masked to the table's prefix).
  * Done here rather than with addr.c so the table needs only the struct. */
 static int make_key(const struct dw_clients *t, const struct dw_addr *a, struct key *out)
@@ -144,11 +166,9 @@ static int make_key(const struct dw_clients *t, const struct dw_addr *a, struct 
 	uint64_t k = 0;
 
 	if (a->family == 4) {
-		for (int i = 0; i < 4; i++)
-			k = k << 8 | a->b[i];
+		k = load_be(a->b, 4);
 	} else if (a->family == 6) {
-		for (int i = 0; i < 8; i++)
-			k = k << 8 | a->b[i];
+		k = load_be(a->b, 8);
 		/* prefix is 32..64, so the shift is 0..32 */
 		k &= ~0ULL << (64 - t->ipv6_prefix);
 	} else {

@@ -270,6 +270,8 @@ size_t dw_policy_expire(struct dw_policy *p, int64_t now,
 {
 	size_t n = 0;
 	unsigned i, j;
+	if (p->entries == 0)
+		return 0; /* nothing to sweep: spare the SHARDS x BUCKETS walk every tick */
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *sh = &p->shard[i];
 		for (j = 0; j < BUCKETS; j++) {
@@ -303,6 +305,8 @@ int dw_policy_foreach(struct dw_policy *p, int (*fn)(void *arg, const struct dw_
 		      void *arg)
 {
 	unsigned i, j;
+	if (p->entries == 0)
+		return 0; /* empty: spare the SHARDS x BUCKETS walk */
 	for (i = 0; i < SHARDS; i++)
 		for (j = 0; j < BUCKETS; j++) {
 			const struct ent *e;

@@ -9,31 +9,57 @@
 #include <string.h>
 #include <sys/random.h>
 
-/** ASCII lower case of one byte. */
-static inline uint8_t fold(uint8_t c)
+/** ASCII lower case of the 8 bytes of a word at once (SWAR): a byte is an
+ *  upper-case letter when its low 7 bits are >= 'A' and <= 'Z' and its top
+ *  bit is clear; the additions stay inside each byte (7-bit values plus at
+ *  most 0x3f), so no carry crosses into a neighbour. */
+static inline uint64_t fold8(uint64_t m)
 {
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+	const uint64_t hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t h = m & lo7;
+	uint64_t ge_a = h + ones * (0x80 - 'A');  /* top bit: >= 'A' */
+	uint64_t gt_z = h + ones * (0x7f - 'Z');  /* top bit: > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~m & hi;
+
+	return m | upper >> 2; /* 0x80 >> 2 is the 0x20 case bit */
 }
 
-/** Little-endian 8-byte words, the tail in the last block. */
+/** A little-endian 8-byte word. */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t m;
+
+	memcpy(&m, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	m = __builtin_bswap64(m);
+#endif
+	return m;
+}
+
+/** Little-endian 8-byte words, the tail in the last block; with lower, each
+ *  word is case-folded whole (fold8) instead of byte by byte. */
 uint64_t dw_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t n, bool lower)
 {
 	const uint8_t *p = msg;
-	uint64_t v[4], b = (uint64_t)n << 56;
+	uint64_t v[4], t = 0;
 	size_t i = 0, j;
 
 	dw_sipinit(v, k0, k1);
 	for (; i + 8 <= n; i += 8) {
-		uint64_t m = 0;
-		for (j = 0; j < 8; j++)
-			m |= (uint64_t)(lower ? fold(p[i + j]) : p[i + j]) << (8 * j);
+		uint64_t m = load_le64(p + i);
+
+		if (lower)
+			m = fold8(m);
 		v[3] ^= m;
 		dw_sipround(v);
 		v[0] ^= m;
 	}
 	for (j = 0; i + j < n; j++)
-		b |= (uint64_t)(lower ? fold(p[i + j]) : p[i + j]) << (8 * j);
-	return dw_sipfinish(v, b);
+		t |= (uint64_t)p[i + j] << (8 * j);
+	if (lower)
+		t = fold8(t); /* zero bytes stay zero */
+	return dw_sipfinish(v, t | (uint64_t)n << 56);
 }
 
 /** Read until 16 random bytes are there (getrandom may return short). */

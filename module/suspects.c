@@ -74,7 +74,8 @@ struct ent {
 	uint8_t order[NAMES]; /* name slots, most recent first */
 	uint8_t info[NAMES];  /* per slot: latest flags | qclass << INFO_QC_SHIFT */
 	uint8_t cut;          /* per slot: the text was cut */
-	uint8_t spare[3];
+	uint8_t plain;        /* per slot: the text has no escape and is not cut (plain_is_wire) */
+	uint8_t spare[2];
 	uint32_t nhash[NAMES]; /* per slot: keyed hash of the case-folded name (prepare_name) */
 	uint16_t slots[NCOUNTERS][DW_WINDOW_SLOTS]; /* classes, then flags */
 	char names[NAMES][TEXT];                    /* per slot, NUL-terminated */
@@ -305,13 +306,16 @@ static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *r
  * incremented counters need the call (see the file comment). */
 static void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
 {
-	bool same = at / s->win.g == e->last / s->win.g;
+	if (at / s->win.g == e->last / s->win.g) {
+		for (; inc != 0; inc &= inc - 1) { /* the set bits only */
+			unsigned c = (unsigned)__builtin_ctz(inc);
 
-	for (unsigned c = 0; c < NCOUNTERS; c++) {
-		uint16_t one = (uint16_t)((inc >> c) & 1u);
-
-		if (one || !same)
-			(void)dw_window_update(&s->win, e->slots[c], e->last, at, one);
+			(void)dw_window_update(&s->win, e->slots[c], e->last, at, 1);
+		}
+	} else {
+		for (unsigned c = 0; c < NCOUNTERS; c++)
+			(void)dw_window_update(&s->win, e->slots[c], e->last, at,
+			                       (uint16_t)((inc >> c) & 1u));
 	}
 	e->last = at;
 }
@@ -471,6 +475,42 @@ static int wire_is_text(char *t, bool cut, const uint8_t *w, bool respell)
 	return exact ? 2 : 1;
 }
 
+/* Whether stored text t, known plain (every byte as in the wire name, the
+ * length bytes printed as '.', not cut), is the text of the well-formed wire
+ * name w of len bytes: the common repeat of a kept name, compared in one pass
+ * with none of wire_is_text()'s escape bookkeeping. 2 same spelling, 1 equal
+ * but a letter differs in case, 0 another name. A wire byte '.' or 0 inside a
+ * label would print escaped, so it never matches a plain text. */
+static int plain_is_wire(const char *t, const uint8_t *w, size_t len)
+{
+	bool exact = true;
+	size_t k = 0, pos = 0;
+
+	if (len < 2 || len - 1 > DW_SUSPECTS_NAME_MAX)
+		return 0; /* a plain text is <= DW_SUSPECTS_NAME_MAX bytes: k stays in t */
+	for (size_t n; (n = w[pos]) != 0; pos += 1 + n) {
+		const uint8_t *lab = w + pos + 1, *tt = (const uint8_t *)t + k;
+
+		for (size_t j = 0; j < n; j++) {
+			uint8_t c = lab[j], d = tt[j];
+
+			if (c != d) {
+				if (fold(c) != fold(d))
+					return 0;
+				exact = false;
+			} else if (d == '.' || d == 0) {
+				return 0;
+			}
+		}
+		k += n;
+		if (t[k++] != '.')
+			return 0;
+	}
+	if (t[k] != '\0')
+		return 0;
+	return exact ? 2 : 1;
+}
+
 /* Record a name in e: to the front if already there, else in a free slot or
  * in place of the oldest. A well-formed name already there is compared and
  * respelled in place; only a new one is printed (here, under the lock). */
@@ -484,10 +524,13 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 		slot = e->order[pos];
 		if (e->nhash[slot] != nm->hash)
 			continue;
-		if (nm->have_text
-		        ? text_equal(e->names[slot], nm->text)
-		        : (match = wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire,
-		                                false)) != 0)
+		if (nm->have_text)
+			match = text_equal(e->names[slot], nm->text);
+		else if (e->plain & (1u << slot))
+			match = plain_is_wire(e->names[slot], nm->wire, len);
+		else
+			match = wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, false);
+		if (match != 0)
 			break;
 	}
 	if (pos == e->nnames) {
@@ -502,9 +545,16 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 	memmove(&e->order[1], &e->order[0], pos);
 	e->order[0] = (uint8_t)slot;
 	/* the latest spelling, class and flags */
-	if (nm->have_text)
-		memcpy(e->names[slot], nm->text, strlen(nm->text) + 1);
-	else if (match != 2) /* respell only when a letter's case differs */
+	if (nm->have_text) {
+		size_t n = strlen(nm->text);
+
+		memcpy(e->names[slot], nm->text, n + 1);
+		/* one text byte per wire byte but the first: no escape */
+		if (nm->wf && !nm->cut && len >= 2 && n == len - 1)
+			e->plain |= (uint8_t)(1u << slot);
+		else
+			e->plain &= (uint8_t) ~(1u << slot);
+	} else if (match != 2) /* respell only when a letter's case differs */
 		(void)wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, true);
 	e->nhash[slot] = nm->hash;
 	e->info[slot] = (uint8_t)((features & FEAT_MASK) |

@@ -355,6 +355,68 @@ struct event {
 	uint32_t bits;
 };
 
+/* A kept name asked again, through the one-pass compare of escape-free texts
+ * (plain_is_wire in suspects.c): the same name in any case is one name with
+ * its latest spelling, up to the longest uncut text; a name that differs in
+ * one byte, or only where the other has an escaped dot, is another name. */
+static void test_plain_names(void)
+{
+	struct dw_suspects *s = dw_suspects_new(16, 600, NULL, 0);
+	struct dw_suspect_view v;
+	struct dw_addr a = v4(10, 9, 9, 1), b = v4(10, 9, 9, 2), c = v4(10, 9, 9, 3);
+	char longest[DW_SUSPECTS_NAME_MAX + 1], upper[sizeof(longest)], cut[DW_SUSPECTS_NAME_MAX + 2];
+
+	if (s == NULL) {
+		ok(0, "store for plain names");
+		return;
+	}
+	note(s, &a, 100, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.test");
+	note(s, &a, 100, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.test");
+	note(s, &a, 101, DW_Q_A, DW_FEAT_KEYWORD, "MAIL.Campus.test");
+	ok(dw_suspects_get(s, &a, 101, &v) == 1 && v.nnames == 1 &&
+	       strcmp(v.names[0], "MAIL.Campus.test.") == 0,
+	   "a name asked again in another case is one name, latest spelling: %s", v.names[0]);
+	note(s, &a, 102, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.test");
+	ok(dw_suspects_get(s, &a, 102, &v) == 1 && v.nnames == 1 &&
+	       strcmp(v.names[0], "mail.campus.test.") == 0,
+	   "... and spelled back: %s", v.names[0]);
+	note(s, &a, 103, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.tesu");
+	note(s, &a, 103, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.test");
+	note(s, &a, 103, DW_Q_A, DW_FEAT_KEYWORD, "mail\\.campus.test");
+	note(s, &a, 103, DW_Q_A, DW_FEAT_KEYWORD, "mail.campus.test");
+	ok(dw_suspects_get(s, &a, 103, &v) == 1 && v.nnames == 3 &&
+	       name_is(&v, 0, "mail.campus.test.") && name_is(&v, 1, "mail\\.campus.test.") &&
+	       name_is(&v, 2, "mail.campus.tesu."),
+	   "one byte or an escaped dot apart are other names: %s | %s | %s", v.names[0],
+	   v.names[1], v.names[2]);
+
+	/* 63 + 1 + 31 + 1 = 96 bytes of text, the longest kept uncut (97 wire) */
+	memset(longest, 'a', 63);
+	longest[63] = '.';
+	memset(longest + 64, 'b', 31);
+	longest[95] = '.';
+	longest[96] = '\0';
+	memcpy(upper, longest, sizeof(longest));
+	upper[0] = 'A';
+	upper[94] = 'B';
+	note(s, &b, 100, DW_Q_A, DW_FEAT_KEYWORD, longest);
+	note(s, &b, 100, DW_Q_A, DW_FEAT_KEYWORD, upper);
+	ok(dw_suspects_get(s, &b, 100, &v) == 1 && v.nnames == 1 && v.cut == 0 &&
+	       strcmp(v.names[0], upper) == 0,
+	   "the longest uncut name asked again in another case: one name, respelled");
+
+	/* one byte more is cut; asked again it is still one name */
+	memcpy(cut, longest, 95);
+	cut[95] = 'b';
+	cut[96] = '.';
+	cut[97] = '\0';
+	note(s, &c, 100, DW_Q_A, DW_FEAT_KEYWORD, cut);
+	note(s, &c, 100, DW_Q_A, DW_FEAT_KEYWORD, cut);
+	ok(dw_suspects_get(s, &c, 100, &v) == 1 && v.nnames == 1 && v.cut == 1,
+	   "a name one byte too long is cut, and one name when asked again");
+	dw_suspects_free(s);
+}
+
 /* Brute-force count of counter c at now: counted iff
  * floor(now/g) - floor(at/g) < k (window.h). */
 static uint32_t model(const struct dw_window *w, const struct event *ev, size_t n, unsigned c,
@@ -780,6 +842,7 @@ int main(void)
 	test_basic();
 	test_names();
 	test_hostile();
+	test_plain_names();
 	test_window();
 	test_touch_only();
 	test_evict();
