@@ -1,7 +1,8 @@
 /**
  * \file
- * The client table (contract in clients.h): lock-striped shards, each a
- * mutex, a chained hash index, an LRU list and an array of variable-size
+ * The client table (contract in clients.h), built on the sharded-table core
+ * (table_core.h): lock-striped shards, each a spinlock, a chained hash
+ * index, an LRU list (table_core.inc.c) and an array of variable-size
  * entries addressed by 16-bit indices.
  *
  * Why indices and not pointers: a shard holds at most 65535 clients, so every
@@ -30,24 +31,23 @@
 #include "clients.h"
 #include "errbuf.h"
 #include "siphash.h"
+#include "table_core.h"
 #include "window.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT16_MAX /* "no entry" in every 16-bit link */
+#define NIL DW_TC_NIL /* "no entry" in every 16-bit link */
 #define CHUNK_SHIFT 6u /* entries come in chunks of 64 */
 #define CHUNK (1u << CHUNK_SHIFT)
 #define CHUNK_MASK (CHUNK - 1)
 #define AUTO_SHARDS 256u       /* shards when max is large enough */
 #define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
 #define MAX_SHARDS 65536u
-#define SPIN_YIELD 64u /* failed looks at a held shard lock before sched_yield() */
 #define EVICT_SCAN 8u /* clients eviction looks at, from the LRU end */
 
 /* One client. The counters' window slots follow the header: wide (uint16)
@@ -84,29 +84,16 @@ struct shard {
 	uint64_t forced;    /* protected clients evicted (every candidate was protected) */
 };
 
-/* The shard lock: a test-and-test-and-set spinlock that yields the CPU
- * after SPIN_YIELD failed looks. Every critical section is short and
- * bounded (a chain walk, <= 8 eviction candidates, the counters, one judge
- * call; a chunk allocation while a shard grows), so the uncontended case,
- * one atomic exchange and one store, is what counts: a third of a mutex's
- * instructions on every query. */
+/* The shard lock (table_core.h: a spinlock, and the rules every critical
+ * section follows). */
 static inline void shard_lock(struct shard *sh)
 {
-	unsigned spins = 0;
-
-	while (atomic_exchange_explicit(&sh->mu, 1, memory_order_acquire) != 0) {
-		while (atomic_load_explicit(&sh->mu, memory_order_relaxed) != 0) {
-			if (++spins >= SPIN_YIELD) {
-				spins = 0;
-				sched_yield();
-			}
-		}
-	}
+	dw_tc_lock(&sh->mu);
 }
 
 static inline void shard_unlock(struct shard *sh)
 {
-	atomic_store_explicit(&sh->mu, 0, memory_order_release);
+	dw_tc_unlock(&sh->mu);
 }
 
 struct dw_clients {
@@ -199,6 +186,11 @@ static inline struct ent *ent_at(const struct dw_clients *t, const struct shard 
 	                              (size_t)(i & CHUNK_MASK) * t->stride);
 }
 
+/* The LRU list (table_core.inc.c), for this entry type. */
+#define TC_TABLE_PARAM const struct dw_clients *t,
+#define TC_ENT(sh, i) ent_at(t, (sh), (i))
+#include "table_core.inc.c"
+
 static inline bool ent_is(const struct ent *e, const struct key *key)
 {
 	return e->klo == (uint32_t)key->k && e->khi == (uint32_t)(key->k >> 32) &&
@@ -228,33 +220,6 @@ static uint16_t find(const struct dw_clients *t, const struct shard *sh, uint16_
 		i = e->hnext;
 	}
 	return NIL;
-}
-
-static void lru_unlink(const struct dw_clients *t, struct shard *sh, uint16_t i)
-{
-	struct ent *e = ent_at(t, sh, i);
-
-	if (e->prev != NIL)
-		ent_at(t, sh, e->prev)->next = e->next;
-	else
-		sh->head = e->next;
-	if (e->next != NIL)
-		ent_at(t, sh, e->next)->prev = e->prev;
-	else
-		sh->tail = e->prev;
-}
-
-static void lru_push_head(const struct dw_clients *t, struct shard *sh, uint16_t i)
-{
-	struct ent *e = ent_at(t, sh, i);
-
-	e->prev = NIL;
-	e->next = sh->head;
-	if (sh->head != NIL)
-		ent_at(t, sh, sh->head)->prev = i;
-	else
-		sh->tail = i;
-	sh->head = i;
 }
 
 static void hash_unlink(const struct dw_clients *t, struct shard *sh, uint16_t i)
@@ -745,13 +710,7 @@ void dw_clients_stats(struct dw_clients *t, struct dw_clients_stats *out)
  * fewer than AUTO_MIN_PER_SHARD clients per shard. */
 static uint32_t auto_shards(uint32_t max)
 {
-	uint32_t n = AUTO_SHARDS;
-
-	while (n > 1 && max / n < AUTO_MIN_PER_SHARD)
-		n >>= 1;
-	while ((max + n - 1) / n > DW_CLIENTS_SHARD_MAX)
-		n <<= 1;
-	return n;
+	return dw_tc_auto_shards(max, AUTO_SHARDS, AUTO_MIN_PER_SHARD, DW_CLIENTS_SHARD_MAX);
 }
 
 /* Check a configuration; 0, or -1 with the reason in err. */
@@ -850,8 +809,7 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 
 		memset(sh, 0, sizeof(*sh));
 		atomic_init(&sh->mu, 0);
-		/* spread the remainder so the caps add up to max exactly */
-		sh->cap = conf->max / t->nshards + (s < conf->max % t->nshards);
+		sh->cap = dw_tc_shard_cap(conf->max, t->nshards, s);
 		sh->head = sh->tail = NIL;
 	}
 	return t;
@@ -864,9 +822,7 @@ void dw_clients_free(struct dw_clients *t)
 	for (uint32_t s = 0; s < t->nshards; s++) {
 		struct shard *sh = &t->shards[s];
 
-		for (uint32_t c = 0; c * CHUNK < sh->alloc; c++)
-			free(sh->chunks[c]);
-		free(sh->chunks);
+		free_chunks(sh);
 		free(sh->buckets);
 	}
 	free(t->shards);

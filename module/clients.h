@@ -67,7 +67,9 @@
  * All state of a client is read and written under its shard's lock, so no
  * increment is ever lost. Lock rules:
  *   - one lock per shard (a spinlock that yields after 64 failed looks:
- *     every critical section is short and bounded); no global lock;
+ *     every critical section is short and bounded); no global lock; these
+ *     are the sharded-table core's rules (table_core.h), which the suspect
+ *     store (suspects.h) follows too;
  *   - a call holds at most ONE shard lock at a time and never takes another
  *     lock (of this table or anything else) while holding it, except what
  *     the judge takes (the exemption check, exempt.h, which must not call

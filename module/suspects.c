@@ -1,9 +1,11 @@
 /**
  * \file
- * The suspect store (contract in suspects.h): lock-striped shards, each a
- * mutex, a chained hash index preallocated for the shard's cap, an LRU list
- * ordered by last suspicious query, and fixed 1 KiB entries in chunks,
- * addressed by 16-bit indices (the client table's layout, clients.c).
+ * The suspect store (contract in suspects.h): built on the sharded-table
+ * core (table_core.h: shards with a spinlock each, keyed hashing, 16-bit
+ * links, the LRU list of table_core.inc.c), with a chained hash index
+ * preallocated for the shard's cap, an LRU list ordered by last suspicious
+ * query, and fixed 1 KiB entries in chunks (the client table's layout,
+ * clients.c).
  *
  * Why the index is preallocated and its heads atomic: touch_class runs on
  * every query the resolver answers, and almost always for a client that is
@@ -34,21 +36,21 @@
 #include "suspects.h"
 #include "errbuf.h"
 #include "siphash.h"
+#include "table_core.h"
 #include "window.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT16_MAX /* "no entry" in every 16-bit link */
+#define NIL DW_TC_NIL /* "no entry" in every 16-bit link */
 #define CHUNK_SHIFT 4u /* entries come in chunks of 16 (16 KiB) */
 #define CHUNK (1u << CHUNK_SHIFT)
 #define CHUNK_MASK (CHUNK - 1)
-#define SHARD_MAX 65535u       /* 16-bit indices, NIL excluded */
+#define SHARD_MAX DW_TC_SHARD_MAX /* 16-bit indices, NIL excluded */
 #define AUTO_SHARDS 64u        /* shards when max is large enough */
 #define AUTO_MIN_PER_SHARD 64u /* fewer shards below this, for LRU fidelity */
 #define BUCKETS_PER_ENTRY 8u   /* index load <= 1/8: touch mostly skips the lock */
@@ -84,7 +86,7 @@ _Static_assert(sizeof(struct ent) == 1024, "a suspect must stay 1 KiB");
 
 /* A shard; aligned so two shards' locks never share a cache line. */
 struct shard {
-	_Alignas(64) pthread_mutex_t mu;
+	_Alignas(64) atomic_uint mu; /* dw_tc_lock(): 0 free, 1 held (table_core.h) */
 	_Atomic uint16_t *buckets; /* nbuckets chain heads, NIL when empty; never moves */
 	struct ent **chunks;       /* ceil(cap / CHUNK) pointers once the shard is used */
 	uint32_t bmask;            /* nbuckets - 1 */
@@ -212,32 +214,10 @@ static uint16_t find(const struct shard *sh, uint32_t bucket, const struct key *
 	return NIL;
 }
 
-static void lru_unlink(struct shard *sh, uint16_t i)
-{
-	const struct ent *e = ent_at(sh, i);
-
-	if (e->prev != NIL)
-		ent_at(sh, e->prev)->next = e->next;
-	else
-		sh->head = e->next;
-	if (e->next != NIL)
-		ent_at(sh, e->next)->prev = e->prev;
-	else
-		sh->tail = e->prev;
-}
-
-static void lru_push_head(struct shard *sh, uint16_t i)
-{
-	struct ent *e = ent_at(sh, i);
-
-	e->prev = NIL;
-	e->next = sh->head;
-	if (sh->head != NIL)
-		ent_at(sh, sh->head)->prev = i;
-	else
-		sh->tail = i;
-	sh->head = i;
-}
+/* The LRU list (table_core.inc.c), for this entry type. */
+#define TC_TABLE_PARAM
+#define TC_ENT(sh, i) ent_at((sh), (i))
+#include "table_core.inc.c"
 
 /* Remove entry i from its chain; its bucket comes from rehashing its key
  * (only on eviction, so entries need not carry 4 more bytes of hash). */
@@ -603,14 +583,14 @@ int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint
 		prepare_name(s, qname, qname_len, &nm);
 	struct shard *sh = locate_h(s, hash, &bucket);
 
-	pthread_mutex_lock(&sh->mu);
+	dw_tc_lock(&sh->mu);
 	uint16_t i = find(sh, bucket, &key);
 	struct ent *e;
 
 	if (i == NIL) {
 		i = take_entry(s, sh, &ret);
 		if (i == NIL) {
-			pthread_mutex_unlock(&sh->mu);
+			dw_tc_unlock(&sh->mu);
 			return DW_SUSPECTS_ENOMEM;
 		}
 		e = ent_at(sh, i);
@@ -634,7 +614,7 @@ int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint
 	e->noted = at;
 	if (qname != NULL)
 		remember(s, e, &nm, qname, qname_len, qc, features);
-	pthread_mutex_unlock(&sh->mu);
+	dw_tc_unlock(&sh->mu);
 	return ret;
 }
 
@@ -662,7 +642,7 @@ int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *clien
 	/* the common case: nobody in the bucket, so not a suspect; no lock */
 	if (head_of(sh, bucket) == NIL)
 		return 0;
-	pthread_mutex_lock(&sh->mu);
+	dw_tc_lock(&sh->mu);
 	uint16_t i = find(sh, bucket, &key);
 
 	if (i != NIL) {
@@ -671,7 +651,7 @@ int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *clien
 		count(s, e, now > e->last ? now : e->last, counter_bits(qc, 0));
 		found = 1;
 	}
-	pthread_mutex_unlock(&sh->mu);
+	dw_tc_unlock(&sh->mu);
 	return found;
 }
 
@@ -722,14 +702,14 @@ int dw_suspects_get(struct dw_suspects *s, const struct dw_addr *client, uint32_
 		return DW_SUSPECTS_EINVAL;
 	struct shard *sh = locate(s, &key, &bucket);
 
-	pthread_mutex_lock(&sh->mu);
+	dw_tc_lock(&sh->mu);
 	uint16_t i = find(sh, bucket, &key);
 
 	if (i != NIL) {
 		read_view(s, ent_at(sh, i), now, out);
 		found = 1;
 	}
-	pthread_mutex_unlock(&sh->mu);
+	dw_tc_unlock(&sh->mu);
 	return found;
 }
 
@@ -741,12 +721,12 @@ int dw_suspects_foreach(struct dw_suspects *s, uint32_t now, dw_suspects_visit_f
 		struct shard *sh = &s->shards[n];
 		int rc = 0;
 
-		pthread_mutex_lock(&sh->mu);
+		dw_tc_lock(&sh->mu);
 		for (uint32_t i = 0; i < sh->used && rc == 0; i++) {
 			read_view(s, ent_at(sh, i), now, &v);
 			rc = fn(arg, &v);
 		}
-		pthread_mutex_unlock(&sh->mu);
+		dw_tc_unlock(&sh->mu);
 		if (rc != 0)
 			return rc;
 	}
@@ -763,7 +743,7 @@ void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out)
 	for (uint32_t n = 0; n < s->nshards; n++) {
 		struct shard *sh = &s->shards[n];
 
-		pthread_mutex_lock(&sh->mu);
+		dw_tc_lock(&sh->mu);
 		out->tracked += sh->used;
 		out->inserts += sh->inserts;
 		out->evictions += sh->evictions;
@@ -771,7 +751,7 @@ void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out)
 		              ((uint64_t)sh->bmask + 1) * sizeof(*sh->buckets);
 		if (sh->chunks != NULL)
 			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
-		pthread_mutex_unlock(&sh->mu);
+		dw_tc_unlock(&sh->mu);
 	}
 }
 
@@ -780,13 +760,7 @@ void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out)
  * SHARD_MAX. */
 static uint32_t auto_shards(uint32_t max)
 {
-	uint32_t n = AUTO_SHARDS;
-
-	while (n > 1 && max / n < AUTO_MIN_PER_SHARD)
-		n >>= 1;
-	while ((max + n - 1) / n > SHARD_MAX)
-		n <<= 1;
-	return n;
+	return dw_tc_auto_shards(max, AUTO_SHARDS, AUTO_MIN_PER_SHARD, SHARD_MAX);
 }
 
 /* 128 unpredictable bits for the hash key. */
@@ -837,9 +811,9 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 		uint32_t nb = 1;
 
 		memset(sh, 0, sizeof(*sh));
-		pthread_mutex_init(&sh->mu, NULL);
+		atomic_init(&sh->mu, 0u);
 		/* spread the remainder so the caps add up to max exactly */
-		sh->cap = max / s->nshards + (n < max % s->nshards);
+		sh->cap = dw_tc_shard_cap(max, s->nshards, n);
 		sh->head = sh->tail = NIL;
 		while (nb < BUCKETS_PER_ENTRY * sh->cap)
 			nb <<= 1;
@@ -865,10 +839,7 @@ void dw_suspects_free(struct dw_suspects *s)
 	for (uint32_t n = 0; n < s->nshards; n++) {
 		struct shard *sh = &s->shards[n];
 
-		pthread_mutex_destroy(&sh->mu);
-		for (uint32_t c = 0; c * CHUNK < sh->alloc; c++)
-			free(sh->chunks[c]);
-		free(sh->chunks);
+		free_chunks(sh);
 		free((void *)sh->buckets);
 	}
 	free(s->shards);
