@@ -60,7 +60,10 @@
  * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk (every 64 new
  * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
  * its index in O(entries); that is the only time the query path calls
- * malloc(). foreach is O(tracked), stats O(shards).
+ * malloc(). foreach is O(tracked), stats O(shards). Measured (tools/bench,
+ * whole-process callgrind, a cache-hit plain query): dw_clients_hash() and
+ * dw_clients_touch_h() together about 250 instructions, the SipHash 86 of
+ * them.
  *
  * Thread safety and lock rules: every function may be called from any thread
  * concurrently, except dw_clients_free() (no call may be running or follow).

@@ -7,7 +7,10 @@
  * owner chooses (client addresses, query names, nameserver names) uses a
  * keyed hash, so nobody can pick inputs that share one chain or one shard.
  *
- * Cost: about 20 ns for a short input; no allocation, no state.
+ * Cost: about 20 ns for a short input; no allocation, no state. In
+ * instructions (callgrind): ~86 for the 9-byte client key
+ * (dw_siphash_u64), ~110 for an 18-byte DNS name case-folded (the fold
+ * works on 8 bytes at once).
  * Thread safety: pure functions. Errors: only dw_siphash_key() can fail.
  */
 #ifndef DW_SIPHASH_H
