@@ -14,7 +14,7 @@
 #include "errbuf.h"
 
 /** Clients the distinct-name table holds at most (4-way buckets). */
-#define DW_NAMES_CLIENTS 8192u
+#define DW_NAMES_CLIENTS 4096u
 
 static const char *const benign[] = {DW_NAMES_BENIGN};
 
