@@ -132,15 +132,15 @@ static uint32_t mx_window(const struct dw_detect *d)
 	return w;
 }
 
-/** One query's distinct-name work (names.h). */
-int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
-		     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
+/** One query's distinct-name work for the detectors in need. */
+static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q, uint64_t h,
+		   uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
+		   int counted)
 {
 	const struct dw_conf *c = e->conf;
 	struct dw_ns_op op;
 	struct dw_addr key;
 	size_t off;
-	unsigned need = e->names_need;
 	int feature = 0;
 
 	if (!counted)
@@ -162,7 +162,7 @@ int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, 
 		op.tun_window = c->det[DW_DET_DNS_TUNNEL].window;
 		op.tun_threshold = c->det[DW_DET_DNS_TUNNEL].threshold;
 	}
-	if ((need & DW_NAMES_DGA) && q->rcode == 3 &&
+	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE &&
 	    dw_dga_score(q->qname + off + 1, q->qname[off]) > DW_DGA_THRESHOLD) {
 		op.dga = 1;
 		op.dga_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
@@ -185,6 +185,23 @@ int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, 
 		verdict(e, DW_DET_DGA, &key, now, op.dga_count, q->qname, q->qname_len);
 	feature = op.tun || op.dga;
 	return counted || feature;
+}
+
+/** One query's distinct-name work (names.h). */
+int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
+		     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
+{
+	return observe(e, e->names_need, q, h, now, qc, inc, counted);
+}
+
+/** The hook backend's NXDOMAIN answers: dga only (engine.h). */
+void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q)
+{
+	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
+	if (!e || !q || q->rcode != 3 || !q->qname || !(e->names_need & DW_NAMES_DGA))
+		return;
+	(void)observe(e, DW_NAMES_DGA, q, dw_clients_hash(e->clients, &q->client), dw_mono_now(),
+		      dw_qclass_of(q->qtype), inc, 0);
 }
 
 /** The registrable domains among the evidence names of MX queries. */

@@ -15,7 +15,10 @@
  * video CDNs whose host names are long hashes) and in
  * detectors.dns_tunnel.exempt_domains (and their subdomains) never give one.
  * dga verdicts name the NXDOMAIN name that made the count reach the
- * threshold (the suspect evidence lists more).
+ * threshold (the suspect evidence lists more). Only NXDOMAIN answers that
+ * were resolved or came from the cache count: local data and RPZ answers
+ * (a client blocked with nxdomain gets nothing else) are policy, not the
+ * world's answer.
  *
  * Cost: see namestate.h and regdomain.h; a crossing also formats one name
  * (O(255)) and scans the exempt domains (O(list)) on the worker thread.
@@ -50,7 +53,7 @@ static inline int dw_names_possible(const struct dw_engine *e, const struct dw_q
 {
 	unsigned n = e->names_need;
 	return n && (((n & DW_NAMES_MX) && qc == DW_Q_MX) ||
-		     ((n & DW_NAMES_DGA) && q->rcode == 3 && q->qname) ||
+		     ((n & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE) ||
 		     ((n & DW_NAMES_TUNNEL) && dw_tunnel_possible(q->qname, q->qname_len)));
 }
 

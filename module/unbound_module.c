@@ -95,27 +95,34 @@ static void pin_library(void)
 	}
 }
 
-/** Translate one Unbound reply into a dw_query and hand it to the engine. */
+/** Translate one Unbound reply into a dw_query and hand it to the engine.
+ *  With the hook backend the query was counted on arrival: only an NXDOMAIN
+ *  answer is handed on (dga, dw_engine_observe_nxdomain()). */
 static void observe(struct dw_unbound *u, enum dw_source source, const struct query_info *qinfo,
                     const struct reply_info *rep, int rcode, const struct comm_reply *repinfo)
 {
 	struct dw_query q;
-	if (!u || !u->engine || !repinfo || u->hook)
-		return; /* internal query (prefetch, …): no client; or the hook counted it */
-	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
-	                          repinfo->client_addrlen, &q.client) != 0)
-		return;
-	q.qname = qinfo ? qinfo->qname : NULL;
-	q.qname_len = qinfo ? qinfo->qname_len : 0;
-	q.qtype = qinfo ? qinfo->qtype : 0;
+	if (!u || !u->engine || !repinfo)
+		return; /* internal query (prefetch, …): no client */
 	if (source == DW_SRC_SERVFAIL)
 		q.rcode = LDNS_RCODE_SERVFAIL;
 	else if (rep)
 		q.rcode = FLAGS_GET_RCODE(rep->flags);
 	else
 		q.rcode = rcode & 0xf; /* local answers may carry flag bits */
+	if (u->hook && q.rcode != LDNS_RCODE_NXDOMAIN)
+		return; /* the hook counted it */
+	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
+	                          repinfo->client_addrlen, &q.client) != 0)
+		return;
+	q.qname = qinfo ? qinfo->qname : NULL;
+	q.qname_len = qinfo ? qinfo->qname_len : 0;
+	q.qtype = qinfo ? qinfo->qtype : 0;
 	q.source = source;
-	dw_engine_observe(u->engine, &q);
+	if (u->hook)
+		dw_engine_observe_nxdomain(u->engine, &q);
+	else
+		dw_engine_observe(u->engine, &q);
 }
 
 /* One callback per answer path, so the engine knows where the answer came from. */
