@@ -332,8 +332,12 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 		log_err("dnswarden: event=publish_error error=\"%s\"", err);
 	if (dw_engine_start(u->engine, err, errlen) != 0)
 		return -1;
-	/* with the pre-cache hook every query is counted there */
-	for (i = 0; !u->hook && i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+	/* with the pre-cache hook every query is counted there; only the dga
+	 * detector still needs the resolved and cached answers (NXDOMAIN) */
+	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+		if (u->hook && !(conf->det[DW_DET_DGA].enabled &&
+		                 reply_lists[i].source <= DW_SRC_CACHE))
+			continue;
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {
 			snprintf(err, errlen, "cannot register an inplace reply callback");

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use DWTest;
+use DWEnforce qw(backend_missing with_backend);
 use Test::More;
 
 my $yaml = <<'EOF2';
@@ -88,4 +89,27 @@ like($out, qr/verdicts\.dga=1\b/, 'stats: 1 dga verdict');
 
 $w->stop;
 is_deeply([$w->leftover_pids], [], 'no process of this test left running');
+
+# The hook backend counts a query on arrival, before its answer exists: the
+# NXDOMAIN answers still reach the dga detector, tunnels are still seen.
+subtest 'hook backend' => sub {
+	if (my $why = backend_missing('hook')) {
+		fail("hook backend: $why");
+		return;
+	}
+	with_backend('hook', sub {
+		(my $hy = $yaml) =~ s/enforcement: rpz/enforcement: hook/;
+		my $h = DWTest->new(name => 'detect-names-hook', yaml => $hy);
+		$h->start;
+		$h->ask('127.162.2.5', rnd(14, $CONS) . '.test', 'A') for 1 .. 12;
+		$h->ask('127.162.2.1', rnd(40, $HEX) . '.c2mx.test', 'MX') for 1 .. 22;
+		ok(scalar $h->wait_log(qr/client=127\.162\.2\.5 detector=dga .*count=10 /, 1, 10),
+			'hook: the DGA bot is caught from its NXDOMAIN answers');
+		ok(scalar $h->wait_log(qr/client=127\.162\.2\.1 detector=dns_tunnel .*domain=c2mx\.test /, 1, 10),
+			'hook: the MX tunnel is caught as dns_tunnel');
+		ok(!$h->log_grep(qr/client=127\.162\.2\.1 detector=mx_worm/), 'hook: ... and not as mx_worm');
+		$h->stop;
+		is_deeply([$h->leftover_pids], [], 'hook: no process left running');
+	});
+};
 done_testing;
