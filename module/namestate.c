@@ -15,7 +15,7 @@
 struct tun_slot {
 	uint32_t base;
 	uint8_t fired;
-	uint16_t fp[DW_NS_TUN_CAP];
+	uint32_t fp[DW_NS_TUN_CAP];
 	uint32_t t[DW_NS_TUN_CAP];
 };
 
@@ -23,9 +23,9 @@ struct ns_entry {
 	struct dw_addr addr;
 	uint8_t used, dga_fired;
 	uint32_t last;
-	uint16_t mx_fp[DW_NS_MX_CAP];
+	uint32_t mx_fp[DW_NS_MX_CAP];
 	uint32_t mx_t[DW_NS_MX_CAP];
-	uint16_t dga_fp[DW_NS_DGA_CAP];
+	uint32_t dga_fp[DW_NS_DGA_CAP];
 	uint32_t dga_t[DW_NS_DGA_CAP];
 	struct tun_slot tun[DW_NS_TUN_SLOTS];
 };
@@ -80,7 +80,7 @@ static int live(uint32_t t, uint32_t now, uint32_t window)
 }
 
 /** Add fp; 1 when it was not in the window (new), 0 when it was. */
-static int set_add(uint16_t *fp, uint32_t *t, unsigned cap, uint16_t x, uint32_t now,
+static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
 		   uint32_t window)
 {
 	unsigned i, victim = 0;
@@ -181,15 +181,15 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 	c->last = now;
 	if (op->mx)
 		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, DW_NS_MX_CAP,
-					      (uint16_t)op->mx_hash, now, op->mx_window);
+					      op->mx_hash, now, op->mx_window);
 	if (op->tun) {
 		struct tun_slot *s = tun_slot(c, op->tun_base, now, op->tun_window);
-		set_add(s->fp, s->t, DW_NS_TUN_CAP, (uint16_t)op->tun_name, now, op->tun_window);
+		set_add(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window);
 		op->tun_count = set_count(s->t, DW_NS_TUN_CAP, now, op->tun_window);
 		op->tun_fired = edge(&s->fired, op->tun_count, op->tun_threshold);
 	}
 	if (op->dga) {
-		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, (uint16_t)op->dga_hash, now,
+		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, op->dga_hash, now,
 			op->dga_window);
 		op->dga_count = set_count(c->dga_t, DW_NS_DGA_CAP, now, op->dga_window);
 		op->dga_fired = edge(&c->dga_fired, op->dga_count, op->dga_threshold);

@@ -15,13 +15,14 @@
  *  - dga counts distinct registrable domains whose NXDOMAIN answers carried
  *    a machine-generated-looking label (dga.h) in its window.
  *
- * Sets: each set holds up to CAP (16-bit fingerprint, last-seen second)
+ * Sets: each set holds up to CAP (32-bit fingerprint, last-seen second)
  * pairs. A member is in the window while now - last_seen < window; adding a
  * member refreshes its time; a new member takes an empty or expired place,
  * else the oldest one. Error bounds:
- *  - a fingerprint collision (2^-16 per pair of members, e.g. under 0.05 %
- *    for a 32-member set) makes a new member look old: counts are at most
- *    that much low;
+ *  - a fingerprint collision (2^-32 per pair of members: under 3 in 10^7
+ *    for the 50 domains of a worm reaching the default threshold through a
+ *    32-member set, where 16-bit fingerprints made it about 1.7 %)
+ *    makes a new member look old: counts are at most that much low;
  *  - the dns_tunnel and dga counts are exact otherwise up to CAP: they
  *    saturate at DW_NS_TUN_CAP / DW_NS_DGA_CAP, so their thresholds are
  *    bounded by that (conf.c refuses larger ones);
@@ -36,7 +37,7 @@
  * recently used way of a full bucket is replaced); only queries that carry
  * such a feature (MX, a tunnel-looking name, a DGA-looking NXDOMAIN) enter,
  * so a flood of plain queries never evicts anybody here. Memory: max x
- * sizeof(struct) (about 1.2 KiB per client), allocated at build, pages
+ * sizeof(struct) (about 1.8 KiB per client), allocated at build, pages
  * touched as clients arrive.
  *
  * Cost: dw_namestate_update() takes one of 64 bucket-group mutexes and does
