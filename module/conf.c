@@ -112,7 +112,7 @@ static const struct name_val facility_names[] = {{"daemon", LOG_DAEMON}, {"user"
 /* Order must follow enum dw_detector: dw_detector_name() indexes it. */
 static const char *const detector_names[DW_DET_COUNT] = {
     "mx_worm",   "spam_relay",     "mx_keyword_scan", "ip_literal",
-    "ptr_flood", "ptr_forward_ip", "signature_names"};
+    "ptr_flood", "ptr_forward_ip", "signature_names", "dns_tunnel", "dga"};
 
 _Static_assert(sizeof(enum dw_mode) == sizeof(int), "K_ENUM stores an int");
 _Static_assert(sizeof(enum dw_enforcement) == sizeof(int), "K_ENUM stores an int");
@@ -133,6 +133,10 @@ static const struct dw_detector_conf detector_defaults[DW_DET_COUNT] = {
     [DW_DET_PTR_FLOOD] = {true, 1000, 60, DW_ACT_DROP, 600},
     [DW_DET_PTR_FORWARD_IP] = {true, 20, 600, DW_ACT_LOG, 3600},
     [DW_DET_SIGNATURE_NAMES] = {true, 1, 3600, DW_ACT_LOG, 3600},
+    /* distinct names, not queries (namestate.h); log only until measured on
+     * a campus: a wrong block of a busy client hurts more than a late one */
+    [DW_DET_DNS_TUNNEL] = {true, 40, 600, DW_ACT_LOG, 3600},
+    [DW_DET_DGA] = {true, 20, 600, DW_ACT_LOG, 3600},
 };
 
 /** Host-name keywords W32/Mydoom.A prefixed to victim domains (Musashi et al., "Indirect Detection of Mass Mailing Worm-Infected PC terminals", 2004, 3.1). */
@@ -182,6 +186,27 @@ static const struct key det_signature_keys[] = {DETECTOR_KEYS,
                                                  .coff = OFF(signature_count)},
                                                 {.name = NULL}};
 
+/* dns_tunnel and dga count distinct names in per-client sets of 64
+ * (namestate.h): a larger threshold could never be reached */
+/* clang-format off */
+#define DISTINCT_KEYS \
+	{.name = "enabled", .type = K_BOOL, .off = DOFF(enabled)}, \
+	{.name = "threshold", .type = K_U32, .off = DOFF(threshold), .min = 1, .max = 64}, \
+	{.name = "window", .type = K_DURATION, .off = DOFF(window), .min = 1, .max = 86400}, \
+	{.name = "action", .type = K_ENUM, .off = DOFF(action), .names = action_names}, \
+	{.name = "duration", .type = K_DURATION, .off = DOFF(duration), .min = 1, .max = 30 * 86400}
+/* clang-format on */
+
+static const struct key det_tunnel_keys[] = {DISTINCT_KEYS,
+                                             {.name = "exempt_domains",
+                                              .type = K_NAMES,
+                                              .flags = F_ROOT,
+                                              .off = OFF(tunnel_exempt),
+                                              .coff = OFF(tunnel_exempt_count)},
+                                             {.name = NULL}};
+
+static const struct key det_dga_keys[] = {DISTINCT_KEYS, {.name = NULL}};
+
 static const struct key detectors_keys[] = {
     {.name = "mx_worm", .type = K_MAP, .off = DET_OFF(DW_DET_MX_WORM), .sub = det_keys},
     {.name = "spam_relay", .type = K_MAP, .off = DET_OFF(DW_DET_SPAM_RELAY), .sub = det_keys},
@@ -199,6 +224,8 @@ static const struct key detectors_keys[] = {
      .type = K_MAP,
      .off = DET_OFF(DW_DET_SIGNATURE_NAMES),
      .sub = det_signature_keys},
+    {.name = "dns_tunnel", .type = K_MAP, .off = DET_OFF(DW_DET_DNS_TUNNEL), .sub = det_tunnel_keys},
+    {.name = "dga", .type = K_MAP, .off = DET_OFF(DW_DET_DGA), .sub = det_dga_keys},
     {.name = NULL}};
 
 static const struct key control_keys[] = {
@@ -291,6 +318,7 @@ static const struct key root_keys[] = {
     {.name = "mail_watch", .type = K_MAP, .sub = mail_watch_keys},
     {.name = "publish", .type = K_MAP, .sub = publish_keys},
     {.name = "fleet", .type = K_MAP, .sub = fleet_keys},
+    {.name = "public_suffixes", .type = K_NAMES, .off = OFF(public_suffixes), .coff = OFF(public_suffix_count)},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1407,6 +1435,12 @@ void dw_conf_free(struct dw_conf *c)
 	for (i = 0; c->fleet_peers && i < c->fleet_peer_count; i++)
 		free(c->fleet_peers[i]);
 	free(c->fleet_peers);
+	for (i = 0; c->tunnel_exempt && i < c->tunnel_exempt_count; i++)
+		free(c->tunnel_exempt[i]);
+	free(c->tunnel_exempt);
+	for (i = 0; c->public_suffixes && i < c->public_suffix_count; i++)
+		free(c->public_suffixes[i]);
+	free(c->public_suffixes);
 	free(c);
 }
 

@@ -36,6 +36,8 @@ enum dw_detector {
 	DW_DET_PTR_FLOOD,
 	DW_DET_PTR_FORWARD_IP,
 	DW_DET_SIGNATURE_NAMES,
+	DW_DET_DNS_TUNNEL, /**< namestate.h, not a client-table counter */
+	DW_DET_DGA,        /**< namestate.h, not a client-table counter */
 	DW_DET_COUNT
 };
 
@@ -146,6 +148,12 @@ struct dw_conf {
 	                             clause has no zonefile (hook backend); NULL = none */
 	char **fleet_peers;     /**< fleet.peers: peers' zone names, lower case, no final dot */
 	size_t fleet_peer_count;
+	/* dns_tunnel (tunnel.h) */
+	char **tunnel_exempt;       /**< detectors.dns_tunnel.exempt_domains, lower case, no final dot */
+	size_t tunnel_exempt_count; /**< added to the built-in list of names.h */
+	/* registrable domains (regdomain.h) */
+	char **public_suffixes;     /**< public_suffixes: extra suffixes, lower case, no final dot */
+	size_t public_suffix_count; /**< <= DW_REGDOMAIN_MAX_EXTRA (256) */
 };
 
 /** Most mail_servers entries, and most intervals a server's series keeps. */

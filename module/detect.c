@@ -12,7 +12,7 @@
 /* Every detector its own window, mx_worm and spam_relay a PTR counter too:
  * the client table must hold that many, or a window the man page allows
  * would be refused. */
-_Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_COUNT + 2,
+_Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_SIGNATURE_NAMES + 1 + 2,
 	       "the client table cannot hold a counter per detector window");
 
 /** The feature each detector counts. */
@@ -61,6 +61,8 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 		const struct dw_detector_conf *dc = &conf->det[i];
 		int m, p = -1;
 		d->main[i] = d->ptr[i] = -1;
+		if (i > DW_DET_SIGNATURE_NAMES)
+			continue; /* dns_tunnel, dga: distinct names (names.h), no counter */
 		d->enabled[i] = dc->enabled;
 		d->threshold[i] = dc->threshold;
 		if (!dc->enabled)

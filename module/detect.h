@@ -84,6 +84,9 @@ static inline int dw_detect_counts(const struct dw_detect *d, enum dw_qclass qc,
 	return ((d->count_classes >> qc) & 1) || (flags & d->count_flags) != 0;
 }
 
+/** Room for a verdict's name (a presentation name of up to 255 bytes). */
+#define DW_VERDICT_NAME_MAX 256
+
 /** One detector crossing, as queued for the module's thread to report. */
 struct dw_verdict {
 	uint8_t detector;      /**< enum dw_detector */
@@ -94,6 +97,9 @@ struct dw_verdict {
 	uint32_t count;        /**< the detector's own count in its window */
 	uint32_t ptr;          /**< PTR count in the window (mx_worm, spam_relay) */
 	uint32_t counts[DW_CLIENTS_MAX_COUNTERS];
+	/** dns_tunnel: the base domain; dga: one generated name (names.h);
+	 *  presentation form, cut to fit; "" for the other detectors */
+	char name[DW_VERDICT_NAME_MAX];
 };
 
 /** What the judge found for one query (caller's stack). */

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "engine_int.h"
 #include "fleet.h"
+#include "names.h"
 
 /** Verdicts that may wait for the module's thread before new ones are dropped. */
 #define DW_VERDICT_QUEUE 4096
@@ -222,6 +223,8 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	}
 	if (dw_detect_init(&e->detect, conf, e->exempt, err, errlen) != 0)
 		goto fail;
+	if (dw_names_init(e, err, errlen) != 0)
+		goto fail;
 	if (!(e->mail = dw_mailwatch_new(conf, err, errlen)))
 		goto fail;
 	e->detect.mail = e->mail; /* mail servers: exempt from the MX detectors */
@@ -340,6 +343,7 @@ void dw_engine_free(struct dw_engine *e)
 	dw_exempt_free(e->exempt);
 	dw_mailwatch_free(e->mail);
 	dw_feature_set_free(e->features);
+	dw_names_free(e);
 	free(e);
 }
 
@@ -390,6 +394,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	struct dw_addr key;
 	uint64_t h;
 	uint32_t now = dw_mono_now();
+	int counted;
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
@@ -404,8 +409,11 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 		f.qclass = dw_qclass_of(q->qtype);
 	}
 	h = dw_clients_hash(e->clients, &q->client);
-	if (!dw_detect_counts(&e->detect, f.qclass, f.flags) ||
-	    dw_detect_increments(&e->detect, &f, inc) == 0) {
+	counted = dw_detect_counts(&e->detect, f.qclass, f.flags) &&
+		  dw_detect_increments(&e->detect, &f, inc) != 0;
+	if (dw_names_possible(e, q, f.qclass)) /* MX, NXDOMAIN, a long first label */
+		counted = dw_names_observe(e, q, h, now, f.qclass, inc, counted);
+	if (!counted) {
 		uint32_t total = 0;
 		int rc = dw_clients_touch_h(e->clients, &q->client, h, now, &total);
 		if (rc < 0)

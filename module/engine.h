@@ -107,6 +107,11 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q);
  *  allocation, no I/O; one shard lock at most. */
 void dw_engine_decide(struct dw_engine *e, const struct dw_query *q, struct dw_decision *out);
 
+/** With the hook backend a query is counted on arrival, before its answer
+ *  exists: the reply callbacks hand NXDOMAIN answers here, and only the dga
+ *  detector (names.h) looks at them. Any thread; O(1) unless q->rcode is 3. */
+void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q);
+
 /** Hand an upstream observation to the module's thread (any thread; only
  *  its used bytes are copied into this thread's ring, upqueue.h; dropped and
  *  counted when the ring is full; the first one after a drain wakes the

@@ -29,7 +29,9 @@
 #include "incident_events.h"
 #include "incidents.h"
 #include "mailwatch.h"
+#include "namestate.h"
 #include "policy.h"
+#include "regdomain.h"
 #include "ring.h"
 #include "state.h"
 #include "suspects.h"
@@ -108,6 +110,13 @@ struct dw_engine {
 	struct dw_incident incident_buf;
 	struct dw_suspect_view incident_sv;
 	struct dw_fleet *fleet;        /* published zone, peers' zones (engine_fleet.c) */
+
+	/* distinct names (names.c): registrable domains, per-client sets; NULL
+	 * when no detector needs them. names_need: DW_NAMES_* bits (names.h) */
+	struct dw_regdomain *regdom;
+	struct dw_namestate *namestate;
+	uint64_t name_key;
+	unsigned names_need;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];

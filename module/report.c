@@ -12,6 +12,7 @@
 
 #include "engine_int.h"
 #include "errbuf.h"
+#include "names.h"
 
 /** Monotonic seconds (coarse clock: a few ns through the vDSO), never 0. */
 uint32_t dw_mono_now(void)
@@ -156,6 +157,8 @@ static size_t append_evidence(struct dw_engine *e, const struct dw_verdict *v, c
 		for (i = 0; i < sv.nnames; i++)
 			dw_appendf(buf, len, &n, "%s%s", i ? " " : "", sv.names[i]);
 		dw_appendf(buf, len, &n, "\"");
+		if (v->detector == DW_DET_MX_WORM || v->detector == DW_DET_SPAM_RELAY)
+			dw_names_domains(e, &sv, buf, len, &n);
 		if (e->geoip) {
 			int nlit = 0;
 			for (i = 0; i < sv.nnames; i++) {
@@ -209,6 +212,11 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 		w = snprintf(line + n, sizeof(line) - n, " %s_%us=%u",
 			     dw_counter_name((enum dw_counter_kind)e->detect.kind[i]),
 			     e->detect.window[i], v->counts[i]);
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (v->name[0] && n < sizeof(line)) { /* dns_tunnel: its domain; dga: an example */
+		w = snprintf(line + n, sizeof(line) - n, " %s=%s",
+			     v->detector == DW_DET_DNS_TUNNEL ? "domain" : "name", v->name);
 		n += w < 0 ? 0 : (size_t)w;
 	}
 	if (n < sizeof(line)) {

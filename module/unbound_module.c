@@ -95,27 +95,34 @@ static void pin_library(void)
 	}
 }
 
-/** Translate one Unbound reply into a dw_query and hand it to the engine. */
+/** Translate one Unbound reply into a dw_query and hand it to the engine.
+ *  With the hook backend the query was counted on arrival: only an NXDOMAIN
+ *  answer is handed on (dga, dw_engine_observe_nxdomain()). */
 static void observe(struct dw_unbound *u, enum dw_source source, const struct query_info *qinfo,
                     const struct reply_info *rep, int rcode, const struct comm_reply *repinfo)
 {
 	struct dw_query q;
-	if (!u || !u->engine || !repinfo || u->hook)
-		return; /* internal query (prefetch, …): no client; or the hook counted it */
-	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
-	                          repinfo->client_addrlen, &q.client) != 0)
-		return;
-	q.qname = qinfo ? qinfo->qname : NULL;
-	q.qname_len = qinfo ? qinfo->qname_len : 0;
-	q.qtype = qinfo ? qinfo->qtype : 0;
+	if (!u || !u->engine || !repinfo)
+		return; /* internal query (prefetch, …): no client */
 	if (source == DW_SRC_SERVFAIL)
 		q.rcode = LDNS_RCODE_SERVFAIL;
 	else if (rep)
 		q.rcode = FLAGS_GET_RCODE(rep->flags);
 	else
 		q.rcode = rcode & 0xf; /* local answers may carry flag bits */
+	if (u->hook && q.rcode != LDNS_RCODE_NXDOMAIN)
+		return; /* the hook counted it */
+	if (dw_addr_from_sockaddr((const struct sockaddr *)&repinfo->client_addr,
+	                          repinfo->client_addrlen, &q.client) != 0)
+		return;
+	q.qname = qinfo ? qinfo->qname : NULL;
+	q.qname_len = qinfo ? qinfo->qname_len : 0;
+	q.qtype = qinfo ? qinfo->qtype : 0;
 	q.source = source;
-	dw_engine_observe(u->engine, &q);
+	if (u->hook)
+		dw_engine_observe_nxdomain(u->engine, &q);
+	else
+		dw_engine_observe(u->engine, &q);
 }
 
 /* One callback per answer path, so the engine knows where the answer came from. */
@@ -325,8 +332,12 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 		log_err("dnswarden: event=publish_error error=\"%s\"", err);
 	if (dw_engine_start(u->engine, err, errlen) != 0)
 		return -1;
-	/* with the pre-cache hook every query is counted there */
-	for (i = 0; !u->hook && i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+	/* with the pre-cache hook every query is counted there; only the dga
+	 * detector still needs the resolved and cached answers (NXDOMAIN) */
+	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
+		if (u->hook && !(conf->det[DW_DET_DGA].enabled &&
+		                 reply_lists[i].source <= DW_SRC_CACHE))
+			continue;
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {
 			snprintf(err, errlen, "cannot register an inplace reply callback");

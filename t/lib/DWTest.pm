@@ -88,6 +88,9 @@ sub with_paths {
 	$yaml .= "\nstate_file: $self->{state}\n" unless $yaml =~ /^state_file:/m;
 	$yaml .= "control:\n  socket: $self->{socket}\n  group: \"\"\n" unless $yaml =~ /^control:/m;
 	$yaml .= "incidents:\n  database: $self->{dir}/incidents.db\n" unless $yaml =~ /^incidents:/m;
+	# the world's victim domains dN.victim.lab stand for different domains
+	# (victim1.example, ...): each is its own registrable domain
+	$yaml .= "public_suffixes: [victim.lab]\n" unless $yaml =~ /^public_suffixes:/m;
 	return $yaml;
 }
 

@@ -1,0 +1,232 @@
+/**
+ * \file
+ * The engine's distinct-name detectors (names.h).
+ */
+#include "names.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "dga.h"
+#include "errbuf.h"
+
+/** Clients the distinct-name table holds at most (4-way buckets). */
+#define DW_NAMES_CLIENTS 4096u
+
+static const char *const benign[] = {DW_NAMES_BENIGN};
+
+/** Build the list and the table when a detector needs them. */
+int dw_names_init(struct dw_engine *e, char *err, size_t errlen)
+{
+	const struct dw_conf *c = e->conf;
+	uint32_t max = c->clients_max < DW_NAMES_CLIENTS ? c->clients_max : DW_NAMES_CLIENTS;
+	unsigned need = 0;
+	if (c->det[DW_DET_MX_WORM].enabled || c->det[DW_DET_SPAM_RELAY].enabled)
+		need |= DW_NAMES_MX;
+	if (c->det[DW_DET_DNS_TUNNEL].enabled)
+		need |= DW_NAMES_TUNNEL;
+	if (c->det[DW_DET_DGA].enabled)
+		need |= DW_NAMES_DGA;
+	if (!need)
+		return 0;
+	dw_tunnel_init();
+	if (getrandom(&e->name_key, sizeof(e->name_key), 0) != (ssize_t)sizeof(e->name_key))
+		e->name_key = (uint64_t)dw_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	e->regdom = dw_regdomain_new((const char *const *)c->public_suffixes,
+				     c->public_suffix_count, err, errlen);
+	if (!e->regdom)
+		return -1;
+	e->namestate = dw_namestate_new(max < 4 ? 4 : max, err, errlen);
+	if (!e->namestate)
+		return -1;
+	e->names_need = need;
+	return 0;
+}
+
+/** Release the list and the table. */
+void dw_names_free(struct dw_engine *e)
+{
+	dw_namestate_free(e->namestate);
+	dw_regdomain_free(e->regdom);
+	e->namestate = NULL;
+	e->regdom = NULL;
+	e->names_need = 0;
+}
+
+/** Whether text (a registrable domain, no final dot) is d or under d. */
+static int under(const char *text, size_t tl, const char *d)
+{
+	size_t dl = strlen(d);
+	if (dl > tl || strcasecmp(text + tl - dl, d) != 0)
+		return 0;
+	return dl == tl || text[tl - dl - 1] == '.';
+}
+
+/** A base domain no dns_tunnel verdict names (built-in or configured). */
+static int tunnel_exempt(const struct dw_engine *e, const char *text)
+{
+	size_t tl = strlen(text), i;
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++)
+		if (under(text, tl, benign[i]))
+			return 1;
+	for (i = 0; i < e->conf->tunnel_exempt_count; i++)
+		if (under(text, tl, e->conf->tunnel_exempt[i]))
+			return 1;
+	return 0;
+}
+
+/** Queue one verdict and wake the module's thread. */
+static void push(struct dw_engine *e, struct dw_verdict *v)
+{
+	uint64_t one = 1;
+	atomic_fetch_add_explicit(&e->verdicts_total[v->detector], 1, memory_order_relaxed);
+	dw_ring_push(e->verdicts, v);
+	if (write(e->wake_fd, &one, sizeof(one)) < 0) {
+		/* full counter or closing: the thread's tick picks it up */
+	}
+}
+
+/** A verdict of det for key, naming text (presentation, final dot cut). */
+static void verdict(struct dw_engine *e, enum dw_detector det, const struct dw_addr *key,
+		    uint32_t now, uint32_t count, const uint8_t *wire, size_t wlen)
+{
+	struct dw_verdict v;
+	size_t l;
+	memset(&v, 0, sizeof(v));
+	v.detector = (uint8_t)det;
+	v.client = *key;
+	v.when = v.first_seen = now;
+	v.count = count;
+	dw_name_to_text(wire, wlen, v.name, sizeof(v.name));
+	l = strlen(v.name);
+	if (l > 1 && v.name[l - 1] == '.')
+		v.name[l - 1] = '\0';
+	if (det == DW_DET_DNS_TUNNEL && tunnel_exempt(e, v.name))
+		return;
+	if (dw_exempt_match(e->exempt, key))
+		return;
+	push(e, &v);
+}
+
+/** Set every MX counter's increment to 0 (a domain asked again). */
+static void no_mx(const struct dw_detect *d, uint16_t *inc)
+{
+	unsigned i;
+	for (i = 0; i < d->ncounters; i++)
+		if (d->kind[i] == DW_CK_MX)
+			inc[i] = 0;
+}
+
+/** The window of the MX counters: the longest (a domain asked again within
+ *  it is not new for any of them). */
+static uint32_t mx_window(const struct dw_detect *d)
+{
+	uint32_t w = 1;
+	unsigned i;
+	for (i = 0; i < d->ncounters; i++)
+		if (d->kind[i] == DW_CK_MX && d->window[i] > w)
+			w = d->window[i];
+	return w;
+}
+
+/** One query's distinct-name work for the detectors in need. */
+static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q, uint64_t h,
+		   uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
+		   int counted)
+{
+	const struct dw_conf *c = e->conf;
+	struct dw_ns_op op;
+	struct dw_addr key;
+	size_t off;
+	int feature = 0;
+
+	if (!counted)
+		memset(inc, 0, sizeof(uint16_t) * DW_CLIENTS_MAX_COUNTERS);
+	if (!q->qname || dw_regdomain_of(e->regdom, q->qname, q->qname_len, &off) < 0 ||
+	    off + 1 >= q->qname_len)
+		return counted; /* malformed or the root: nothing to count */
+	memset(&op, 0, sizeof(op));
+	if ((need & DW_NAMES_MX) && qc == DW_Q_MX && counted) {
+		op.mx = 1;
+		op.mx_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
+		op.mx_window = mx_window(&e->detect);
+	}
+	if ((need & DW_NAMES_TUNNEL) && off > 0 && dw_tunnel_possible(q->qname, q->qname_len) &&
+	    dw_tunnel_name(q->qname, off)) {
+		op.tun = 1;
+		op.tun_base = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
+		op.tun_name = dw_name_hash32(e->name_key ^ 1, q->qname, off);
+		op.tun_window = c->det[DW_DET_DNS_TUNNEL].window;
+		op.tun_threshold = c->det[DW_DET_DNS_TUNNEL].threshold;
+	}
+	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE &&
+	    dw_dga_score(q->qname + off + 1, q->qname[off]) > DW_DGA_THRESHOLD) {
+		op.dga = 1;
+		op.dga_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
+		op.dga_window = c->det[DW_DET_DGA].window;
+		op.dga_threshold = c->det[DW_DET_DGA].threshold;
+	}
+	if (!op.mx && !op.tun && !op.dga)
+		return counted;
+	key = q->client;
+	if (key.family == 6)
+		dw_addr_mask(&key, c->ipv6_prefix);
+	if (dw_namestate_update(e->namestate, &key, h, now, &op) < 0)
+		return counted;
+	if (op.mx && !op.mx_new)
+		no_mx(&e->detect, inc);
+	if (op.tun_fired)
+		verdict(e, DW_DET_DNS_TUNNEL, &key, now, op.tun_count, q->qname + off,
+			q->qname_len - off);
+	if (op.dga_fired)
+		verdict(e, DW_DET_DGA, &key, now, op.dga_count, q->qname, q->qname_len);
+	feature = op.tun || op.dga;
+	return counted || feature;
+}
+
+/** One query's distinct-name work (names.h). */
+int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
+		     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
+{
+	return observe(e, e->names_need, q, h, now, qc, inc, counted);
+}
+
+/** The hook backend's NXDOMAIN answers: dga only (engine.h). */
+void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q)
+{
+	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
+	if (!e || !q || q->rcode != 3 || !q->qname || !(e->names_need & DW_NAMES_DGA))
+		return;
+	(void)observe(e, DW_NAMES_DGA, q, dw_clients_hash(e->clients, &q->client), dw_mono_now(),
+		      dw_qclass_of(q->qtype), inc, 0);
+}
+
+/** The registrable domains among the evidence names of MX queries. */
+void dw_names_domains(struct dw_engine *e, const struct dw_suspect_view *sv, char *buf,
+		      size_t len, size_t *n)
+{
+	unsigned i, k = 0;
+	if (!e->regdom)
+		return;
+	for (i = 0; i < sv->nnames; i++) {
+		uint8_t wire[DW_NAME_MAXWIRE];
+		char text[DW_NAME_TEXT_MAX];
+		size_t off, l;
+		int wl;
+		if (sv->name_qclass[i] != DW_Q_MX || (sv->cut & (1u << i)))
+			continue;
+		wl = dw_name_from_text(sv->names[i], wire, sizeof(wire));
+		if (wl < 2 || dw_regdomain_of(e->regdom, wire, (size_t)wl, &off) < 0)
+			continue;
+		dw_name_to_text(wire + off, (size_t)wl - off, text, sizeof(text));
+		l = strlen(text);
+		if (l > 1 && text[l - 1] == '.')
+			text[l - 1] = '\0';
+		dw_appendf(buf, len, n, "%s%s", k++ ? " " : " domains=\"", text);
+	}
+	if (k)
+		dw_appendf(buf, len, n, "\"");
+}

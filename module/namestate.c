@@ -1,0 +1,199 @@
+/**
+ * \file
+ * Distinct names per client (namestate.h).
+ */
+#include "namestate.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAYS 4
+#define LOCKS 64
+
+struct tun_slot {
+	uint32_t base;
+	uint8_t fired;
+	uint32_t fp[DW_NS_TUN_CAP];
+	uint32_t t[DW_NS_TUN_CAP];
+};
+
+struct ns_entry {
+	struct dw_addr addr;
+	uint8_t used, dga_fired;
+	uint32_t last;
+	uint32_t mx_fp[DW_NS_MX_CAP];
+	uint32_t mx_t[DW_NS_MX_CAP];
+	uint32_t dga_fp[DW_NS_DGA_CAP];
+	uint32_t dga_t[DW_NS_DGA_CAP];
+	struct tun_slot tun[DW_NS_TUN_SLOTS];
+};
+
+struct dw_namestate {
+	size_t nbuckets; /**< power of two */
+	struct ns_entry *e;
+	pthread_mutex_t lock[LOCKS];
+};
+
+/** Allocate the buckets up front (calloc: pages appear as clients do). */
+struct dw_namestate *dw_namestate_new(uint32_t max, char *err, size_t errlen)
+{
+	struct dw_namestate *ns = calloc(1, sizeof(*ns));
+	size_t nb = 1, i;
+	while (nb * WAYS < max)
+		nb <<= 1;
+	if (!ns || !(ns->e = calloc(nb * WAYS, sizeof(struct ns_entry)))) {
+		free(ns);
+		snprintf(err, errlen, "out of memory for the distinct-name table (%zu clients)",
+			 nb * WAYS);
+		return NULL;
+	}
+	ns->nbuckets = nb;
+	for (i = 0; i < LOCKS; i++)
+		pthread_mutex_init(&ns->lock[i], NULL);
+	return ns;
+}
+
+/** Release the table. */
+void dw_namestate_free(struct dw_namestate *ns)
+{
+	size_t i;
+	if (!ns)
+		return;
+	for (i = 0; i < LOCKS; i++)
+		pthread_mutex_destroy(&ns->lock[i]);
+	free(ns->e);
+	free(ns);
+}
+
+/** Bytes held. */
+size_t dw_namestate_bytes(const struct dw_namestate *ns)
+{
+	return ns ? sizeof(*ns) + ns->nbuckets * WAYS * sizeof(struct ns_entry) : 0;
+}
+
+/** Whether a member seen at t is in the window at now. */
+static int live(uint32_t t, uint32_t now, uint32_t window)
+{
+	return t != 0 && (now < t || now - t < window);
+}
+
+/** Add fp; 1 when it was not in the window (new), 0 when it was. */
+static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
+		   uint32_t window)
+{
+	unsigned i, victim = 0;
+	for (i = 0; i < cap; i++)
+		if (t[i] != 0 && fp[i] == x) {
+			int was = live(t[i], now, window);
+			t[i] = now;
+			return !was;
+		}
+	for (i = 0; i < cap; i++) {
+		if (!live(t[i], now, window)) {
+			victim = i;
+			break;
+		}
+		if (t[i] < t[victim])
+			victim = i;
+	}
+	fp[victim] = x;
+	t[victim] = now;
+	return 1;
+}
+
+/** Members in the window. */
+static uint32_t set_count(const uint32_t *t, unsigned cap, uint32_t now, uint32_t window)
+{
+	uint32_t n = 0;
+	unsigned i;
+	for (i = 0; i < cap; i++)
+		n += (uint32_t)live(t[i], now, window);
+	return n;
+}
+
+/** The client's entry in its bucket, or the way it replaces. */
+static struct ns_entry *find(struct dw_namestate *ns, size_t b, const struct dw_addr *key)
+{
+	struct ns_entry *w = &ns->e[b * WAYS], *victim = w;
+	unsigned i;
+	for (i = 0; i < WAYS; i++) {
+		if (w[i].used && dw_addr_equal(&w[i].addr, key))
+			return &w[i];
+		if (!w[i].used ? victim->used : (victim->used && w[i].last < victim->last))
+			victim = &w[i];
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->used = 1;
+	victim->addr = *key;
+	return victim;
+}
+
+/** Rising edge of count >= threshold on a fired flag. */
+static uint8_t edge(uint8_t *fired, uint32_t count, uint32_t threshold)
+{
+	if (count < threshold) {
+		*fired = 0;
+		return 0;
+	}
+	if (*fired)
+		return 0;
+	*fired = 1;
+	return 1;
+}
+
+/** The tunnel slot for base: its own, else the one with the fewest live
+ *  names (cleared for base). */
+static struct tun_slot *tun_slot(struct ns_entry *c, uint32_t base, uint32_t now, uint32_t window)
+{
+	struct tun_slot *best = NULL;
+	uint32_t best_n = UINT32_MAX;
+	unsigned i;
+	for (i = 0; i < DW_NS_TUN_SLOTS; i++) {
+		uint32_t n;
+		if (c->tun[i].base == base && set_count(c->tun[i].t, DW_NS_TUN_CAP, now, window))
+			return &c->tun[i];
+		n = set_count(c->tun[i].t, DW_NS_TUN_CAP, now, window);
+		if (n < best_n) {
+			best_n = n;
+			best = &c->tun[i];
+		}
+	}
+	memset(best, 0, sizeof(*best));
+	best->base = base;
+	return best;
+}
+
+/** One query's set work under the bucket's lock. */
+int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint64_t h,
+			uint32_t now, struct dw_ns_op *op)
+{
+	size_t b;
+	pthread_mutex_t *m;
+	struct ns_entry *c;
+	if (!ns || !key || !op)
+		return -1;
+	b = (size_t)(h >> 20) & (ns->nbuckets - 1);
+	m = &ns->lock[b % LOCKS];
+	pthread_mutex_lock(m);
+	c = find(ns, b, key);
+	c->last = now;
+	if (op->mx)
+		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, DW_NS_MX_CAP,
+					      op->mx_hash, now, op->mx_window);
+	if (op->tun) {
+		struct tun_slot *s = tun_slot(c, op->tun_base, now, op->tun_window);
+		set_add(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window);
+		op->tun_count = set_count(s->t, DW_NS_TUN_CAP, now, op->tun_window);
+		op->tun_fired = edge(&s->fired, op->tun_count, op->tun_threshold);
+	}
+	if (op->dga) {
+		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, op->dga_hash, now,
+			op->dga_window);
+		op->dga_count = set_count(c->dga_t, DW_NS_DGA_CAP, now, op->dga_window);
+		op->dga_fired = edge(&c->dga_fired, op->dga_count, op->dga_threshold);
+	}
+	pthread_mutex_unlock(m);
+	return 0;
+}

@@ -1,0 +1,75 @@
+/**
+ * \file
+ * Registrable domains: the eTLD+1 of a wire-format query name, from the
+ * Public Suffix List (libpsl with the list Debian packages).
+ *
+ * What it is for: a mass-mailing worm asks MX of many DIFFERENT domains, a
+ * DNS tunnel asks many names under ONE domain, a DGA bot asks names of many
+ * different newly generated domains. All three detectors need "which domain
+ * could somebody register here": "a.b.example.co.uk" -> "example.co.uk",
+ * "x.github.io" -> "x.github.io" (github.io is a public suffix, private
+ * section included), "host.example.com" -> "example.com".
+ *
+ * Rules: the name is read as lower-case ASCII. A name whose labels hold only
+ * letters, digits, '-' and '_' goes to psl_registrable_domain(); a name that
+ * IS a public suffix, or has a single label, is its own registrable domain.
+ * A name with any other byte (non-ASCII, dots or spaces inside a label:
+ * hostile or IDN in raw UTF-8, which resolvers never send) is never passed to
+ * libpsl (its IDNA conversion allocates): its registrable domain is its last
+ * two labels (or its only one). The root name has none (dw_regdomain_of()
+ * returns 0 with off = len - 1, the root label).
+ *
+ * Cost: dw_regdomain_new() loads the newest list once (psl_latest(): the
+ * packaged list file when it is newer than the one built into libpsl; a few
+ * hundred KiB, allocated once, on the module's thread at engine build).
+ * dw_regdomain_of() is O(len x labels) over a DAFSA lookup per label, no
+ * allocation (libpsl's ASCII path works on its caller's buffer and the
+ * stack), no lock, about 300 bytes of stack; run only for queries that carry
+ * a feature needing it (MX, an NXDOMAIN answer, a long first label).
+ * Thread safety: a built struct dw_regdomain is read-only; any number of
+ * threads may call dw_regdomain_of() at once. Free it when nobody uses it.
+ * Errors: dw_regdomain_new() returns NULL with a reason (no list could be
+ * loaded); dw_regdomain_of() returns -1 for a malformed wire name.
+ */
+#ifndef DW_REGDOMAIN_H
+#define DW_REGDOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** The loaded Public Suffix List (opaque, immutable). */
+struct dw_regdomain;
+
+/** Most extra public suffixes (public_suffixes: in the YAML). */
+#define DW_REGDOMAIN_MAX_EXTRA 256
+
+/** Load the list (psl_latest(), else the built-in one), plus extra public
+ *  suffixes: presentation names (lower case, no final dot) under which every
+ *  child is its own registrable domain, as if the list had them (a campus's
+ *  "users.campus.example" whose subdomains belong to different people; the
+ *  test world's victim.lab). The longest matching suffix wins, list or
+ *  extra. At most DW_REGDOMAIN_MAX_EXTRA. NULL with err. */
+struct dw_regdomain *dw_regdomain_new(const char *const *extra, size_t nextra, char *err,
+				      size_t errlen);
+
+/** Release it (NULL is fine). */
+void dw_regdomain_free(struct dw_regdomain *rd);
+
+/**
+ * Where the registrable domain of a wire name starts.
+ * \param rd the list.
+ * \param qname wire-format name ending in the root label.
+ * \param len its length, the final 0 included (1..255).
+ * \param off receives the offset in qname of the registrable domain's first
+ *        length byte (0 when the whole name is registrable, len - 1 for the
+ *        root name).
+ * \return the number of labels before it (0 when none), or -1 for a
+ *         malformed name or a NULL pointer.
+ */
+int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off);
+
+/** A keyed 32-bit hash of a wire name suffix, ASCII case folded: the
+ *  identity of a domain in the per-client sets (namestate.h). O(len). */
+uint32_t dw_name_hash32(uint64_t key, const uint8_t *wire, size_t len);
+
+#endif

@@ -1,0 +1,254 @@
+/**
+ * \file
+ * Unit tests of regdomain.c (registrable domains with libpsl, extra public
+ * suffixes, no allocation per call), tunnel.c (the per-name test) and
+ * namestate.c (distinct counting: new or not, windows, thresholds, slots,
+ * saturation, eviction).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feature.h"
+#include "namestate.h"
+#include "regdomain.h"
+#include "tap.h"
+#include "tunnel.h"
+
+/* Count the allocations libpsl makes (not under ASan, which owns malloc). */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define COUNT_ALLOCS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static long allocs;
+void *malloc(size_t n)
+{
+	allocs++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+	allocs++;
+	return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+	allocs++;
+	return __libc_realloc(p, n);
+}
+#endif
+
+static struct dw_regdomain *rd;
+
+/** The registrable domain of text as text ("" on error). */
+static const char *reg(const char *text)
+{
+	static char out[DW_NAME_TEXT_MAX];
+	uint8_t wire[DW_NAME_MAXWIRE];
+	int l = dw_name_from_text(text, wire, sizeof(wire));
+	size_t off;
+	if (l < 0 || dw_regdomain_of(rd, wire, (size_t)l, &off) < 0)
+		return "";
+	dw_name_to_text(wire + off, (size_t)l - off, out, sizeof(out));
+	return out;
+}
+
+static void test_regdomain(void)
+{
+	static const char *const cases[][2] = {
+	    {"www.example.com", "example.com."},
+	    {"example.com", "example.com."},
+	    {"a.b.c.example.co.uk", "example.co.uk."},
+	    {"WWW.Example.COM", "Example.COM."},
+	    {"x.y.github.io", "y.github.io."},      /* private section of the list */
+	    {"com", "com."},                        /* a public suffix is its own */
+	    {"co.uk", "co.uk."},
+	    {"localhost", "localhost."},
+	    {"a.b.campus.test", "campus.test."},    /* unlisted TLD: one label + it */
+	    {"d5.victim.lab", "d5.victim.lab."},    /* extra suffix victim.lab */
+	    {"mx.d5.Victim.LAB", "d5.Victim.LAB."},
+	    {"victim.lab", "victim.lab."},
+	    {"x.a\\032b.example.com", "example.com."}, /* odd byte: last two labels */
+	    {"x.y.a\\200.co.uk", "co.uk."},
+	};
+	uint8_t wire[DW_NAME_MAXWIRE];
+	size_t i, off = 7;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = reg(cases[i][0]);
+		if (!ok(strcmp(got, cases[i][1]) == 0, "registrable domain of %s is %s", cases[i][0],
+			cases[i][1]))
+			printf("#   got '%s'\n", got);
+	}
+	is_int(dw_regdomain_of(rd, (const uint8_t *)"", 1, &off), 0, "root: no label before");
+	is_int(off, 0, "root: the root label");
+	memcpy(wire, "\003www\007example", 12); /* no terminator */
+	is_int(dw_regdomain_of(rd, wire, 12, &off), -1, "malformed: no root label");
+	memcpy(wire, "\077abc\000", 5);
+	is_int(dw_regdomain_of(rd, wire, 5, &off), -1, "malformed: label runs past the end");
+	is_int(dw_regdomain_of(NULL, wire, 5, &off), -1, "NULL list");
+	{
+		int l = dw_name_from_text("a.b.example.co.uk", wire, sizeof(wire));
+		is_int(dw_regdomain_of(rd, wire, (size_t)l, &off), 2, "two labels before example.co.uk");
+		is_int(off, 4, "at wire offset 4");
+	}
+#ifdef COUNT_ALLOCS
+	{
+		long before;
+		int l = dw_name_from_text("deep.sub.www.example.co.uk", wire, sizeof(wire));
+		before = allocs;
+		for (i = 0; i < 1000; i++)
+			(void)dw_regdomain_of(rd, wire, (size_t)l, &off);
+		l = dw_name_from_text("x.y.github.io", wire, sizeof(wire));
+		for (i = 0; i < 1000; i++)
+			(void)dw_regdomain_of(rd, wire, (size_t)l, &off);
+		is_int(allocs - before, 0, "2000 lookups: no allocation (libpsl's ASCII path)");
+	}
+#endif
+	{
+		const char *bad[] = {"not a name..", "x"};
+		char err[256];
+		struct dw_regdomain *r2 = dw_regdomain_new(bad, 1, err, sizeof(err));
+		ok(!r2 && strstr(err, "public_suffixes") != NULL, "a bad extra suffix is refused: %s",
+		   err);
+	}
+}
+
+/** Whether text's labels before its registrable domain look like a tunnel. */
+static int tunnel(const char *text)
+{
+	uint8_t wire[DW_NAME_MAXWIRE];
+	int l = dw_name_from_text(text, wire, sizeof(wire));
+	size_t off;
+	if (l < 0 || dw_regdomain_of(rd, wire, (size_t)l, &off) < 0)
+		return -1;
+	return dw_tunnel_possible(wire, (size_t)l) && dw_tunnel_name(wire, off);
+}
+
+static void test_tunnel(void)
+{
+	dw_tunnel_init();
+	is_int(tunnel("6b1c0e9a44d2f3a1c0de5566778899aabbccddee.c2.example.com"), 1, "hex payload");
+	is_int(tunnel("mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpj2gk3tvmvxgc.t.example.net"), 1,
+	       "base32 payload (iodine)");
+	is_int(tunnel("0123456789abcdef0123.4567890abcdef.example.org"), 1,
+	       "payload over two labels");
+	is_int(tunnel("www.example.com"), 0, "www: short");
+	is_int(tunnel("autodiscover.campus.example.edu"), 0, "autodiscover: first label short");
+	is_int(tunnel("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com"), 0, "long but one letter: no entropy");
+	is_int(tunnel("1.2.3.4.5.6.7.8.9.10.11.12.13.zen.spamhaus.org"), 0, "DNSBL digits");
+	is_int(tunnel("c0ffee00c0ffee00c0ffee.example.com"), 0, "22 characters: too short");
+	{
+		uint8_t w[DW_NAME_MAXWIRE];
+		unsigned n = 0;
+		int l = dw_name_from_text("0123456789abcdef.x", w, sizeof(w));
+		unsigned h = dw_tunnel_entropy(w, (size_t)l - 3, &n);
+		is_int(n, 16, "16 distinct characters counted");
+		is_int(h, 4000, "16 distinct of 16: exactly 4 bits each");
+	}
+}
+
+static struct dw_addr client(int n)
+{
+	struct dw_addr a;
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	a.b[0] = 10;
+	a.b[3] = (uint8_t)n;
+	return a;
+}
+
+static void test_namestate(void)
+{
+	char err[256];
+	struct dw_namestate *ns = dw_namestate_new(64, err, sizeof(err));
+	struct dw_addr a = client(1), b = client(2);
+	struct dw_ns_op op;
+	uint32_t i, fired = 0, at = 0;
+
+	ok(ns != NULL, "table built");
+	/* MX: new, again, again after the window */
+	memset(&op, 0, sizeof(op));
+	op.mx = 1, op.mx_hash = 77, op.mx_window = 600;
+	dw_namestate_update(ns, &a, 1, 1000, &op);
+	is_int(op.mx_new, 1, "MX: a first domain is new");
+	dw_namestate_update(ns, &a, 1, 1300, &op);
+	is_int(op.mx_new, 0, "MX: the same domain 5 min later is not");
+	dw_namestate_update(ns, &b, 2, 1301, &op);
+	is_int(op.mx_new, 1, "MX: new for another client");
+	dw_namestate_update(ns, &a, 1, 1899, &op);
+	is_int(op.mx_new, 0, "MX: asked again 599 s after the last ask: not new");
+	dw_namestate_update(ns, &a, 1, 2499, &op);
+	is_int(op.mx_new, 1, "MX: 600 s after the last ask: new again");
+
+	/* tunnel: distinct names under one base fire once at the threshold */
+	for (i = 0; i < 30; i++) {
+		memset(&op, 0, sizeof(op));
+		op.tun = 1, op.tun_base = 5, op.tun_name = 100 + i % 25, op.tun_window = 600,
+		op.tun_threshold = 20;
+		dw_namestate_update(ns, &a, 1, 3000 + i, &op);
+		if (op.tun_fired && !fired++)
+			at = i + 1;
+	}
+	is_int(fired, 1, "tunnel: one crossing");
+	is_int(at, 20, "tunnel: at the 20th distinct name");
+	is_int(op.tun_count, 25, "tunnel: 25 distinct names (repeats not counted)");
+	/* other bases in between do not steal the busy slot */
+	for (i = 0; i < 10; i++) {
+		memset(&op, 0, sizeof(op));
+		op.tun = 1, op.tun_base = 900 + i, op.tun_name = i, op.tun_window = 600,
+		op.tun_threshold = 20;
+		dw_namestate_update(ns, &a, 1, 3100, &op);
+	}
+	memset(&op, 0, sizeof(op));
+	op.tun = 1, op.tun_base = 5, op.tun_name = 200, op.tun_window = 600, op.tun_threshold = 20;
+	dw_namestate_update(ns, &a, 1, 3101, &op);
+	is_int(op.tun_count, 26, "tunnel: the busy base keeps its slot while others come and go");
+	is_int(op.tun_fired, 0, "tunnel: still above: no second verdict");
+	/* the window empties: re-armed, a new crossing fires again */
+	fired = 0;
+	for (i = 0; i < 20; i++) {
+		memset(&op, 0, sizeof(op));
+		op.tun = 1, op.tun_base = 5, op.tun_name = 1000 + i, op.tun_window = 600,
+		op.tun_threshold = 20;
+		dw_namestate_update(ns, &a, 1, 5000 + i, &op);
+		fired += op.tun_fired;
+	}
+	is_int(op.tun_count, 20, "tunnel: only names of the new window count");
+	is_int(fired, 1, "tunnel: a new crossing after falling below fires again");
+
+	/* dga: saturates at its cap */
+	for (i = 0; i < 100; i++) {
+		memset(&op, 0, sizeof(op));
+		op.dga = 1, op.dga_hash = 7000 + i, op.dga_window = 600, op.dga_threshold = 64;
+		dw_namestate_update(ns, &b, 2, 6000, &op);
+		fired += op.dga_fired;
+	}
+	is_int(op.dga_count, DW_NS_DGA_CAP, "dga: the count saturates at the set size");
+
+	/* eviction: 64 places; 300 other clients push a out, it starts afresh */
+	for (i = 0; i < 300; i++) {
+		struct dw_addr c = client((int)(10 + i));
+		c.b[2] = (uint8_t)(i >> 8);
+		memset(&op, 0, sizeof(op));
+		op.mx = 1, op.mx_hash = 1, op.mx_window = 600;
+		dw_namestate_update(ns, &c, (uint64_t)i * 0x9e3779b97f4a7c15ull, 7000, &op);
+	}
+	ok(dw_namestate_bytes(ns) > 64 * 1000, "bytes reported: %zu", dw_namestate_bytes(ns));
+	is_int(dw_namestate_update(NULL, &a, 1, 1, &op), -1, "NULL table");
+	dw_namestate_free(ns);
+}
+
+int main(void)
+{
+	char err[256];
+	const char *extra[] = {"victim.lab"};
+	rd = dw_regdomain_new(extra, 1, err, sizeof(err));
+	if (!ok(rd != NULL, "list loaded"))
+		printf("#   %s\n", err);
+	test_regdomain();
+	test_tunnel();
+	test_namestate();
+	dw_regdomain_free(rd);
+	return done_testing();
+}
