@@ -76,6 +76,9 @@ struct dw_detector_conf {
 	uint32_t window;    /**< seconds, 1 .. 86400 */
 	enum dw_action action;
 	uint32_t duration; /**< seconds a block lasts, 1 .. 30 days */
+	/** re-arm level, 1 .. threshold; 0 = half the threshold rounded up
+	 *  (detect.h: hysteresis) */
+	uint32_t rearm;
 };
 
 /** The whole configuration. Strings are NUL-terminated, owned by the struct. */
@@ -146,7 +149,14 @@ struct dw_conf {
 	                             clause has no zonefile (hook backend); NULL = none */
 	char **fleet_peers;     /**< fleet.peers: peers' zone names, lower case, no final dot */
 	size_t fleet_peer_count;
+	/* pooled clients (forwarders:, detect.h): own thresholds, never blocked */
+	struct dw_cidr *forwarders;  /**< forwarders.prefixes */
+	size_t forwarder_count;      /**< <= DW_CONF_MAX_FORWARDERS */
+	uint32_t forwarder_factor;   /**< forwarders.threshold_factor, default 10 */
 };
+
+/** Most forwarders.prefixes entries. */
+#define DW_CONF_MAX_FORWARDERS 1024
 
 /** Most mail_servers entries, and most intervals a server's series keeps. */
 #define DW_CONF_MAX_MAIL_SERVERS 64

@@ -206,8 +206,8 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	}
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
-	if (dw_policy_block(e->policy, &key, action, duration, detector, dw_block_clock(e), &b) !=
-	    0) {
+	if ((detector >= 0 ? dw_policy_offence : dw_policy_block)(e->policy, &key, action, duration,
+								   detector, dw_block_clock(e), &b) != 0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
 	}
@@ -238,6 +238,17 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	return 0;
 }
 
+/** The block of b ended (expiry or unblock): its client's detectors re-arm
+ *  (detect.h), so the next crossing is a new offence. */
+static void rearm_client(struct dw_engine *e, const struct dw_block *b)
+{
+	struct dw_client_view v;
+	if (dw_clients_get(e->clients, &b->client, dw_mono_now(), &v) == 1 &&
+	    (v.flags & DW_DETECT_FLAGS_FIRED))
+		dw_clients_update(e->clients, &b->client, dw_mono_now(), NULL, dw_detect_rearm_all,
+				  NULL);
+}
+
 /** Lift a block by hand. */
 int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char *by,
 		       struct dw_block *out)
@@ -250,6 +261,7 @@ int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char 
 	if (!dw_policy_unblock(e->policy, &key, &b))
 		return 0;
 	withdraw(e, &b);
+	rearm_client(e, &b);
 	e->unblocks++;
 	e->dirty = 1;
 	dw_addr_format(&key, client, sizeof(client));
@@ -266,8 +278,8 @@ void dw_enforce_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_
 {
 	const struct dw_detector_conf *dc = &e->conf->det[v->detector];
 	char by[64], err[256], client[DW_ADDR_STRLEN];
-	if (e->conf->mode != DW_MODE_ENFORCE || dc->action == DW_ACT_LOG)
-		return;
+	if (e->conf->mode != DW_MODE_ENFORCE || dc->action == DW_ACT_LOG || v->forwarder)
+		return; /* a forwarder (forwarders:) is never blocked automatically */
 	snprintf(by, sizeof(by), "detector:%s", dw_detector_name((enum dw_detector)v->detector));
 	if (dw_enforce_block(e, &v->client, dc->duration, dc->action, by, NULL, err, sizeof(err)) !=
 	    0) {
@@ -285,6 +297,7 @@ static void on_expired(void *arg, const struct dw_block *b)
 	struct dw_engine *e = arg;
 	char client[DW_ADDR_STRLEN];
 	withdraw(e, b);
+	rearm_client(e, b);
 	e->expiries++;
 	e->dirty = 1;
 	dw_addr_format(&b->client, client, sizeof(client));
