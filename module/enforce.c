@@ -177,6 +177,19 @@ static int sync_one(void *arg, const struct dw_block *b)
 	return 0;
 }
 
+/** A detector's verdict is a new offence (detect.h: one per offence), except
+ *  against a block in force from before this engine started: the client
+ *  table starts empty at every start and reload, so a client still at it
+ *  crosses again without having re-armed; that renews its block. */
+static int is_offence(struct dw_engine *e, const struct dw_addr *key, int detector)
+{
+	struct dw_block old;
+	if (detector < 0)
+		return 0;
+	return !(dw_policy_get(e->policy, key, &old) && old.active &&
+		 old.created < (int64_t)e->start_wall);
+}
+
 /** Block on the list, in the backend, in the log. */
 int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t duration,
 		     enum dw_action action, const char *by, struct dw_block *out, char *err,
@@ -206,8 +219,8 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	}
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
-	if ((detector >= 0 ? dw_policy_offence : dw_policy_block)(e->policy, &key, action, duration,
-								   detector, dw_block_clock(e), &b) != 0) {
+	if ((is_offence(e, &key, detector) ? dw_policy_offence : dw_policy_block)(
+		e->policy, &key, action, duration, detector, dw_block_clock(e), &b) != 0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
 	}

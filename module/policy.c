@@ -238,6 +238,17 @@ int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_ac
 	return block_entry(p, key, action, duration, detector, now, 1, out);
 }
 
+/** The entry of key (module's thread: the only writer walks unlocked). */
+int dw_policy_get(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out)
+{
+	struct shard *sh;
+	struct ent **pe = slot(p, key, &sh);
+	if (!*pe)
+		return 0;
+	*out = (*pe)->b;
+	return 1;
+}
+
 /** Make an active entry history; the ladder remembers it. */
 static void deactivate(struct dw_policy *p, struct shard *sh, struct ent *e)
 {

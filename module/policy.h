@@ -86,6 +86,10 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
 		      uint32_t duration, int detector, int64_t now, struct dw_block *out);
 
+/** The entry of an aggregated key (active or history): 1 and *out filled,
+ *  0 when there is none. Module's thread; O(chain). */
+int dw_policy_get(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
+
 /** Lift an active block; 1 and *out filled when there was one, 0 if not. */
 int dw_policy_unblock(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
 

@@ -238,6 +238,11 @@ static void ladder(void)
 	is_int(dw_policy_active(p), 1, "still one active block");
 	dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 60, -1, 1020, &b);
 	is_int(b.offences, 2, "a replacement (manual block) while blocked is not an offence");
+	memset(&b, 0, sizeof(b));
+	ok(dw_policy_get(p, &a, &b) == 1 && b.active && b.created == 1020,
+	   "dw_policy_get: the entry in force");
+	dw_addr_parse("192.0.2.10", &a);
+	ok(dw_policy_get(p, &a, &b) == 0, "dw_policy_get: none for another client");
 	dw_policy_free(p);
 }
 
