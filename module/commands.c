@@ -347,7 +347,7 @@ static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
 	unsigned i;
 
 	if (dw_clients_get(w->e->clients, &sv->addr, sv->now, &cv) == 1)
-		f = cv.flags;
+		f = cv.flags & DW_DETECT_FLAGS_FIRED; /* not the forwarder bit */
 	dw_policy_key(w->e->policy, &sv->addr, &key, &prefix);
 	act = dw_policy_lookup(w->e->policy, &key, dw_block_clock(w->e));
 	if (!w->all && !f && act == DW_ACT_LOG)
