@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "control.h"
 #include "engine_int.h"
+#include "forwarder_commands.h"
 #include "mail_commands.h"
 
 /** Records list_suspects prints unless told otherwise. */
@@ -287,6 +288,7 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
 	       (uint64_t)(time(NULL) - e->start_wall));
 	dw_mail_metrics(e, out);
+	dw_fwd_metrics(e, out);
 }
 
 /* ---- clients -------------------------------------------------------------- */
@@ -345,7 +347,7 @@ static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
 	unsigned i;
 
 	if (dw_clients_get(w->e->clients, &sv->addr, sv->now, &cv) == 1)
-		f = cv.flags;
+		f = cv.flags & DW_DETECT_FLAGS_FIRED; /* not the forwarder bit */
 	dw_policy_key(w->e->policy, &sv->addr, &key, &prefix);
 	act = dw_policy_lookup(w->e->policy, &key, dw_block_clock(w->e));
 	if (!w->all && !f && act == DW_ACT_LOG)
@@ -482,6 +484,7 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 	dw_out_kv(out, "client", "%s", buf);
 	dw_out_kv_u64(out, "prefix", prefix);
 	dw_out_kv_bool(out, "exempt", dw_exempt_match(e->exempt, &fb.key));
+	dw_fwd_show_client(e, &fb.key, out);
 	tracked = dw_clients_get(e->clients, &a, now, &cv) == 1;
 	dw_out_kv_bool(out, "tracked", tracked);
 	if (tracked) {
@@ -810,6 +813,7 @@ static const struct dw_command commands[] = {
 	{"reload", 0, 0, "reload", cmd_reload},
 	{"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
 	{"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
+	{"forwarders", 0, 0, "forwarders", dw_cmd_forwarders},
 };
 
 /** The verb table for dw_control_new(). */

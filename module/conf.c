@@ -165,7 +165,8 @@ static const char *const signature_defaults[] = {
 	{.name = "threshold", .type = K_U32, .off = DOFF(threshold), .min = 1, .max = UINT32_MAX}, \
 	{.name = "window", .type = K_DURATION, .off = DOFF(window), .min = 1, .max = 86400}, \
 	{.name = "action", .type = K_ENUM, .off = DOFF(action), .names = action_names}, \
-	{.name = "duration", .type = K_DURATION, .off = DOFF(duration), .min = 1, .max = 30 * 86400}
+	{.name = "duration", .type = K_DURATION, .off = DOFF(duration), .min = 1, .max = 30 * 86400}, \
+	{.name = "rearm", .type = K_U32, .off = DOFF(rearm), .min = 1, .max = UINT32_MAX}
 /* clang-format on */
 
 static const struct key det_keys[] = {DETECTOR_KEYS, {.name = NULL}};
@@ -298,6 +299,11 @@ static const struct key fleet_keys[] = {
     {.name = "peers", .type = K_NAMES, .off = OFF(fleet_peers), .coff = OFF(fleet_peer_count)},
     {.name = NULL}};
 
+static const struct key forwarders_keys[] = {
+    {.name = "prefixes", .type = K_CIDRS, .off = OFF(forwarders), .coff = OFF(forwarder_count)},
+    {.name = "threshold_factor", .type = K_U32, .off = OFF(forwarder_factor), .min = 1, .max = 10000},
+    {.name = NULL}};
+
 static const struct key root_keys[] = {
     {.name = "mode", .type = K_ENUM, .off = OFF(mode), .names = mode_names},
     {.name = "enforcement", .type = K_ENUM, .off = OFF(enforcement), .names = enforcement_names},
@@ -319,6 +325,7 @@ static const struct key root_keys[] = {
     {.name = "publish", .type = K_MAP, .sub = publish_keys},
     {.name = "fleet", .type = K_MAP, .sub = fleet_keys},
     {.name = "public_suffixes", .type = K_NAMES, .off = OFF(public_suffixes), .coff = OFF(public_suffix_count)},
+    {.name = "forwarders", .type = K_MAP, .sub = forwarders_keys},
     {.name = NULL}};
 
 _Static_assert(NKEYS(root_keys) <= MAX_KEYS, "root table fits the duplicate memory");
@@ -1153,6 +1160,31 @@ static int mail_watch_check(struct ctx *x)
 	return 0;
 }
 
+/** forwarders: bounded (the judge scans them once per crossing); every
+ *  detectors.NAME.rearm at most its threshold. */
+static int hysteresis_check(struct ctx *x)
+{
+	const struct dw_conf *c = x->c;
+	const yaml_mark_t *m;
+	yaml_mark_t none = {0, 0, 0};
+	int i;
+
+	if (c->forwarder_count > DW_CONF_MAX_FORWARDERS) {
+		m = origin_of(x, OFF(forwarders));
+		return fail_at(x, AT(m ? *m : none), "forwarders.prefixes: at most %d entries, got %zu",
+			       DW_CONF_MAX_FORWARDERS, c->forwarder_count);
+	}
+	for (i = 0; i < DW_DET_COUNT; i++) {
+		if (c->det[i].rearm <= c->det[i].threshold)
+			continue;
+		m = origin_of(x, DET_OFF(i) + DOFF(rearm));
+		return fail_at(x, AT(m ? *m : none),
+			       "detectors.%s.rearm (%u) must not be larger than its threshold (%u)",
+			       detector_names[i], c->det[i].rearm, c->det[i].threshold);
+	}
+	return 0;
+}
+
 static int cross_check(struct ctx *x)
 {
 	const struct dw_conf *c = x->c;
@@ -1186,6 +1218,8 @@ static int cross_check(struct ctx *x)
 		    "whitelist.min_ttl (%us) must not be larger than whitelist.max_ttl (%us)",
 		    c->wl_min_ttl, c->wl_max_ttl);
 	}
+	if (hysteresis_check(x) != 0)
+		return -1;
 	return mail_watch_check(x);
 }
 
@@ -1378,6 +1412,7 @@ struct dw_conf *dw_conf_defaults(void)
 	c->policy_ladder_window = 86400;
 	c->policy_max_duration = 7 * 86400;
 	c->policy_max_blocks = 100000;
+	c->forwarder_factor = 10;
 	c->debug_log_queries = false;
 	c->incidents_database = strdup("/var/lib/unbound/dnswarden-incidents.db");
 	c->incidents_keep = 180 * 86400;
@@ -1420,6 +1455,7 @@ void dw_conf_free(struct dw_conf *c)
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->exempt);
+	free(c->forwarders);
 	for (i = 0; i < c->keyword_count && i < DW_CONF_MAX_KEYWORDS; i++)
 		free(c->keywords[i]);
 	for (i = 0; c->signatures && i < c->signature_count; i++)

@@ -78,6 +78,9 @@ struct dw_detector_conf {
 	uint32_t window;    /**< seconds, 1 .. 86400 */
 	enum dw_action action;
 	uint32_t duration; /**< seconds a block lasts, 1 .. 30 days */
+	/** re-arm level, 1 .. threshold; 0 = half the threshold rounded up
+	 *  (detect.h: hysteresis) */
+	uint32_t rearm;
 };
 
 /** The whole configuration. Strings are NUL-terminated, owned by the struct. */
@@ -154,7 +157,14 @@ struct dw_conf {
 	/* registrable domains (regdomain.h) */
 	char **public_suffixes;     /**< public_suffixes: extra suffixes, lower case, no final dot */
 	size_t public_suffix_count; /**< <= DW_REGDOMAIN_MAX_EXTRA (256) */
+	/* pooled clients (forwarders:, detect.h): own thresholds, never blocked */
+	struct dw_cidr *forwarders;  /**< forwarders.prefixes */
+	size_t forwarder_count;      /**< <= DW_CONF_MAX_FORWARDERS */
+	uint32_t forwarder_factor;   /**< forwarders.threshold_factor, default 10 */
 };
+
+/** Most forwarders.prefixes entries. */
+#define DW_CONF_MAX_FORWARDERS 1024
 
 /** Most mail_servers entries, and most intervals a server's series keeps. */
 #define DW_CONF_MAX_MAIL_SERVERS 64

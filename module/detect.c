@@ -14,6 +14,8 @@
  * would be refused. */
 _Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_SIGNATURE_NAMES + 1 + 2,
 	       "the client table cannot hold a counter per detector window");
+/* One fired bit per detector below the forwarder bit of the judge flags. */
+_Static_assert(DW_DET_COUNT <= 15, "the judge flags hold a bit per detector and the forwarder bit");
 
 /** The feature each detector counts. */
 static const enum dw_counter_kind detector_kind[DW_DET_COUNT] = {
@@ -65,6 +67,7 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 			continue; /* dns_tunnel, dga: distinct names (names.h), no counter */
 		d->enabled[i] = dc->enabled;
 		d->threshold[i] = dc->threshold;
+		d->rearm[i] = dw_detect_rearm_level(dc);
 		if (!dc->enabled)
 			continue;
 		m = counter_for(d, detector_kind[i], dc->window);
@@ -78,6 +81,9 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 		d->main[i] = (int8_t)m;
 		d->ptr[i] = (int8_t)p;
 	}
+	d->fwd = conf->forwarders;
+	d->fwd_count = conf->forwarder_count;
+	d->fwd_factor = conf->forwarder_factor ? conf->forwarder_factor : 1;
 	if (d->ncounters == 0) /* every detector off: still track clients */
 		counter_for(d, DW_CK_MX, 60);
 	for (i = 0; i < d->ncounters; i++) {
@@ -110,8 +116,9 @@ void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *c
 	for (i = 0; i < DW_DET_COUNT; i++) {
 		if (!d->enabled[i])
 			continue;
-		if (d->main[i] >= 0 && d->threshold[i] > need[d->main[i]])
-			need[d->main[i]] = d->threshold[i];
+		if (d->main[i] >= 0 && dw_detect_scaled(d, d->threshold[i], d->fwd_count > 0) >
+					       need[d->main[i]])
+			need[d->main[i]] = dw_detect_scaled(d, d->threshold[i], d->fwd_count > 0);
 		if (d->ptr[i] >= 0 && need[d->ptr[i]] < 1)
 			need[d->ptr[i]] = 1;
 	}
@@ -152,10 +159,11 @@ unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_feature
 	return n;
 }
 
-/** A detector's condition on the current counts. */
-static int condition(const struct dw_detect *d, unsigned det, const struct dw_client_view *v)
+/** A detector's condition on the current counts, with threshold thr. */
+static int condition(const struct dw_detect *d, unsigned det, const struct dw_client_view *v,
+		     uint32_t thr)
 {
-	if (v->counts[d->main[det]] < d->threshold[det])
+	if (v->counts[d->main[det]] < thr)
 		return 0;
 	if (det == DW_DET_MX_WORM) /* MX without any PTR: worm, not relay */
 		return v->counts[d->ptr[det]] == 0;
@@ -174,8 +182,19 @@ static int mail_server_exempt(const struct dw_detect *d, unsigned det,
 	return d->mail && dw_mailwatch_match(d->mail, &v->addr) >= 0;
 }
 
-/** Fire on a rising edge of each condition; flags bit = "condition held at
- *  the last query". Exempt clients get their bit set (so the exemption list
+/** Whether the client is one of the forwarders (linear: run once per
+ *  crossing of a plain threshold, then cached in the flags). */
+static int is_forwarder(const struct dw_detect *d, const struct dw_addr *a)
+{
+	size_t i;
+	for (i = 0; i < d->fwd_count; i++)
+		if (dw_cidr_match(&d->fwd[i], a))
+			return 1;
+	return 0;
+}
+
+/** Fire once per offence (detect.h, hysteresis): flags bit = "fired and not
+ *  re-armed yet". Exempt clients get their bit set (so the exemption list
  *  is scanned once per crossing, not once per query) but no verdict. */
 uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 {
@@ -188,23 +207,40 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 	j->total = v->total;
 	for (det = 0; det < DW_DET_COUNT; det++) {
 		uint16_t bit = (uint16_t)(1u << det);
+		int fwd = (flags & DW_DETECT_FLAG_FORWARDER) != 0;
+		uint32_t count, before;
 		if (!d->enabled[det])
 			continue;
-		if (!condition(d, det, v)) {
-			flags &= (uint16_t)~bit;
+		count = v->counts[d->main[det]];
+		before = count - (j->inc && j->inc[d->main[det]] <= count ? j->inc[d->main[det]] : 0);
+		if ((flags & bit) && before < dw_detect_scaled(d, d->rearm[det], fwd))
+			flags &= (uint16_t)~bit; /* fell below the re-arm level: armed again */
+		if ((flags & bit) || !condition(d, det, v, d->threshold[det]))
 			continue;
+		if (!fwd && d->fwd_count && is_forwarder(d, &v->addr)) {
+			flags |= DW_DETECT_FLAG_FORWARDER;
+			fwd = 1;
 		}
-		if (flags & bit)
-			continue; /* already fired for this crossing */
+		if (fwd && !condition(d, det, v, dw_detect_scaled(d, d->threshold[det], 1)))
+			continue; /* a forwarder's own, higher threshold */
 		flags |= bit;
 		if (exempt < 0)
 			exempt = d->exempt && dw_exempt_match(d->exempt, &v->addr);
-		if (!exempt && !mail_server_exempt(d, det, v))
+		if (!exempt && !mail_server_exempt(d, det, v)) {
 			j->fired |= bit;
+			j->forwarder = (uint8_t)fwd;
+		}
 	}
 	if (j->fired)
 		j->view = *v;
 	return flags;
+}
+
+/** The block ended: every detector re-arms; the forwarder bit stays. */
+uint16_t dw_detect_rearm_all(void *arg, const struct dw_client_view *v)
+{
+	(void)arg;
+	return (uint16_t)(v->flags & ~DW_DETECT_FLAGS_FIRED);
 }
 
 /** One verdict record per detector that fired. */
@@ -225,6 +261,8 @@ unsigned dw_detect_verdicts(const struct dw_judgement *j, struct dw_verdict out[
 		v->ptr = d->ptr[det] >= 0 ? j->view.counts[d->ptr[det]] : 0;
 		v->ncounters = j->view.ncounters;
 		memcpy(v->counts, j->view.counts, sizeof(v->counts));
+		v->forwarder = j->forwarder;
+		v->threshold = dw_detect_scaled(d, d->threshold[det], j->forwarder);
 		n++;
 	}
 	return n;

@@ -8,8 +8,8 @@
  * each with a threshold and a window. This unit turns them into the few
  * counters a client carries (one per distinct feature × window, shared
  * between detectors that need the same one), says which counters a query
- * bumps, and judges a client's counts: a detector fires once when its
- * condition becomes true and again only after it has been false.
+ * bumps, and judges a client's counts: a detector fires once per offence
+ * (hysteresis, below).
  *
  * The rules (the studies listed in HACKING.md):
  *  - mx_worm (seed 003, MXRPDS): >= T MX queries in W and no PTR query in
@@ -27,6 +27,24 @@
  *    queries for a configured signature name.
  * Exempt clients (exempt: CIDRs) are counted like everyone but never judged
  * guilty.
+ *
+ * Hysteresis (one verdict per offence): a detector that fired stays quiet
+ * for the client until the client's count, as it stood before a counted
+ * query, has fallen below the detector's re-arm level (detectors.NAME.rearm,
+ * default half the threshold rounded up), or until the client's block ends
+ * (dw_detect_rearm_all(), run by the module's thread on expiry and unblock).
+ * The next crossing after that is a new offence: a new verdict, and in
+ * enforce mode a new step on the block ladder (policy.h), even while the
+ * previous block is still in force. The state is one bit per detector in
+ * the client's 16-bit judge flags (clients.h): no byte more per client.
+ *
+ * Pooled clients (forwarders: in the YAML, forwarders.h): an internal
+ * resolver or NAT gateway is judged with every threshold and re-arm level
+ * multiplied by forwarders.threshold_factor; its verdicts carry forwarder=1
+ * and never block (enforce.c). Whether a client is a forwarder is looked up
+ * only when it crosses a plain threshold, and a forwarder's answer is cached
+ * in the flags bit DW_DETECT_FLAG_FORWARDER (kept for the table's life: the
+ * table is rebuilt with every config).
  *
  * Cost: struct dw_detect is a few hundred bytes, built once per config.
  * dw_detect_increments() is O(counters); dw_detect_judge() is O(detectors)
@@ -75,7 +93,20 @@ struct dw_detect {
 	/** borrowed; NULL = none. mail_servers: never judged by the MX detectors
 	 *  (mx_worm, spam_relay, mx_keyword_scan); checked only on a crossing */
 	const struct dw_mailwatch *mail;
+	/** re-arm level per detector: a fired detector re-arms once the count
+	 *  before a counted query is below it (1 .. threshold) */
+	uint32_t rearm[DW_DET_COUNT];
+	/** forwarders: prefixes (borrowed from the conf), count, threshold factor */
+	const struct dw_cidr *fwd;
+	size_t fwd_count;
+	uint32_t fwd_factor;
 };
+
+/** Flags bit (the client's judge flags): the client is a forwarder. The
+ *  detectors own bits 0 .. DW_DET_COUNT-1. */
+#define DW_DETECT_FLAG_FORWARDER ((uint16_t)0x8000u)
+/** Every detector's "fired, not re-armed" bit. */
+#define DW_DETECT_FLAGS_FIRED ((uint16_t)((1u << DW_DET_COUNT) - 1u))
 
 /** Whether any counter counts a query of class qc with flags: O(1), the
  *  query path's test before dw_detect_increments(). */
@@ -100,6 +131,8 @@ struct dw_verdict {
 	/** dns_tunnel: the base domain; dga: one generated name (names.h);
 	 *  presentation form, cut to fit; "" for the other detectors */
 	char name[DW_VERDICT_NAME_MAX];
+	uint8_t forwarder;     /**< 1: a forwarder (forwarders:), judged with the factor */
+	uint32_t threshold;    /**< the threshold it crossed (× the factor for a forwarder) */
 };
 
 /** What the judge found for one query (caller's stack). */
@@ -108,7 +141,27 @@ struct dw_judgement {
 	uint16_t fired;              /**< bit per detector that crossed now */
 	uint32_t total;              /**< the client's queries so far (for debug lines) */
 	struct dw_client_view view;  /**< copy of the client, valid when fired */
+	/** the query's increments (dw_detect_increments()); NULL = none: the
+	 *  re-arm test then uses the counts as they are */
+	const uint16_t *inc;
+	uint8_t forwarder;           /**< the client is a forwarder (valid when fired) */
 };
+
+/** The re-arm level of a detector's settings: rearm when set, else half
+ *  the threshold rounded up (so a threshold of 1 re-arms at 0). O(1). */
+static inline uint32_t dw_detect_rearm_level(const struct dw_detector_conf *dc)
+{
+	if (dc->rearm && dc->rearm <= dc->threshold)
+		return dc->rearm;
+	return dc->threshold / 2 + dc->threshold % 2;
+}
+
+/** x, times the forwarder factor when fwd (saturating). O(1). */
+static inline uint32_t dw_detect_scaled(const struct dw_detect *d, uint32_t x, int fwd)
+{
+	uint64_t y = fwd ? (uint64_t)x * d->fwd_factor : x;
+	return y > UINT32_MAX ? UINT32_MAX : (uint32_t)y;
+}
 
 /** Compile the detectors of conf; exempt (may be NULL) is borrowed and
  *  consulted on crossings. 0, or -1 with err. */
@@ -134,6 +187,10 @@ unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_feature
 
 /** dw_clients_judge_fn: arg is a struct dw_judgement. */
 uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v);
+
+/** dw_clients_judge_fn for the end of a client's block: re-arms every
+ *  detector (clears their bits, keeps the rest); arg is unused. */
+uint16_t dw_detect_rearm_all(void *arg, const struct dw_client_view *v);
 
 /** Fill the verdicts for every bit of j->fired; returns how many (<= DW_DET_COUNT). */
 unsigned dw_detect_verdicts(const struct dw_judgement *j, struct dw_verdict out[DW_DET_COUNT]);

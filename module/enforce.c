@@ -177,6 +177,19 @@ static int sync_one(void *arg, const struct dw_block *b)
 	return 0;
 }
 
+/** A detector's verdict is a new offence (detect.h: one per offence), except
+ *  against a block in force from before this engine started: the client
+ *  table starts empty at every start and reload, so a client still at it
+ *  crosses again without having re-armed; that renews its block. */
+static int is_offence(struct dw_engine *e, const struct dw_addr *key, int detector)
+{
+	struct dw_block old;
+	if (detector < 0)
+		return 0;
+	return !(dw_policy_get(e->policy, key, &old) && old.active &&
+		 old.created < (int64_t)e->start_wall);
+}
+
 /** Block on the list, in the backend, in the log. */
 int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t duration,
 		     enum dw_action action, const char *by, struct dw_block *out, char *err,
@@ -206,8 +219,8 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	}
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
-	if (dw_policy_block(e->policy, &key, action, duration, detector, dw_block_clock(e), &b) !=
-	    0) {
+	if ((is_offence(e, &key, detector) ? dw_policy_offence : dw_policy_block)(
+		e->policy, &key, action, duration, detector, dw_block_clock(e), &b) != 0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
 	}
@@ -238,6 +251,17 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	return 0;
 }
 
+/** The block of b ended (expiry or unblock): its client's detectors re-arm
+ *  (detect.h), so the next crossing is a new offence. */
+static void rearm_client(struct dw_engine *e, const struct dw_block *b)
+{
+	struct dw_client_view v;
+	if (dw_clients_get(e->clients, &b->client, dw_mono_now(), &v) == 1 &&
+	    (v.flags & DW_DETECT_FLAGS_FIRED))
+		dw_clients_update(e->clients, &b->client, dw_mono_now(), NULL, dw_detect_rearm_all,
+				  NULL);
+}
+
 /** Lift a block by hand. */
 int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char *by,
 		       struct dw_block *out)
@@ -250,6 +274,7 @@ int dw_enforce_unblock(struct dw_engine *e, const struct dw_addr *a, const char 
 	if (!dw_policy_unblock(e->policy, &key, &b))
 		return 0;
 	withdraw(e, &b);
+	rearm_client(e, &b);
 	e->unblocks++;
 	e->dirty = 1;
 	dw_addr_format(&key, client, sizeof(client));
@@ -266,8 +291,8 @@ void dw_enforce_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_
 {
 	const struct dw_detector_conf *dc = &e->conf->det[v->detector];
 	char by[64], err[256], client[DW_ADDR_STRLEN];
-	if (e->conf->mode != DW_MODE_ENFORCE || dc->action == DW_ACT_LOG)
-		return;
+	if (e->conf->mode != DW_MODE_ENFORCE || dc->action == DW_ACT_LOG || v->forwarder)
+		return; /* a forwarder (forwarders:) is never blocked automatically */
 	snprintf(by, sizeof(by), "detector:%s", dw_detector_name((enum dw_detector)v->detector));
 	if (dw_enforce_block(e, &v->client, dc->duration, dc->action, by, NULL, err, sizeof(err)) !=
 	    0) {
@@ -285,6 +310,7 @@ static void on_expired(void *arg, const struct dw_block *b)
 	struct dw_engine *e = arg;
 	char client[DW_ADDR_STRLEN];
 	withdraw(e, b);
+	rearm_client(e, b);
 	e->expiries++;
 	e->dirty = 1;
 	dw_addr_format(&b->client, client, sizeof(client));

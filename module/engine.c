@@ -436,6 +436,7 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 			   q->qname ? q->qname_len : 0);
 	memset(&j, 0, sizeof(j));
 	j.d = &e->detect;
+	j.inc = inc; /* the re-arm test looks at the count before this query */
 	if (dw_clients_update_h(e->clients, &q->client, h, now, inc, dw_detect_judge, &j) < 0)
 		return;
 	if (j.fired) {

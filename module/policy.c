@@ -172,9 +172,11 @@ static uint32_t laddered(const struct dw_conf *c, uint32_t duration, uint32_t of
 	return d > c->policy_max_duration ? c->policy_max_duration : (uint32_t)d;
 }
 
-/** New block, or replacement; history within the window makes it a repeat. */
-int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
-		    uint32_t duration, int detector, int64_t now, struct dw_block *out)
+/** New block, or replacement; history within the window makes it a repeat,
+ *  and so does an active block when offence is set. */
+static int block_entry(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
+		       uint32_t duration, int detector, int64_t now, int offence,
+		       struct dw_block *out)
 {
 	struct shard *sh;
 	struct ent **pe = slot(p, key, &sh);
@@ -184,8 +186,10 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 
 	if (e) {
 		int recent = now - e->b.created < (int64_t)p->conf->policy_ladder_window;
-		if (in_force(&e->b, now))
+		if (in_force(&e->b, now) && !offence)
 			offences = e->b.offences; /* a replacement, not a new offence */
+		else if (in_force(&e->b, now))
+			offences = e->b.offences + 1; /* a new offence while blocked */
 		else if (recent)
 			offences = e->b.offences + 1;
 	} else {
@@ -218,6 +222,31 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
 	if (out)
 		*out = e->b;
 	return 0;
+}
+
+/** A block that replaces an active one (same offence). */
+int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
+		    uint32_t duration, int detector, int64_t now, struct dw_block *out)
+{
+	return block_entry(p, key, action, duration, detector, now, 0, out);
+}
+
+/** A new offence: one step up the ladder even while blocked. */
+int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
+		      uint32_t duration, int detector, int64_t now, struct dw_block *out)
+{
+	return block_entry(p, key, action, duration, detector, now, 1, out);
+}
+
+/** The entry of key (module's thread: the only writer walks unlocked). */
+int dw_policy_get(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out)
+{
+	struct shard *sh;
+	struct ent **pe = slot(p, key, &sh);
+	if (!*pe)
+		return 0;
+	*out = (*pe)->b;
+	return 1;
 }
 
 /** Make an active entry history; the ladder remembers it. */

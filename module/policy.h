@@ -80,6 +80,16 @@ enum dw_action dw_policy_lookup(struct dw_policy *p, const struct dw_addr *key, 
 int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
 		    uint32_t duration, int detector, int64_t now, struct dw_block *out);
 
+/** dw_policy_block() for a new offence (a detector's verdict, one per
+ *  offence, detect.h): counted on the ladder even when the client's block
+ *  is still in force, which it then replaces with the longer one. */
+int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
+		      uint32_t duration, int detector, int64_t now, struct dw_block *out);
+
+/** The entry of an aggregated key (active or history): 1 and *out filled,
+ *  0 when there is none. Module's thread; O(chain). */
+int dw_policy_get(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
+
 /** Lift an active block; 1 and *out filled when there was one, 0 if not. */
 int dw_policy_unblock(struct dw_policy *p, const struct dw_addr *key, struct dw_block *out);
 

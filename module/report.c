@@ -203,10 +203,17 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	w = snprintf(line, sizeof(line),
 		     "dnswarden: event=%s client=%s detector=%s action=%s duration=%u count=%u "
 		     "threshold=%u window=%u",
-		     verdict_event(e, (enum dw_detector)v->detector), client,
-		     dw_detector_name((enum dw_detector)v->detector), dw_action_name(dc->action),
-		     dc->duration, v->count, dc->threshold, dc->window);
+		     v->forwarder ? "verdict" : verdict_event(e, (enum dw_detector)v->detector), client,
+		     dw_detector_name((enum dw_detector)v->detector),
+		     dw_action_name(v->forwarder ? DW_ACT_LOG : dc->action),
+		     dc->duration, v->count, v->threshold ? v->threshold : dc->threshold, dc->window);
 	n = w < 0 ? 0 : (size_t)w;
+	if (v->forwarder)
+		e->forwarder_verdicts++;
+	if (v->forwarder && n < sizeof(line)) { /* forwarders: judged with the factor, never blocked */
+		w = snprintf(line + n, sizeof(line) - n, " forwarder=1");
+		n += w < 0 ? 0 : (size_t)w;
+	}
 	/* every counter of the client, named kind_window */
 	for (i = 0; i < v->ncounters && n < sizeof(line); i++) {
 		w = snprintf(line + n, sizeof(line) - n, " %s_%us=%u",
@@ -226,6 +233,7 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	if (n < sizeof(line))
 		n += append_evidence(e, v, line + n, sizeof(line) - n);
 	dw_events_emit(e->events, now_ms, LOG_NOTICE, line);
-	dw_incident_verdict(e, v, dc->action != DW_ACT_LOG && e->conf->mode == DW_MODE_OBSERVE);
+	dw_incident_verdict(e, v,
+			    dc->action != DW_ACT_LOG && e->conf->mode == DW_MODE_OBSERVE && !v->forwarder);
 }
 

@@ -604,7 +604,7 @@ static void test_structure_errors(void)
 	      "unknown key 'foo' (expected one of: mode, enforcement,", "unknown top-level key");
 	fails("detectors:\n  mx_keyword_scan:\n    enabled: true\n    keywordz: [mail]\n", 4, 5,
 	      "unknown key 'detectors.mx_keyword_scan.keywordz' (expected one of: enabled, "
-	      "threshold, window, action, duration, keywords)",
+	      "threshold, window, action, duration, rearm, keywords)",
 	      "unknown key nested deep");
 	fails("detectors: {mx_worm: {treshold: 5}}\n", 1, 23,
 	      "unknown key 'detectors.mx_worm.treshold'", "unknown key in flow style");
