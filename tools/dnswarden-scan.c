@@ -46,6 +46,7 @@ struct scan {
 	struct dw_cidr servers[MAX_SERVERS];
 	size_t nservers;
 	int quiet;
+	uint16_t port; /* the DNS server's port in captures */
 	/* virtual time */
 	int started;
 	int64_t t0;
@@ -63,11 +64,13 @@ struct scan {
 /** Print usage. */
 static void usage(FILE *f)
 {
-	fputs("usage: dnswarden-scan [-c FILE] [-f FORMAT] [-s ADDR[/LEN]]... [-q] [--no-summary]\n"
+	fputs("usage: dnswarden-scan [-c FILE] [-f FORMAT] [-s ADDR[/LEN]]... [-p PORT] [-q]\n"
+	      "                      [--no-summary]\n"
 	      "                      [--timeout SECONDS] [--year YEAR] FILE\n"
 	      "  -c FILE        dnswarden's YAML (default: the built-in defaults)\n"
 	      "  -f FORMAT      auto (default), pcap, zeek, zeek-json or unbound\n"
 	      "  -s ADDR[/LEN]  the resolver: only queries sent to it count (pcap, zeek)\n"
+	      "  -p PORT        the DNS server port in captures (default 53)\n"
 	      "  -q             no verdict lines, only the summary\n"
 	      "  --no-summary   no summary, only the verdict lines\n"
 	      "  --timeout S    seconds a query waits for its answer (default 5)\n"
@@ -270,8 +273,8 @@ static int on_message(void *arg, const struct dw_pcapdns_msg *m)
 	if (m->len < 12)
 		return -1;
 	qr = (m->msg[2] & 0x80) != 0;
-	if (qr ? m->sport != 53 : m->dport != 53)
-		return 0; /* a query from port 53, an answer to it: not a client's */
+	if (qr ? m->sport != pc->s->port : m->dport != pc->s->port)
+		return 0; /* a query from the server's port, an answer to it: not a client's */
 	memset(&r, 0, sizeof(r));
 	src.family = dst.family = (uint8_t)m->family;
 	memset(src.b, 0, 16);
@@ -325,8 +328,8 @@ static int read_pcap(struct scan *s, const char *file)
 	dlt = pcap_datalink(p);
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		pc.t = (int64_t)h->ts.tv_sec;
-		dw_pcapdns_packet(dlt, data, h->caplen, DW_PCAPDNS_TO53 | DW_PCAPDNS_FROM53, on_message,
-				  &pc, &s->pk);
+		dw_pcapdns_packet(dlt, data, h->caplen, s->port, DW_PCAPDNS_TO53 | DW_PCAPDNS_FROM53,
+				  on_message, &pc, &s->pk);
 	}
 	if (rc == PCAP_ERROR)
 		fprintf(stderr, "dnswarden-scan: %s: %s (results up to here)\n", file,
@@ -511,7 +514,8 @@ int main(int argc, char **argv)
 
 	gmtime_r(&now, &tm);
 	year = tm.tm_year + 1900;
-	while ((opt = getopt_long(argc, argv, "c:f:s:qh", longopts, NULL)) != -1) {
+	s.port = 53;
+	while ((opt = getopt_long(argc, argv, "c:f:s:p:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			conf_path = optarg;
@@ -539,6 +543,19 @@ int main(int argc, char **argv)
 			}
 			s.nservers++;
 			break;
+		case 'p':
+		{
+			unsigned long port;
+			errno = 0;
+			port = strtoul(optarg, &end, 10);
+			if (errno || *end || port == 0 || port > 65535) {
+				fprintf(stderr, "dnswarden-scan: -p: want a port 1..65535, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			s.port = (uint16_t)port;
+			break;
+		}
 		case 'q':
 			s.quiet = 1;
 			break;

@@ -767,7 +767,7 @@ int main(int argc, char **argv)
 	c.wl = &wl;
 	c.resolvers = &resolvers;
 	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1)
-		dw_pcapdns_packet(dlt, data, hdr->caplen, DW_PCAPDNS_TO53, on_message, &c, &c.pk);
+		dw_pcapdns_packet(dlt, data, hdr->caplen, 53, DW_PCAPDNS_TO53, on_message, &c, &c.pk);
 	if (rc == PCAP_ERROR)
 		fprintf(stderr, "dwpcap: %s: %s (results up to here)\n", file, pcap_geterr(pc));
 	pcap_close(pc);

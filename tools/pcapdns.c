@@ -20,6 +20,7 @@
 
 /** One walk: where messages go and what is counted. */
 struct walk {
+	uint16_t port;
 	int dirs;
 	dw_pcapdns_fn fn;
 	void *arg;
@@ -36,8 +37,8 @@ static uint16_t get16(const uint8_t *p)
 /** Whether a message between these ports is one the caller asked for. */
 static int wanted(const struct walk *w, uint16_t sport, uint16_t dport)
 {
-	return ((w->dirs & DW_PCAPDNS_TO53) && dport == 53) ||
-	       ((w->dirs & DW_PCAPDNS_FROM53) && sport == 53);
+	return ((w->dirs & DW_PCAPDNS_TO53) && dport == w->port) ||
+	       ((w->dirs & DW_PCAPDNS_FROM53) && sport == w->port);
 }
 
 /** UDP or TCP payload: the DNS message(s) in it. */
@@ -199,11 +200,12 @@ static void by_ethertype(struct walk *w, unsigned type, const uint8_t *p, size_t
 }
 
 /** One packet of link type dlt. */
-void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, int dirs, dw_pcapdns_fn fn,
-		       void *arg, struct dw_pcapdns_stats *st)
+void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int dirs,
+		       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st)
 {
 	struct walk w;
 	memset(&w, 0, sizeof(w));
+	w.port = port;
 	w.dirs = dirs;
 	w.fn = fn;
 	w.arg = arg;

@@ -45,13 +45,14 @@ struct dw_pcapdns_stats {
 	uint64_t tcp_skipped; /**< TCP segments that are no whole messages */
 };
 
-/** Which messages the callback gets: sent to port 53, sent from port 53. */
+/** Which messages the callback gets: sent to the server's port, sent from it. */
 #define DW_PCAPDNS_TO53 1
 #define DW_PCAPDNS_FROM53 2
 
 /** Walk one captured packet of link type dlt (pcap_datalink()), len
- *  captured bytes, calling fn for every DNS message matching dirs. */
-void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, int dirs, dw_pcapdns_fn fn,
-		       void *arg, struct dw_pcapdns_stats *st);
+ *  captured bytes, calling fn for every DNS message matching dirs, port
+ *  being the DNS server's port (53, or a resolver's test port). */
+void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int dirs,
+		       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st);
 
 #endif
