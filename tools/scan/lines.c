@@ -4,10 +4,10 @@
  * JSON lines) and Unbound's log-queries / log-replies lines. Every byte is
  * hostile: fields are copied into bounded buffers before they are parsed.
  */
-#define _GNU_SOURCE
 #include "records.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -595,6 +595,8 @@ int dw_scan_unbound_line(const char *line, size_t len, int year, struct dw_scan_
 	memset(r, 0, sizeof(*r));
 	if (addr_field(tok[0], tlen[0], &r->client) != 0)
 		return 0; /* "info: start of service" and the like */
+	if (word_is(tok[1], tlen[1], "-"))
+		return 0; /* a FORMERR reply: no question to count */
 	if ((t = unbound_stamp(line, len, year, &used)) < 0)
 		return -1;
 	(void)used;
