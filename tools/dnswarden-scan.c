@@ -328,12 +328,12 @@ static int read_pcap(struct scan *s, const char *file)
 	dlt = pcap_datalink(p);
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		pc.t = (int64_t)h->ts.tv_sec;
-		dw_pcapdns_packet(dlt, data, h->caplen, s->port, DW_PCAPDNS_TO53 | DW_PCAPDNS_FROM53,
-				  on_message, &pc, &s->pk);
+		dw_pcapdns_packet(dlt, data, h->caplen, s->port,
+		                  DW_PCAPDNS_TO53 | DW_PCAPDNS_FROM53, on_message, &pc, &s->pk);
 	}
 	if (rc == PCAP_ERROR)
 		fprintf(stderr, "dnswarden-scan: %s: %s (results up to here)\n", file,
-			pcap_geterr(p));
+		        pcap_geterr(p));
 	pcap_close(p);
 	return 0;
 }
@@ -398,7 +398,8 @@ static enum fmt sniff(const char *file)
 	n = fread(b, 1, sizeof(b), f);
 	fclose(f);
 	if (n >= 4) {
-		uint32_t m = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		uint32_t m =
+		    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 		if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 ||
 		    m == 0x0a0d0d0a)
 			return F_PCAP;
@@ -445,10 +446,11 @@ static void summary(struct scan *s, const char *file, enum fmt fmt)
 		strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&b, &tm));
 	}
 	printf("summary: file=%s format=%s records=%" PRIu64 " queries=%" PRIu64
-	       " clients=%zu verdicts=%" PRIu64 " unanswered=%" PRIu64 " answers_without_query=%" PRIu64
-	       " not_to_resolver=%" PRIu64 " from_resolver=%" PRIu64 " malformed=%" PRIu64
-	       " ignored_lines=%" PRIu64 " packets=%" PRIu64 " bad_packets=%" PRIu64
-	       " tcp_skipped=%" PRIu64 " first=%s last=%s\n",
+	       " clients=%zu verdicts=%" PRIu64 " unanswered=%" PRIu64
+	       " answers_without_query=%" PRIu64 " not_to_resolver=%" PRIu64
+	       " from_resolver=%" PRIu64 " malformed=%" PRIu64 " ignored_lines=%" PRIu64
+	       " packets=%" PRIu64 " bad_packets=%" PRIu64 " tcp_skipped=%" PRIu64
+	       " first=%s last=%s\n",
 	       file, fmt_names[fmt], s->records, s->queries, s->n, s->verdicts, unanswered, orphans,
 	       s->not_to_server, s->from_server, s->malformed, s->ignored, s->pk.packets,
 	       s->pk.malformed, s->pk.tcp_skipped, first, last);
@@ -471,8 +473,8 @@ static void summary(struct scan *s, const char *file, enum fmt fmt)
 		printf(" verdicts=");
 		for (j = 0; j < DW_DET_COUNT; j++)
 			if (c->verdicts[j]) {
-				printf("%s%s:%u", any ? "," : "", dw_detector_name((enum dw_detector)j),
-				       c->verdicts[j]);
+				printf("%s%s:%u", any ? "," : "",
+				       dw_detector_name((enum dw_detector)j), c->verdicts[j]);
 				any = 1;
 			}
 		printf("%s\n", any ? "" : "-");
@@ -498,10 +500,10 @@ static void offline_conf(struct dw_conf *c)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"no-summary", no_argument, NULL, 'N'},
-						 {"timeout", required_argument, NULL, 'T'},
-						 {"year", required_argument, NULL, 'Y'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	                                         {"timeout", required_argument, NULL, 'T'},
+	                                         {"year", required_argument, NULL, 'Y'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	static struct scan s;
 	const char *conf_path = NULL, *file;
 	char err[1024];
@@ -528,8 +530,10 @@ int main(int argc, char **argv)
 					found = 1;
 				}
 			if (!found) {
-				fprintf(stderr, "dnswarden-scan: -f: want auto, pcap, zeek, zeek-json or "
-						"unbound, got '%s'\n", optarg);
+				fprintf(stderr,
+				        "dnswarden-scan: -f: want auto, pcap, zeek, zeek-json or "
+				        "unbound, got '%s'\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -537,20 +541,22 @@ int main(int argc, char **argv)
 		case 's':
 			if (s.nservers == MAX_SERVERS ||
 			    dw_cidr_parse(optarg, &s.servers[s.nservers]) != 0) {
-				fprintf(stderr, "dnswarden-scan: -s: not an address or prefix (or more "
-						"than %d): '%s'\n", MAX_SERVERS, optarg);
+				fprintf(stderr,
+				        "dnswarden-scan: -s: not an address or prefix (or more "
+				        "than %d): '%s'\n",
+				        MAX_SERVERS, optarg);
 				return 2;
 			}
 			s.nservers++;
 			break;
-		case 'p':
-		{
+		case 'p': {
 			unsigned long port;
 			errno = 0;
 			port = strtoul(optarg, &end, 10);
 			if (errno || *end || port == 0 || port > 65535) {
-				fprintf(stderr, "dnswarden-scan: -p: want a port 1..65535, got '%s'\n",
-					optarg);
+				fprintf(stderr,
+				        "dnswarden-scan: -p: want a port 1..65535, got '%s'\n",
+				        optarg);
 				return 2;
 			}
 			s.port = (uint16_t)port;
@@ -566,8 +572,10 @@ int main(int argc, char **argv)
 			errno = 0;
 			timeout = strtoul(optarg, &end, 10);
 			if (errno || *end || timeout > 3600) {
-				fprintf(stderr, "dnswarden-scan: --timeout: want 0..3600 seconds, got '%s'\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "dnswarden-scan: --timeout: want 0..3600 seconds, got '%s'\n",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -575,7 +583,9 @@ int main(int argc, char **argv)
 			errno = 0;
 			year = (int)strtol(optarg, &end, 10);
 			if (errno || *end || year < 1970 || year > 9999) {
-				fprintf(stderr, "dnswarden-scan: --year: want 1970..9999, got '%s'\n", optarg);
+				fprintf(stderr,
+				        "dnswarden-scan: --year: want 1970..9999, got '%s'\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -613,8 +623,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.fs = dw_feature_set_new((const char *const *)s.conf->keywords, s.conf->keyword_count,
-				  (const char *const *)s.conf->signatures, s.conf->signature_count,
-				  err, sizeof(err));
+	                          (const char *const *)s.conf->signatures, s.conf->signature_count,
+	                          err, sizeof(err));
 	s.pair = dw_scan_pair_new((uint32_t)timeout, 1000000, feed, &s);
 	if (!s.fs || !s.pair) {
 		fprintf(stderr, "dnswarden-scan: %s\n", s.fs ? "out of memory" : err);

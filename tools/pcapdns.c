@@ -201,7 +201,7 @@ static void by_ethertype(struct walk *w, unsigned type, const uint8_t *p, size_t
 
 /** One packet of link type dlt. */
 void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int dirs,
-		       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st)
+                       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st)
 {
 	struct walk w;
 	memset(&w, 0, sizeof(w));
@@ -251,7 +251,7 @@ void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int
 		if (le == 2 || be == 2)
 			ipv4(&w, p + 4, len - 4);
 		else if (le == 10 || le == 24 || le == 28 || le == 30 || be == 10 || be == 24 ||
-			 be == 28 || be == 30)
+		         be == 28 || be == 30)
 			ipv6(&w, p + 4, len - 4);
 		else
 			st->skipped++;

@@ -28,8 +28,8 @@ struct dw_pcapdns_msg {
 	int family;               /**< 4 or 6 */
 	const uint8_t *src, *dst; /**< 4 or 16 address bytes (network order) */
 	uint16_t sport, dport;
-	int tcp;                  /**< 1 when it came in a TCP segment */
-	const uint8_t *msg;       /**< the DNS message (no TCP length prefix) */
+	int tcp;            /**< 1 when it came in a TCP segment */
+	const uint8_t *msg; /**< the DNS message (no TCP length prefix) */
 	size_t len;
 };
 
@@ -53,6 +53,6 @@ struct dw_pcapdns_stats {
  *  captured bytes, calling fn for every DNS message matching dirs, port
  *  being the DNS server's port (53, or a resolver's test port). */
 void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int dirs,
-		       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st);
+                       dw_pcapdns_fn fn, void *arg, struct dw_pcapdns_stats *st);
 
 #endif

@@ -66,8 +66,8 @@ static int64_t iso_stamp(const char *s, size_t n, size_t *used)
 	size_t i = 19;
 	int64_t t, off = 0;
 	long long y, mo, d, h, mi, se;
-	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-	    s[16] != ':')
+	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
 		return -1;
 	if ((y = number(s, 4, 9999)) < 1970 || (mo = number(s + 5, 2, 12)) < 1 ||
 	    (d = number(s + 8, 2, 31)) < 1 || (h = number(s + 11, 2, 23)) < 0 ||
@@ -109,11 +109,11 @@ static int name_wire(const char *s, size_t n, uint8_t *wire, size_t *wlen)
 	if (n == 0 || n >= FIELD_MAX)
 		return -1;
 	for (i = 0; i < n; i++) { /* \xHH -> \DDD, the rest as is */
-		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' && isxdigit((unsigned char)s[i + 2]) &&
-		    isxdigit((unsigned char)s[i + 3])) {
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' &&
+		    isxdigit((unsigned char)s[i + 2]) && isxdigit((unsigned char)s[i + 3])) {
 			char hex[3] = {s[i + 2], s[i + 3], 0};
 			k += (size_t)snprintf(text + k, sizeof(text) - k, "\\%03u",
-					      (unsigned)strtoul(hex, NULL, 16));
+			                      (unsigned)strtoul(hex, NULL, 16));
 			i += 3;
 		} else {
 			if (s[i] == '\0')
@@ -135,18 +135,17 @@ static int name_wire(const char *s, size_t n, uint8_t *wire, size_t *wlen)
 static const struct {
 	const char *n;
 	uint16_t v;
-} qtypes[] = {{"A", 1},       {"NS", 2},      {"CNAME", 5},   {"SOA", 6},    {"NULL", 10},
-	      {"WKS", 11},    {"PTR", 12},    {"HINFO", 13},  {"MX", 15},    {"TXT", 16},
-	      {"RP", 17},     {"AFSDB", 18},  {"SIG", 24},    {"KEY", 25},   {"AAAA", 28},
-	      {"LOC", 29},    {"SRV", 33},    {"NAPTR", 35},  {"CERT", 37},  {"DNAME", 39},
-	      {"OPT", 41},    {"DS", 43},     {"SSHFP", 44},  {"RRSIG", 46}, {"NSEC", 47},
-	      {"DNSKEY", 48}, {"NSEC3", 50},  {"TLSA", 52},   {"CDS", 59},   {"SVCB", 64},
-	      {"HTTPS", 65},  {"SPF", 99},    {"TKEY", 249},  {"TSIG", 250}, {"IXFR", 251},
-	      {"AXFR", 252},  {"MAILB", 253}, {"MAILA", 254}, {"ANY", 255},  {"URI", 256},
-	      {"CAA", 257}};
+} qtypes[] = {
+    {"A", 1},       {"NS", 2},      {"CNAME", 5},  {"SOA", 6},    {"NULL", 10},  {"WKS", 11},
+    {"PTR", 12},    {"HINFO", 13},  {"MX", 15},    {"TXT", 16},   {"RP", 17},    {"AFSDB", 18},
+    {"SIG", 24},    {"KEY", 25},    {"AAAA", 28},  {"LOC", 29},   {"SRV", 33},   {"NAPTR", 35},
+    {"CERT", 37},   {"DNAME", 39},  {"OPT", 41},   {"DS", 43},    {"SSHFP", 44}, {"RRSIG", 46},
+    {"NSEC", 47},   {"DNSKEY", 48}, {"NSEC3", 50}, {"TLSA", 52},  {"CDS", 59},   {"SVCB", 64},
+    {"HTTPS", 65},  {"SPF", 99},    {"TKEY", 249}, {"TSIG", 250}, {"IXFR", 251}, {"AXFR", 252},
+    {"MAILB", 253}, {"MAILA", 254}, {"ANY", 255},  {"URI", 256},  {"CAA", 257}};
 static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-				     "NOTIMPL", "REFUSED", "YXDOMAIN", "YXRRSET",
-				     "NXRRSET", "NOTAUTH", "NOTZONE"};
+                                     "NOTIMPL", "REFUSED", "YXDOMAIN", "YXRRSET",
+                                     "NXRRSET", "NOTAUTH", "NOTZONE"};
 
 /** Whether [s, s+n) equals the C string w, ignoring case. */
 static int word_is(const char *s, size_t n, const char *w)
@@ -344,11 +343,21 @@ static int json_string(struct json *j, char *buf, size_t cap)
 				return -1;
 			c = j->s[j->i++];
 			switch (c) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
 			case 'u': {
 				char hex[5];
 				unsigned long u;
@@ -365,8 +374,12 @@ static int json_string(struct json *j, char *buf, size_t cap)
 				j->i += 4;
 				break;
 			}
-			case '"': case '\\': case '/': break;
-			default: return -1;
+			case '"':
+			case '\\':
+			case '/':
+				break;
+			default:
+				return -1;
 			}
 		}
 		if (k + 1 >= cap)
@@ -527,7 +540,7 @@ static int64_t unbound_stamp(const char *s, size_t n, int year, size_t *used)
 		const char *m = strstr(mon, (char[4]){s[0], s[1], s[2], 0});
 		long long d = number(s + 4 + (s[4] == ' '), s[4] == ' ' ? 1 : 2, 31);
 		long long h = number(s + 7, 2, 23), mi = number(s + 10, 2, 59),
-			  se = number(s + 13, 2, 60);
+		          se = number(s + 13, 2, 60);
 		if (!m || (m - mon) % 3 || d < 1 || h < 0 || mi < 0 || se < 0)
 			return -1;
 		memset(&tm, 0, sizeof(tm));
@@ -608,7 +621,7 @@ int dw_scan_unbound_line(const char *line, size_t len, int year, struct dw_scan_
 		r->qname[0] = 0;
 		r->qname_len = 1;
 	} else if (!word_is(tok[1], tlen[1], "null") &&
-		   name_wire(tok[1], tlen[1], r->qname, &r->qname_len) != 0) {
+	           name_wire(tok[1], tlen[1], r->qname, &r->qname_len) != 0) {
 		return -1;
 	}
 	if (nt == 8) {

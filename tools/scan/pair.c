@@ -57,8 +57,8 @@ static int same_key(const struct dw_scan_rec *a, const struct dw_scan_rec *b)
 	return a->client.family == b->client.family && memcmp(a->client.b, b->client.b, 16) == 0 &&
 	       a->server.family == b->server.family && memcmp(a->server.b, b->server.b, 16) == 0 &&
 	       a->cport == b->cport && a->id == b->id && a->qtype == b->qtype &&
-	       a->qname_len == b->qname_len && strncasecmp((const char *)a->qname,
-							    (const char *)b->qname, a->qname_len) == 0;
+	       a->qname_len == b->qname_len &&
+	       strncasecmp((const char *)a->qname, (const char *)b->qname, a->qname_len) == 0;
 }
 
 struct dw_scan_pair *dw_scan_pair_new(uint32_t timeout, size_t max, dw_scan_emit_fn fn, void *arg)

@@ -30,21 +30,21 @@ enum dw_scan_kind {
 
 /** One record. Addresses of family 0 are unknown. */
 struct dw_scan_rec {
-	uint8_t kind;           /**< enum dw_scan_kind */
-	int64_t t;              /**< unix seconds */
-	struct dw_addr client;  /**< who asked */
-	struct dw_addr server;  /**< whom (family 0: unknown) */
-	uint16_t cport, id;     /**< client port and DNS id (0 when unknown) */
-	uint8_t qname[256];     /**< wire format */
-	size_t qname_len;       /**< with the final zero; 0: none */
+	uint8_t kind;          /**< enum dw_scan_kind */
+	int64_t t;             /**< unix seconds */
+	struct dw_addr client; /**< who asked */
+	struct dw_addr server; /**< whom (family 0: unknown) */
+	uint16_t cport, id;    /**< client port and DNS id (0 when unknown) */
+	uint8_t qname[256];    /**< wire format */
+	size_t qname_len;      /**< with the final zero; 0: none */
 	uint16_t qtype;
-	int rcode;              /**< 0..15, or -1 when unknown */
+	int rcode; /**< 0..15, or -1 when unknown */
 };
 
 /** The layout of a Zeek TSV log, from its #separator and #fields lines. */
 struct dw_scan_zeek {
-	char sep;          /**< field separator (default tab) */
-	int have_fields;   /**< a #fields line was seen */
+	char sep;        /**< field separator (default tab) */
+	int have_fields; /**< a #fields line was seen */
 	int f_ts, f_orig_h, f_orig_p, f_resp_h, f_trans_id, f_query, f_qtype, f_rcode;
 };
 
