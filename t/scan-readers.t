@@ -42,21 +42,28 @@ for my $i (0 .. 14) {
 	$zeek .= join("\t", $t0 + $i, "D$i", '10.9.0.2', 40000 + $i, '10.9.0.53', 53, 'udp', $i, '-',
 		'www.example.org', 1, 'C_INTERNET', 1, 'A', '-', '-', qw(F F T F 0 - - F)) . "\n";
 }
+# 15 PTR queries two minutes apart: never 10 in ptr_flood's one-minute window
+for my $i (0 .. 14) {
+	$zeek .= join("\t", $t0 + 120 * $i, "E$i", '10.9.0.4', 40000 + $i, '10.9.0.53', 53, 'udp', $i, '0.01',
+		"$i.0.0.10.in-addr.arpa", 1, 'C_INTERNET', 12, 'PTR', 0, 'NOERROR', qw(F F T T 0 - - F)) . "\n";
+}
 $zeek .= "not\ta\tzeek\tline\n#close\t2026-12-02-05-00-00\n";
 my ($st, $out) = run('-c', $yaml, wr('dns.log', $zeek));
 is($st, 1, 'Zeek TSV: exit 1 (a verdict)') or diag($out);
 like($out, qr/^dnswarden: event=would_block client=10\.9\.0\.1 detector=mx_worm .*count=10 /m,
 	'Zeek TSV: the MX worm, at its tenth MX query');
 like($out, qr/first_seen=2025-12-02T04:33:20Z time=2025-12-02T04:33:29Z/, 'Zeek TSV: times from the log');
-like($out, qr/^summary: .* format=zeek records=30 queries=30 clients=2 verdicts=1 .*malformed=1 /m,
+like($out, qr/^summary: .* format=zeek records=45 queries=45 clients=3 verdicts=1 .*malformed=1 /m,
 	'Zeek TSV: summary counts records, clients and the malformed line');
 like($out, qr/^client=10\.9\.0\.1 queries=15 a=0 aaaa=0 mx=15 .*nxdomain=15 .*verdicts=mx_worm:1$/m,
 	'Zeek TSV: the worm: MX queries, NXDOMAIN answers, its verdict');
 like($out, qr/^client=10\.9\.0\.2 queries=15 a=15 .*nxdomain=0 .*verdicts=-$/m,
 	'Zeek TSV: the benign client (no answer: rcode unset) has no verdict');
+like($out, qr/^client=10\.9\.0\.4 queries=15 .*ptr=15 .*verdicts=-$/m,
+	'Zeek TSV: PTR queries spread over 28 minutes of log time: no ptr_flood (virtual time)');
 ($st, $out) = run('-c', $yaml, '-s', '10.9.0.99', wr('dns2.log', $zeek));
 is($st, 0, 'Zeek TSV with another resolver (-s): exit 0');
-like($out, qr/ queries=0 .*not_to_resolver=30 /, 'Zeek TSV: queries to other servers do not count');
+like($out, qr/ queries=0 .*not_to_resolver=45 /, 'Zeek TSV: queries to other servers do not count');
 
 # --- Zeek JSON lines: an IP-literal scanner, IPv6, ISO time stamps
 my $json = '';
