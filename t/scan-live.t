@@ -39,6 +39,7 @@ my $pcap = $w->dir . '/live.pcap';
 # the capture: only the resolver's port, packets written as they come (-U)
 my $tpid = open(my $terr, '-|');
 die "fork: $!" unless defined $tpid;
+END { local $?; kill 'INT', $tpid if $tpid && kill(0, $tpid) }    # also when the test dies
 if ($tpid == 0) {
 	open(STDERR, '>&', \*STDOUT) or die;
 	exec($tcpdump, '-i', 'lo', '-n', '-U', '-s', '0', '-w', $pcap,
