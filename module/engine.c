@@ -388,12 +388,17 @@ uint64_t dw_engine_queries(struct dw_engine *e, unsigned src)
  *  judged. */
 void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 {
+	dw_engine_observe_at(e, q, dw_mono_now());
+}
+
+/** dw_engine_observe() at engine second now (the offline scanner's clock). */
+void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_t now)
+{
 	struct dw_features f;
 	struct dw_judgement j;
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
 	struct dw_addr key;
 	uint64_t h;
-	uint32_t now = dw_mono_now();
 	int counted;
 
 	if (q->source < DW_SRC_COUNT)
@@ -513,3 +518,4 @@ void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *ar
 	e->conf_check = fn;
 	e->conf_check_arg = arg;
 }
+

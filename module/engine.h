@@ -101,6 +101,22 @@ void dw_engine_free(struct dw_engine *e);
 /** Count one answered query: the per-query entry point. */
 void dw_engine_observe(struct dw_engine *e, const struct dw_query *q);
 
+/** The same at engine second now (monotonic, never 0, never going back):
+ *  the offline scanner's entry (engine_offline.c), with time taken from the
+ *  records it reads. Same cost and thread rules as dw_engine_observe(). */
+void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_t now);
+
+/** Offline: anchor the engine's clock, so that engine second mono reads as
+ *  unix time wall in the lines (before the first dw_engine_observe_at()). */
+void dw_engine_set_clock(struct dw_engine *e, int64_t wall, uint32_t mono);
+
+/** Offline: do the module thread's verdict work synchronously at engine
+ *  second now, for an engine whose thread was never started: write the
+ *  queued verdicts' lines (through syslog.rate on the virtual clock) and
+ *  keep their clients; nothing is blocked, no backend, no state file.
+ *  Returns how many verdicts it took. Not with dw_engine_start(). */
+unsigned dw_engine_run_verdicts(struct dw_engine *e, uint32_t now);
+
 /** The hook backend's per-query question: what to do with this client's
  *  query, before local zones, RPZ and the cache. Counts the query too
  *  (the hook replaces the reply callbacks' counting). Any thread; no

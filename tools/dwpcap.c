@@ -57,20 +57,13 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include "pcapdns.h"
+
 #define DEF_MAX_ROWS 1000000u
 #define MAX_SOCKET_REPLY (512u << 20) /* bytes read from the control socket */
 #define MAX_LINE 65536                /* a whitelist line (JSON dumps may be long) */
 #define NAME_TEXT_MAX 1024            /* 255 wire bytes, each at most \DDD */
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
 
 /* ------------------------------------------------------------------------ */
 /* Addresses */
@@ -555,14 +548,15 @@ static const char *qtype_text(unsigned t, const char *qname, char *buf, size_t l
 /* Packets */
 
 struct stats {
-	uint64_t packets, queries, to_resolver, from_resolver, listed, flagged;
-	uint64_t malformed, skipped, tcp_skipped;
+	uint64_t queries, to_resolver, from_resolver, listed, flagged;
+	uint64_t malformed; /* names; headers are counted in struct dw_pcapdns_stats */
 };
 
 struct ctx {
 	const struct aset *wl, *resolvers;
 	struct rows rows;
 	struct stats st;
+	struct dw_pcapdns_stats pk; /* the packet walk's counts */
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -651,209 +645,13 @@ static int dns_message(struct ctx *c, const struct addr *client, const struct ad
 	return 0;
 }
 
-static void transport(struct ctx *c, int proto, const struct addr *src, const struct addr *dst,
-                      const uint8_t *p, size_t len)
-{
-	if (proto == 17) {
-		if (len < 8) {
-			c->st.malformed++;
-			return;
-		}
-		if (get16(p + 2) != 53)
-			return;
-		size_t ulen = get16(p + 4);
-		if (ulen >= 8 && ulen < len)
-			len = ulen; /* trailing padding */
-		if (dns_message(c, src, dst, p + 8, len - 8, false) != 0)
-			c->st.malformed++;
-	} else if (proto == 6) {
-		size_t off;
-		if (len < 20) {
-			c->st.malformed++;
-			return;
-		}
-		if (get16(p + 2) != 53)
-			return;
-		off = (size_t)(p[12] >> 4) * 4;
-		if (off < 20 || off > len) {
-			c->st.malformed++;
-			return;
-		}
-		while (off + 2 <= len) { /* length-prefixed messages */
-			size_t mlen = get16(p + off);
-			if (mlen < 12 || off + 2 + mlen > len ||
-			    dns_message(c, src, dst, p + off + 2, mlen, true) != 0) {
-				c->st.tcp_skipped++;
-				return;
-			}
-			off += 2 + mlen;
-		}
-	}
-}
-
-static void ipv4(struct ctx *c, const uint8_t *p, size_t len)
+/* A DNS message from the packet walk (pcapdns.h): only those sent to port 53. */
+static int on_message(void *arg, const struct dw_pcapdns_msg *m)
 {
 	struct addr src, dst;
-	size_t ihl, tot;
-
-	if (len < 20 || (p[0] >> 4) != 4) {
-		c->st.malformed++;
-		return;
-	}
-	ihl = (size_t)(p[0] & 15) * 4;
-	tot = get16(p + 2);
-	if (ihl < 20 || ihl > len || tot < ihl) {
-		c->st.malformed++;
-		return;
-	}
-	if (tot < len)
-		len = tot; /* Ethernet padding */
-	if ((get16(p + 6) & 0x1fff) != 0) {
-		c->st.skipped++; /* not the first fragment */
-		return;
-	}
-	addr_from(&src, 4, p + 12);
-	addr_from(&dst, 4, p + 16);
-	transport(c, p[9], &src, &dst, p + ihl, len - ihl);
-}
-
-static void ipv6(struct ctx *c, const uint8_t *p, size_t len)
-{
-	struct addr src, dst;
-	size_t off = 40, plen;
-	int nh, hops;
-
-	if (len < 40 || (p[0] >> 4) != 6) {
-		c->st.malformed++;
-		return;
-	}
-	plen = get16(p + 4);
-	if (40 + plen < len)
-		len = 40 + plen;
-	nh = p[6];
-	for (hops = 0; hops < 8; hops++) {
-		if (nh == 0 || nh == 43 || nh == 60) {
-			if (off + 8 > len)
-				goto bad;
-			nh = p[off];
-			off += ((size_t)p[off + 1] + 1) * 8;
-		} else if (nh == 44) {
-			if (off + 8 > len)
-				goto bad;
-			if ((get16(p + off + 2) & 0xfff8) != 0) {
-				c->st.skipped++; /* not the first fragment */
-				return;
-			}
-			nh = p[off];
-			off += 8;
-		} else if (nh == 51) {
-			if (off + 8 > len)
-				goto bad;
-			nh = p[off];
-			off += ((size_t)p[off + 1] + 2) * 4;
-		} else {
-			break;
-		}
-		if (off > len)
-			goto bad;
-	}
-	if (nh != 6 && nh != 17)
-		return;
-	addr_from(&src, 6, p + 8);
-	addr_from(&dst, 6, p + 24);
-	transport(c, nh, &src, &dst, p + off, len - off);
-	return;
-bad:
-	c->st.malformed++;
-}
-
-static void network(struct ctx *c, const uint8_t *p, size_t len)
-{
-	if (len < 1) {
-		c->st.malformed++;
-		return;
-	}
-	if ((p[0] >> 4) == 4)
-		ipv4(c, p, len);
-	else if ((p[0] >> 4) == 6)
-		ipv6(c, p, len);
-	else
-		c->st.skipped++;
-}
-
-static void by_ethertype(struct ctx *c, unsigned type, const uint8_t *p, size_t len)
-{
-	if (type == 0x0800)
-		ipv4(c, p, len);
-	else if (type == 0x86dd)
-		ipv6(c, p, len);
-	else
-		c->st.skipped++;
-}
-
-static void packet(struct ctx *c, int dlt, const uint8_t *p, size_t len)
-{
-	c->st.packets++;
-	switch (dlt) {
-	case DLT_EN10MB: {
-		size_t off = 12;
-		unsigned type;
-		int tags = 0;
-		if (len < 14)
-			goto bad;
-		type = get16(p + off);
-		while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags++ < 2) {
-			off += 4;
-			if (off + 2 > len)
-				goto bad;
-			type = get16(p + off);
-		}
-		by_ethertype(c, type, p + off + 2, len - off - 2);
-		return;
-	}
-	case DLT_LINUX_SLL:
-		if (len < 16)
-			goto bad;
-		by_ethertype(c, get16(p + 14), p + 16, len - 16);
-		return;
-	case DLT_LINUX_SLL2:
-		if (len < 20)
-			goto bad;
-		by_ethertype(c, get16(p), p + 20, len - 20);
-		return;
-	case DLT_NULL:
-	case DLT_LOOP: {
-		uint32_t le, be;
-		if (len < 4)
-			goto bad;
-		le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		     (uint32_t)p[3] << 24;
-		be = (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 |
-		     (uint32_t)p[0] << 24;
-		/* AF_INET is 2 everywhere; AF_INET6 is 10, 24, 28 or 30 */
-		if (le == 2 || be == 2)
-			ipv4(c, p + 4, len - 4);
-		else if (le == 10 || le == 24 || le == 28 || le == 30 || be == 10 || be == 24 ||
-		         be == 28 || be == 30)
-			ipv6(c, p + 4, len - 4);
-		else
-			c->st.skipped++;
-		return;
-	}
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-#if defined(DLT_RAW) && DLT_RAW != 12
-	case 12:
-#endif
-		network(c, p, len);
-		return;
-	default:
-		c->st.skipped++;
-		return;
-	}
-bad:
-	c->st.malformed++;
+	addr_from(&src, m->family, m->src);
+	addr_from(&dst, m->family, m->dst);
+	return dns_message(arg, &src, &dst, m->msg, m->len, m->tcp != 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -969,7 +767,7 @@ int main(int argc, char **argv)
 	c.wl = &wl;
 	c.resolvers = &resolvers;
 	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1)
-		packet(&c, dlt, data, hdr->caplen);
+		dw_pcapdns_packet(dlt, data, hdr->caplen, 53, DW_PCAPDNS_TO53, on_message, &c, &c.pk);
 	if (rc == PCAP_ERROR)
 		fprintf(stderr, "dwpcap: %s: %s (results up to here)\n", file, pcap_geterr(pc));
 	pcap_close(pc);
@@ -998,9 +796,9 @@ int main(int argc, char **argv)
 		        " flagged=%" PRIu64 " rows=%zu rows_dropped=%" PRIu64 " malformed=%" PRIu64
 		        " tcp_skipped=%" PRIu64 " other=%" PRIu64 "\n",
 		        file, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
-		        listed, c.st.packets, c.st.queries, c.st.to_resolver, c.st.from_resolver,
-		        c.st.listed, c.st.flagged, k, c.rows.dropped, c.st.malformed,
-		        c.st.tcp_skipped, c.st.skipped);
+		        listed, c.pk.packets, c.st.queries, c.st.to_resolver, c.st.from_resolver,
+		        c.st.listed, c.st.flagged, k, c.rows.dropped, c.st.malformed + c.pk.malformed,
+		        c.pk.tcp_skipped, c.pk.skipped);
 	free(c.rows.slots);
 	aset_free(&wl);
 	aset_free(&resolvers);

@@ -4,7 +4,7 @@
 #   make -f t/fuzz/fuzz.mk run         # from the top of any clone, no configure
 #
 # Variables: FUZZ_SECONDS (per target, default 60), FUZZ_TARGETS (default all:
-# addr conf control feature state), FUZZ_CC (default clang: libFuzzer needs
+# addr conf control feature state scan_lines), FUZZ_CC (default clang: libFuzzer needs
 # clang, whatever CC the tree was configured with), FUZZ_FLAGS (extra
 # libFuzzer options). Needs the Debian packages clang and libclang-rt-14-dev
 # (tools/install-deps installs them).
@@ -23,7 +23,7 @@ srcdir ?= .
 builddir ?= .
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= addr conf control feature state
+FUZZ_TARGETS ?= addr conf control feature state scan_lines
 FUZZ_FLAGS ?=
 
 out := $(builddir)/t/fuzz/build
@@ -56,6 +56,13 @@ $(out)/engine/%.o: $(srcdir)/module/%.c
 $(out)/libdwengine-fuzz.a: $(ENGINE_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+
+# dnswarden-scan's line parsers (tools/scan/lines.c) link into their target.
+$(out)/fuzz_scan_lines: $(srcdir)/t/fuzz/fuzz_scan_lines.c $(srcdir)/tools/scan/lines.c \
+		$(srcdir)/tools/scan/records.h $(srcdir)/t/fuzz/fuzz_util.h $(out)/libdwengine-fuzz.a
+	@echo "  FUZZLD   $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(srcdir)/tools/scan -fsanitize=fuzzer $< \
+		$(srcdir)/tools/scan/lines.c $(out)/libdwengine-fuzz.a $(FUZZ_LIBS) -o $@
 
 $(out)/fuzz_%: $(srcdir)/t/fuzz/fuzz_%.c $(srcdir)/t/fuzz/fuzz_util.h $(out)/libdwengine-fuzz.a
 	@echo "  FUZZLD   $@"
