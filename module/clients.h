@@ -27,7 +27,7 @@
  *   - hash index: 2 bytes × (power of two >= entries allocated in the
  *     shard), i.e. 2..4 B per client; chunk pointers 0.125 B per client;
  *   - 128 bytes per shard (allocated up front) and ~200 bytes per table.
- *   Full at max = 1,000,000 with the default detectors (tools/bench-bytes):
+ *   Full at max = 1,000,000 with the default detectors (tools/dev/bench-bytes):
  *   about 122 B per client by the table's own accounting and by the RSS
  *   growth; dw_clients_stats() gives the exact figure at run time. Entries
  *   are allocated in chunks of 64 as a shard

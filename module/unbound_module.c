@@ -174,7 +174,7 @@ static int start_backend(struct dw_unbound *u, struct module_env *env, const str
 		if (wants_refuse(conf)) {
 			snprintf(err, errlen,
 				 "a detector's action is refuse, which needs the hook backend, and "
-				 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
+				 "this Unbound has no pre-cache hook (tools/dev/build-unbound --patched); "
 				 "use nxdomain, nodata, sinkhole, drop or tcp-only");
 			return -1;
 		}
@@ -247,7 +247,7 @@ static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
 		if (!dw_hook_available()) {
 			snprintf(err, errlen,
 				 "enforcement: hook, but this Unbound has no pre-cache hook (build it "
-				 "with tools/build-unbound --patched, or use enforcement: rpz)");
+				 "with tools/dev/build-unbound --patched, or use enforcement: rpz)");
 			return -1;
 		}
 		return 0;
@@ -255,7 +255,7 @@ static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
 	if (wants_refuse(conf)) {
 		snprintf(err, errlen,
 			 "a detector's action is refuse, which needs the hook backend, and "
-			 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
+			 "this Unbound has no pre-cache hook (tools/dev/build-unbound --patched); "
 			 "use nxdomain, nodata, sinkhole, drop or tcp-only");
 		return -1;
 	}

@@ -1,6 +1,6 @@
 package DWTest;
 # Test harness for dnswarden's integration tests: starts the DNS world
-# (tools/world), a real Unbound with the dnswarden module on a free loopback
+# (tools/dev/world), a real Unbound with the dnswarden module on a free loopback
 # port, and queries it with Net::DNS from distinct 127.x.y.z source addresses.
 # Everything it starts it stops again, by PID, even when a test dies.
 use strict;
@@ -73,7 +73,7 @@ sub new {
 	$self->{socket} = "$pub/dnswarden.ctl";
 	$self->{state} = "$dir/dnswarden.state";
 	$self->write_file($self->{yaml}, $self->with_paths(exists $o{yaml} ? $o{yaml} : $BASE_YAML));
-	my $conf = `"$SRCDIR/tools/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
+	my $conf = `"$SRCDIR/tools/dev/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
 	die "resolver-conf failed" if $?;
 	chomp $conf;
 	$self->{conf} = $conf;
@@ -125,7 +125,7 @@ sub write_file {
 
 sub start_world {
 	my ($self) = @_;
-	my $out = `"$SRCDIR/tools/world" start "$self->{dir}" 2>&1`;
+	my $out = `"$SRCDIR/tools/dev/world" start "$self->{dir}" 2>&1`;
 	die "world did not start: $out" if $?;
 	$self->{world} = 1;
 }
@@ -292,7 +292,7 @@ sub stop {
 	$self->stop_unbound;
 	$self->stop_syslog;    # also when Unbound never came up
 	if ($self->{world}) {
-		system("\"$SRCDIR/tools/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
+		system("\"$SRCDIR/tools/dev/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
 		$self->{world} = 0;
 	}
 	@live = grep { $_ != $self } @live;
