@@ -57,10 +57,10 @@
  * chain walk (load <= 1); update adds O(8) per counter (window.h; a counter
  * without increment in the second of the client's last counted update is
  * only read) and one judge call; touch adds nothing. An insert into a full
- * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk (every 64 new
- * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
- * its index in O(entries); that is the only time the query path calls
- * malloc(). foreach is O(tracked), stats O(shards).
+ * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk
+ * (every 64 new clients of a shard) and, about log2(cap) times in a shard's life, rebuilds its
+ * index in O(entries); that is the only time the query path calls malloc(). foreach is O(tracked),
+ * stats O(shards).
  *
  * Thread safety and lock rules: every function may be called from any thread
  * concurrently, except dw_clients_free() (no call may be running or follow).

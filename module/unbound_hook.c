@@ -245,9 +245,10 @@ int dw_hook_backend_init(struct dw_backend *b, struct dw_engine *e, const struct
 	(void)conf;
 	memset(b, 0, sizeof(*b));
 	if (find_hook(&hookp, &argp) != 0) {
-		snprintf(err, errlen,
-		         "this Unbound has no pre-cache hook (build it with tools/dev/build-unbound "
-		         "--patched, or use enforcement: rpz)");
+		snprintf(
+		    err, errlen,
+		    "this Unbound has no pre-cache hook (build it with tools/dev/build-unbound "
+		    "--patched, or use enforcement: rpz)");
 		return -1;
 	}
 	if (*hookp && *hookp != precache_hook) {
