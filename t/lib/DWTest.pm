@@ -15,6 +15,14 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
 
+# Every test that uses this module starts the test DNS world, whose servers
+# listen on port 53 of DW_WORLD_NET.x: as another user it is reported as
+# skipped, with the reason (make check as non-root still runs the unit tests).
+plan skip_all => 'needs root: the test DNS world listens on port 53 of '
+	. ($ENV{DW_WORLD_NET} || '127.0.53') . '.x (run make check as root)'
+	if $> != 0;
+plan skip_all => $ENV{DW_SKIP_INTEGRATION} if $ENV{DW_SKIP_INTEGRATION};
+
 our $SRCDIR   = $ENV{DW_SRCDIR}   || abs_path(dirname(__FILE__) . '/../..');
 our $BUILDDIR = $ENV{DW_BUILDDIR} || $SRCDIR;
 our $UNBOUND  = $ENV{UNBOUND_PREFIX} || "$SRCDIR/_deps/unbound";
