@@ -45,7 +45,7 @@ is($st, 0, 'a scratch git repository') or diag $out;
 
 # the base: one formatted function and one drifted line, as an old file has
 spew('module/old.c', "/** Old. */\nint old(int a)\n{\n\treturn a + 1;\n}\n\nint  drift ( void ) ;\n");
-spew('tools/move.c', "/** Moved. */\nint moved(void)\n{\n\treturn 2;\n}\n");
+spew('tools/move.c', "/** Moved. */\nint moved(void)\n{\n\treturn 2;\n}\nint  old_drift ( void ) ;\n");
 run('git add -A && git commit -q -m base');
 (my $base = `cd "$dir" && git rev-parse HEAD`) =~ s/\s+//g;
 spew('tools/dev/format-base', "$base the test's base\n");
@@ -66,10 +66,11 @@ run('git checkout -q module/old.c');
 run('git mv tools/move.c tools/dev/move.c && git commit -q -m move');
 ($st, $out) = run('tools/dev/check-format');
 is($st, 0, 'a file moved unchanged since the base passes (not checked whole)') or diag $out;
-spew('tools/dev/move.c', "/** Moved. */\nint moved(void)\n{\n\treturn 2;\n}\nint  more(void);\n");
+spew('tools/dev/move.c', "/** Moved. */\nint moved(void)\n{\n\treturn 2;\n}\nint  old_drift ( void ) ;\nint  more(void);\n");
 ($st, $out) = run('tools/dev/check-format');
 is($st, 1, 'a misformatted line in a moved file fails') or diag $out;
 like($out, qr/^\+int more\(void\);$/m, 'that line is shown');
+unlike($out, qr/^[-+]int\s+old_drift/m, 'not the drifted line it brought along');
 run('git checkout -q tools/dev/move.c');
 
 spew('module/new.c', "int  fresh(void){return 0;}\n");
