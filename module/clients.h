@@ -27,7 +27,7 @@
  *   - hash index: 2 bytes × (power of two >= entries allocated in the
  *     shard), i.e. 2..4 B per client; chunk pointers 0.125 B per client;
  *   - 128 bytes per shard (allocated up front) and ~200 bytes per table.
- *   Full at max = 1,000,000 with the default detectors (tools/bench-bytes):
+ *   Full at max = 1,000,000 with the default detectors (tools/dev/bench-bytes):
  *   about 122 B per client by the table's own accounting and by the RSS
  *   growth; dw_clients_stats() gives the exact figure at run time. Entries
  *   are allocated in chunks of 64 as a shard
@@ -57,13 +57,12 @@
  * chain walk (load <= 1); update adds O(8) per counter (window.h; a counter
  * without increment in the second of the client's last counted update is
  * only read) and one judge call; touch adds nothing. An insert into a full
- * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk (every 64 new
- * clients of a shard) and, about log2(cap) times in a shard's life, rebuilds
- * its index in O(entries); that is the only time the query path calls
- * malloc(). foreach is O(tracked), stats O(shards). Measured (tools/bench,
- * whole-process callgrind, a cache-hit plain query): dw_clients_hash() and
- * dw_clients_touch_h() together about 250 instructions, the SipHash 86 of
- * them.
+ * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk
+ * (every 64 new clients of a shard) and, about log2(cap) times in a shard's life, rebuilds its
+ * index in O(entries); that is the only time the query path calls malloc(). foreach is O(tracked),
+ * stats O(shards). Measured (tools/dev/bench, whole-process callgrind, a
+ * cache-hit plain query): dw_clients_hash() and dw_clients_touch_h() together
+ * about 250 instructions, the SipHash 86 of them.
  *
  * Thread safety and lock rules: every function may be called from any thread
  * concurrently, except dw_clients_free() (no call may be running or follow).

@@ -171,7 +171,7 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 /** The counter windows for the client table (d->ncounters entries). */
 void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX_COUNTERS]);
 
-/** dw_detect_clients_conf() exists (tools/bench-bytes.c builds against older trees too). */
+/** dw_detect_clients_conf() exists (tools/dev/bench-bytes.c builds against older trees too). */
 #define DW_CLIENTS_HAS_LAYOUT 1
 
 /** The client table's counter layout for these detectors: ncounters,

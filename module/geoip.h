@@ -19,7 +19,9 @@
  * place: a file truncated under the mapping kills the process with SIGBUS.
  * Errors: dw_geoip_open() returns NULL and writes one line to err,
  * "geoip.country_db: PATH: reason", for a database that is missing,
- * unreadable, corrupt or of the wrong type. Lookups never fail: a damaged
+ * unreadable, corrupt or of the wrong type. In a build without libmaxminddb
+ * (geoip_none.c) every configured database is such an error and lookups find
+ * nothing. Lookups never fail: a damaged
  * record, a value of the wrong type or a malformed string reads as unknown.
  * Hostile data: everything read from a database is sanitised before it is
  * stored in struct dw_geo (see there), so its fields can be printed unquoted.

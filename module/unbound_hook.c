@@ -4,7 +4,7 @@
  * patched Unbound calls for every parsed client query, and the policy answers
  * it writes.
  *
- * The hook's ABI is the one tools/unbound-precache-hook.patch adds to
+ * The hook's ABI is the one tools/patches/unbound-precache-hook.patch adds to
  * daemon/worker.h; it is mirrored here (precache_fn, PRECACHE_*) so that the
  * module also builds against an unpatched tree and finds the hook at run time
  * with dlsym(). The patch changes no struct, so one module binary serves the
@@ -245,9 +245,10 @@ int dw_hook_backend_init(struct dw_backend *b, struct dw_engine *e, const struct
 	(void)conf;
 	memset(b, 0, sizeof(*b));
 	if (find_hook(&hookp, &argp) != 0) {
-		snprintf(err, errlen,
-		         "this Unbound has no pre-cache hook (build it with tools/build-unbound "
-		         "--patched, or use enforcement: rpz)");
+		snprintf(
+		    err, errlen,
+		    "this Unbound has no pre-cache hook (build it with tools/dev/build-unbound "
+		    "--patched, or use enforcement: rpz)");
 		return -1;
 	}
 	if (*hookp && *hookp != precache_hook) {

@@ -1,8 +1,8 @@
 /**
  * \file
  * The `hook` enforcement backend: dnswarden on the pre-cache hook of an
- * Unbound built with tools/unbound-precache-hook.patch
- * (tools/build-unbound --patched).
+ * Unbound built with tools/patches/unbound-precache-hook.patch
+ * (tools/dev/build-unbound --patched).
  *
  * What it is for: enforcement (HACKING.md, "Data flow of one query"). The patched worker calls one
  * function of ours for every parsed client query, before CHAOS, local zones,

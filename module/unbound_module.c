@@ -180,9 +180,10 @@ static int start_backend(struct dw_unbound *u, struct module_env *env, const str
 	} else {
 		if (wants_refuse(conf)) {
 			snprintf(err, errlen,
-				 "a detector's action is refuse, which needs the hook backend, and "
-				 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
-				 "use nxdomain, nodata, sinkhole, drop or tcp-only");
+			         "a detector's action is refuse, which needs the hook backend, and "
+			         "this Unbound has no pre-cache hook (tools/dev/build-unbound "
+			         "--patched); "
+			         "use nxdomain, nodata, sinkhole, drop or tcp-only");
 			return -1;
 		}
 		if (dw_rpz_backend_init(&u->backend, env, conf, err, errlen) != 0)
@@ -252,18 +253,19 @@ static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
 	if (conf->enforcement == DW_ENF_HOOK ||
 	    (conf->enforcement == DW_ENF_AUTO && dw_hook_available())) {
 		if (!dw_hook_available()) {
-			snprintf(err, errlen,
-				 "enforcement: hook, but this Unbound has no pre-cache hook (build it "
-				 "with tools/build-unbound --patched, or use enforcement: rpz)");
+			snprintf(
+			    err, errlen,
+			    "enforcement: hook, but this Unbound has no pre-cache hook (build it "
+			    "with tools/dev/build-unbound --patched, or use enforcement: rpz)");
 			return -1;
 		}
 		return 0;
 	}
 	if (wants_refuse(conf)) {
 		snprintf(err, errlen,
-			 "a detector's action is refuse, which needs the hook backend, and "
-			 "this Unbound has no pre-cache hook (tools/build-unbound --patched); "
-			 "use nxdomain, nodata, sinkhole, drop or tcp-only");
+		         "a detector's action is refuse, which needs the hook backend, and "
+		         "this Unbound has no pre-cache hook (tools/dev/build-unbound --patched); "
+		         "use nxdomain, nodata, sinkhole, drop or tcp-only");
 		return -1;
 	}
 	{ /* the rpz backend's own checks (unbound.conf's rpz: clause); no side effect */

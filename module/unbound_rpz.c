@@ -278,7 +278,7 @@ static int build_trigger(const struct dw_rpz *p, const struct dw_cidr *client,
 		    err, errlen,
 		    "the rpz backend cannot answer REFUSED (RPZ has no such action): use "
 		    "nxdomain, nodata, sinkhole, drop or tcp-only, or the hook backend "
-		    "(enforcement: hook, an Unbound built with tools/build-unbound --patched)");
+		    "(enforcement: hook, an Unbound built with tools/dev/build-unbound --patched)");
 		return DW_BACKEND_PERMANENT;
 	default:
 		snprintf(err, errlen, "rpz backend: no trigger for action %d", (int)action);
@@ -771,7 +771,7 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 			snprintf(
 			    err, errlen,
 			    "detectors.%s.action: refuse needs the hook backend (an Unbound built "
-			    "with tools/build-unbound --patched); the rpz backend answers "
+			    "with tools/dev/build-unbound --patched); the rpz backend answers "
 			    "nxdomain, nodata, sinkhole, drop or tcp-only",
 			    dw_detector_name((enum dw_detector)i));
 			return -1;

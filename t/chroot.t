@@ -34,7 +34,7 @@ for my $lib (`ldd "$DWTest::MODULE"` =~ m{(/\S+)}g) {
 }
 # Unbound's conf with the module named as Unbound's dlopen() sees it (after
 # chroot), and the chroot itself
-system("\"$DWTest::SRCDIR/tools/world\" resolver-conf \"$root\" ${\$w->port} /modlib/dnswarden.so >/dev/null") == 0 or die;
+system("\"$DWTest::SRCDIR/tools/dev/world\" resolver-conf \"$root\" ${\$w->port} /modlib/dnswarden.so >/dev/null") == 0 or die;
 $w->write_file("$root/unbound/extra.conf", "chroot: \"$root\"\n");
 
 $w->start;

@@ -30,6 +30,8 @@ use POSIX qw(_exit WNOHANG);
 use Socket qw(inet_aton inet_pton AF_INET6 SOCK_STREAM);
 use Net::DNS;
 
+plan skip_all => 'built without libpcap (configure --without-pcap): no tools/dwpcap'
+	if ($ENV{DW_WITH_PCAP} // 'yes') eq 'no';
 my $builddir = $ENV{DW_BUILDDIR} // File::Spec->catdir(dirname(File::Spec->rel2abs(__FILE__)), '..');
 my $dwpcap = "$builddir/tools/dwpcap";
 ok(-x $dwpcap, "dwpcap binary at $dwpcap") or BAIL_OUT("no dwpcap binary at $dwpcap (set DW_BUILDDIR)");

@@ -6,7 +6,7 @@
 # backend; an unblock gives the real answer back.
 #
 # rpz runs on the stock dynlib Unbound (_deps/unbound), hook on the patched
-# one (_deps/unbound-hook, tools/build-unbound --patched); a backend whose
+# one (_deps/unbound-hook, tools/dev/build-unbound --patched); a backend whose
 # Unbound is missing is skipped.
 use strict;
 use warnings;

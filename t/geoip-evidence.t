@@ -9,6 +9,21 @@ use lib 't/lib';
 use DWTest;
 use Test::More;
 
+# A build without libmaxminddb (make check says so in DW_WITH_MAXMINDDB) has
+# no evidence to show: a configured database stops Unbound with the reason.
+if (($ENV{DW_WITH_MAXMINDDB} // 'yes') eq 'no') {
+	my $w = DWTest->new(name => 'geoip-none', yaml => "geoip:\n  country_db: /dev/null\n");
+	$w->start(no_wait => 1);
+	my $st = $w->wait_exit(20);
+	ok(defined $st && $st != 0, 'built without libmaxminddb: a geoip: database stops unbound');
+	ok(scalar $w->log_grep(qr/dnswarden: cannot start: geoip\.country_db: \/dev\/null: this dnswarden was built without libmaxminddb/),
+		'the message says why') or diag $w->start_errors;
+	$w->stop;
+	is_deeply([$w->leftover_pids], [], 'no process of this test left running');
+	done_testing;
+	exit 0;
+}
+
 chomp(my $data = `"$DWTest::SRCDIR/t/lib/geoip-testdata"`);
 BAIL_OUT("cannot obtain MaxMind's test databases") if $? || !-d $data;
 

@@ -1,5 +1,5 @@
 package DWEnforce;
-# Helpers for the enforcement tests (t/enforce-*.t) and tools/churn-rpz, on
+# Helpers for the enforcement tests (t/enforce-*.t) and tools/dev/churn-rpz, on
 # top of DWTest: which Unbound build serves which backend, control-socket
 # requests without a process per command, two clients asking at the same
 # moment, and a process's resident memory.
@@ -30,7 +30,7 @@ sub backend_missing {
 	my ($backend) = @_;
 	my $p = unbound_prefix($backend);
 	return undef if -x "$p/sbin/unbound";
-	return "no $p/sbin/unbound" . ($backend eq 'hook' ? ' (tools/build-unbound --patched)' : '');
+	return "no $p/sbin/unbound" . ($backend eq 'hook' ? ' (tools/dev/build-unbound --patched)' : '');
 }
 
 # Run code with DWTest starting and controlling the Unbound of $backend.

@@ -1,6 +1,6 @@
 package DWTest;
 # Test harness for dnswarden's integration tests: starts the DNS world
-# (tools/world), a real Unbound with the dnswarden module on a free loopback
+# (tools/dev/world), a real Unbound with the dnswarden module on a free loopback
 # port, and queries it with Net::DNS from distinct 127.x.y.z source addresses.
 # Everything it starts it stops again, by PID, even when a test dies.
 use strict;
@@ -14,6 +14,14 @@ use Net::DNS;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
+
+# Every test that uses this module starts the test DNS world, whose servers
+# listen on port 53 of DW_WORLD_NET.x: as another user it is reported as
+# skipped, with the reason (make check as non-root still runs the unit tests).
+plan skip_all => 'needs root: the test DNS world listens on port 53 of '
+	. ($ENV{DW_WORLD_NET} || '127.0.53') . '.x (run make check as root)'
+	if $> != 0;
+plan skip_all => $ENV{DW_SKIP_INTEGRATION} if $ENV{DW_SKIP_INTEGRATION};
 
 our $SRCDIR   = $ENV{DW_SRCDIR}   || abs_path(dirname(__FILE__) . '/../..');
 our $BUILDDIR = $ENV{DW_BUILDDIR} || $SRCDIR;
@@ -73,7 +81,7 @@ sub new {
 	$self->{socket} = "$pub/dnswarden.ctl";
 	$self->{state} = "$dir/dnswarden.state";
 	$self->write_file($self->{yaml}, $self->with_paths(exists $o{yaml} ? $o{yaml} : $BASE_YAML));
-	my $conf = `"$SRCDIR/tools/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
+	my $conf = `"$SRCDIR/tools/dev/world" resolver-conf "$dir" $self->{port} "$MODULE"`;
 	die "resolver-conf failed" if $?;
 	chomp $conf;
 	$self->{conf} = $conf;
@@ -128,7 +136,7 @@ sub write_file {
 
 sub start_world {
 	my ($self) = @_;
-	my $out = `"$SRCDIR/tools/world" start "$self->{dir}" 2>&1`;
+	my $out = `"$SRCDIR/tools/dev/world" start "$self->{dir}" 2>&1`;
 	die "world did not start: $out" if $?;
 	$self->{world} = 1;
 }
@@ -295,7 +303,7 @@ sub stop {
 	$self->stop_unbound;
 	$self->stop_syslog;    # also when Unbound never came up
 	if ($self->{world}) {
-		system("\"$SRCDIR/tools/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
+		system("\"$SRCDIR/tools/dev/world\" stop \"$self->{dir}\" >/dev/null 2>&1");
 		$self->{world} = 0;
 	}
 	@live = grep { $_ != $self } @live;

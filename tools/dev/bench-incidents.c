@@ -3,7 +3,7 @@
  * bench-incidents: what one incident row costs the module's thread, written
  * to a real SQLite database in WAL mode (incidents.h): queueing a row, and
  * writing it in batches of 256 (a burst) and of 1 (one row per tick, the
- * worst case). Prints key=value lines for tools/bench. The workers never
+ * worst case). Prints key=value lines for tools/dev/bench. The workers never
  * pay any of it: they only push the verdict into the verdict ring.
  *
  * Usage: bench-incidents [DIR]   (the database goes to DIR, default /tmp)

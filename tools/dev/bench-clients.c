@@ -9,7 +9,7 @@
  * previous phase. Peak RSS is about 150 MB; run time about 15 seconds.
  *
  * Build: gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule \
- *          tools/bench-clients.c module/clients.c module/window.c -o /tmp/bench-clients
+ *          tools/dev/bench-clients.c module/clients.c module/window.c -o /tmp/bench-clients
  * Usage: bench-clients [clients] [updates]   (defaults 1000000, 10000000)
  */
 #include "clients.h"

@@ -21,13 +21,13 @@
  * CALLGRIND_START_INSTRUMENTATION and CALLGRIND_STOP_INSTRUMENTATION when
  * <valgrind/callgrind.h> exists:
  *   valgrind --tool=callgrind --instr-atstart=no \
- *            --toggle-collect=dw_engine_observe tools/bench-engine --callgrind N
+ *            --toggle-collect=dw_engine_observe tools/dev/bench-engine --callgrind N
  * then the total Ir divided by N is the instructions per dw_engine_observe().
  *
- * Build: make, once Makefile.am lists it; by hand (as tools/bench does), against
+ * Build: make, once Makefile.am lists it; by hand (as tools/dev/bench does), against
  * the built engine library:
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule -c tools/bench-engine.c
- *   ./libtool --mode=link gcc -pthread -o tools/bench-engine bench-engine.o \
+ *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule -c tools/dev/bench-engine.c
+ *   ./libtool --mode=link gcc -pthread -o tools/dev/bench-engine bench-engine.o \
  *     module/libdwengine.la -lyaml -lmaxminddb
  * Usage: bench-engine [queries]         (per pass; default 2000000)
  *        bench-engine --callgrind N [hot|1m]
@@ -148,7 +148,7 @@ static inline uint64_t xorshift(uint64_t *s)
 }
 
 /**
- * Client number n as an address, as tools/bench-clients makes them: three of
+ * Client number n as an address, as tools/dev/bench-clients makes them: three of
  * four IPv4 (10.0.0.0 upwards), the rest distinct IPv6 /64s with host bits set
  * (so the engine's aggregation runs). Distinct for n < 2^30.
  * \param n client number.
