@@ -174,7 +174,6 @@ static void conn_error(struct conn *k, int status, uint64_t now_ms, const char *
 	conn_respond(k, line, len, now_ms);
 }
 
-
 /** Answer the request line in k->in (NUL-terminated, no newline). */
 static void dispatch(struct dw_control *c, struct conn *k, size_t linelen, uint64_t now_ms)
 {
@@ -539,8 +538,9 @@ static int table_ok(const struct dw_command *cmds, size_t ncmds, char *err, size
 	size_t i;
 	for (i = 0; i < ncmds; i++) {
 		const struct dw_command *m = &cmds[i];
-		if (m->verb == NULL || !dw_out_key_ok(m->verb) || m->fn == NULL || m->min_args < 0 ||
-		    m->max_args < m->min_args || m->max_args > DW_CONTROL_MAX_ARGS) {
+		if (m->verb == NULL || !dw_out_key_ok(m->verb) || m->fn == NULL ||
+		    m->min_args < 0 || m->max_args < m->min_args ||
+		    m->max_args > DW_CONTROL_MAX_ARGS) {
 			snprintf(err, errlen,
 			         "internal error: control command %zu ('%s') is malformed", i,
 			         m->verb ? m->verb : "(null)");

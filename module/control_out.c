@@ -316,7 +316,7 @@ static void kv_str(struct dw_out *out, const char *key, const char *v, size_t n)
  *  fit: the text (free() it when it is not small) and its length, or NULL
  *  after the problem was put into the answer. */
 static char *vformat(struct dw_out *out, char *small, size_t cap, size_t *len, const char *fmt,
-		     va_list ap)
+                     va_list ap)
 {
 	va_list again;
 	char *big;

@@ -59,8 +59,8 @@ char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg,
 		unsigned char ch = (unsigned char)line[i];
 		if (ch < 0x20 || ch >= 0x7f)
 			return req_error(
-			    rlen, 2, "bad request: control character or non-ASCII byte at offset %zu",
-			    i);
+			    rlen, 2,
+			    "bad request: control character or non-ASCII byte at offset %zu", i);
 	}
 	for (;;) {
 		char *sp = strchr(p, ' ');
@@ -79,9 +79,9 @@ char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg,
 	}
 	if (strcmp(tok[0], DW_CONTROL_MAGIC) != 0) {
 		if (strncmp(tok[0], "DWCTL", 5) == 0)
-			return req_error(rlen, 2,
-			                 "unsupported protocol version '%.16s' (this server speaks %s)",
-			                 tok[0], DW_CONTROL_MAGIC);
+			return req_error(
+			    rlen, 2, "unsupported protocol version '%.16s' (this server speaks %s)",
+			    tok[0], DW_CONTROL_MAGIC);
 		return req_error(rlen, 2, "bad request: expected '%s [--json] COMMAND [ARGS...]'",
 		                 DW_CONTROL_MAGIC);
 	}
