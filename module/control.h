@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "control_out.h" /* struct dw_out and the dw_out_*() calls for handlers */
-#include "engine.h"      /* dw_log_fn */
+#include "logfn.h"       /* dw_log_fn */
 
 /** First token of every request: protocol name and version. */
 #define DW_CONTROL_MAGIC "DWCTL1"

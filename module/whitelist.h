@@ -11,7 +11,7 @@
  * firewall (export_nft) or an offline check of a border capture (dwpcap)
  * then flags client DNS traffic to any other address.
  *
- * What it learns from (struct dw_upstream, engine.h, filled by the adapter):
+ * What it learns from (struct dw_upstream, upstream.h, filled by the adapter):
  *   - DW_UP_QUERY "the resolver sent server S a query about zone Z": S is
  *     listed for Z (source "query"). The resolver only does that after it
  *     has S's address from a delegation, so this is the most reliable
@@ -94,7 +94,7 @@
 
 #include "addr.h"
 #include "conf.h"
-#include "engine.h"
+#include "upstream.h"
 
 /** Most nameserver names kept per address (the most recently linked). */
 #define DW_WL_MAX_NAMES 4
