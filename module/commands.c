@@ -20,6 +20,7 @@
 #include "engine_int.h"
 #include "forwarder_commands.h"
 #include "mail_commands.h"
+#include "whitelist_out.h"
 
 /** Records list_suspects prints unless told otherwise. */
 #define DEFAULT_LIST 1000
@@ -700,55 +701,12 @@ static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
 	dw_out_kv(out, "result", "ok: Unbound reloads (its cache is flushed)");
 }
 
-/** The fields of one whitelist entry (dump_whitelist, check_ns). */
-static void out_wl(struct dw_out *out, const struct dw_wl_view *v)
-{
-	char a[DW_ADDR_STRLEN], t[32], src[64], list[2048];
-	size_t n = 0;
-	unsigned i;
-	dw_addr_format(&v->addr, a, sizeof(a));
-	dw_out_kv(out, "addr", "%s", a);
-	dw_out_kv(out, "src", "%s", dw_whitelist_src_text(v->src, src, sizeof(src)));
-	list[0] = '\0';
-	for (i = 0; i < v->nnames && n < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? "," : "", v->names[i]);
-	dw_out_kv(out, "ns", "%s", v->nnames ? list : "-");
-	n = 0;
-	list[0] = '\0';
-	for (i = 0; i < v->nzones && n < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? "," : "", v->zones[i]);
-	dw_out_kv(out, "zones", "%s", v->nzones ? list : "-");
-	if (v->first_seen) {
-		dw_format_wall(v->first_seen, t, sizeof(t));
-		dw_out_kv(out, "first_seen", "%s", t);
-		dw_format_wall(v->last_seen, t, sizeof(t));
-		dw_out_kv(out, "last_seen", "%s", t);
-	}
-	if (v->expires)
-		dw_format_wall(v->expires, t, sizeof(t));
-	else
-		snprintf(t, sizeof(t), "never");
-	dw_out_kv(out, "expires", "%s", t);
-}
-
-/** dw_whitelist_foreach callback for dump_whitelist. */
-static int wl_one(void *arg, const struct dw_wl_view *v)
-{
-	struct dw_out *out = arg;
-	dw_out_item_begin(out);
-	out_wl(out, v);
-	dw_out_item_end(out);
-	return 0;
-}
-
 /** dump_whitelist: every address known to be a nameserver now. */
 static void cmd_dump_whitelist(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = req(arg);
 	(void)argc, (void)argv;
-	dw_out_list_begin(out, "whitelist");
-	dw_whitelist_foreach(e->wl, time(NULL), wl_one, out);
-	dw_out_list_end(out);
+	dw_whitelist_out_dump(out, e->wl, time(NULL));
 }
 
 /** check_ns ADDR: known or not, as what, for which zones, until when. */
@@ -756,19 +714,10 @@ static void cmd_check_ns(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = req(arg);
 	struct dw_addr a;
-	struct dw_wl_view v;
 	(void)argc;
 	if (arg_addr(out, argv[0], &a) != 0)
 		return;
-	if (dw_whitelist_check(e->wl, &a, time(NULL), &v) != 1) {
-		char buf[DW_ADDR_STRLEN];
-		dw_addr_format(&a, buf, sizeof(buf));
-		dw_out_kv(out, "addr", "%s", buf);
-		dw_out_kv_bool(out, "known", 0);
-		return;
-	}
-	out_wl(out, &v);
-	dw_out_kv_bool(out, "known", 1);
+	dw_whitelist_out_check(out, e->wl, &a, time(NULL));
 }
 
 /** export_nft: a file for `nft -f` with the sets dnswarden_ns4/ns6. */

@@ -5,8 +5,9 @@
  * What it is for: a Unix-domain stream socket (mode 0660, group
  * control.group) on which root and members of the group run one command per
  * connection. This unit owns the socket, the connections, the peer check,
- * the wire protocol and the output builder; the engine owns the verbs (a
- * table of struct dw_command) and fills the answers through dw_out_*().
+ * the wire protocol (control.c, control_request.c); the engine owns the
+ * verbs (a table of struct dw_command) and fills the answers through the
+ * output builder of control_out.h.
  *
  * Wire protocol, version 1 (see dnswarden-control(8)):
  *   request   "DWCTL1 [--json] VERB [ARG ...]\n"   one line, at most
@@ -52,7 +53,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h" /* dw_log_fn */
+#include "control_out.h" /* struct dw_out and the dw_out_*() calls for handlers */
+#include "logfn.h"       /* dw_log_fn */
 
 /** First token of every request: protocol name and version. */
 #define DW_CONTROL_MAGIC "DWCTL1"
@@ -79,9 +81,6 @@
 #define DW_CONTROL_MAX_POLLFDS (1 + DW_CONTROL_MAX_CONNS)
 /** control_denied lines logged per second at most. */
 #define DW_CONTROL_DENIED_RATE 10
-
-/** A response being built; handed to command handlers. */
-struct dw_out;
 
 /** One verb of the command table. */
 struct dw_command {
@@ -158,64 +157,5 @@ void dw_control_service(struct dw_control *c, const struct pollfd *fds, size_t n
  */
 char *dw_control_request(const struct dw_command *cmds, size_t ncmds, void *arg, unsigned uid,
                          char *line, size_t linelen, size_t limit, size_t *rlen);
-
-/* ---- output builder (for handlers) ----------------------------------------
- * One set of calls produces either format. Keys are [A-Za-z0-9_.-]+.
- *   plain: top-level fields are "key=value" lines; each list item is one line
- *          of space-separated fields; list names are not printed; text is
- *          written as is.
- *   JSON:  one object: fields are members ("key":"value" / "key":123),
- *          a list is "name":[{...},{...}], text is the member "text".
- * Lists hold items, items hold fields; lists are not nested. The first
- * dw_out_error() wins and discards the body; misuse (a field between items,
- * an unclosed list, ...) turns the answer into "error 1 internal error: ...".
- */
-
-/** A string field: value is printf(fmt, ...). */
-void dw_out_kv(struct dw_out *out, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** A number field (JSON: unquoted). */
-void dw_out_kv_u64(struct dw_out *out, const char *key, uint64_t v);
-
-/** A signed number field (JSON: unquoted). */
-void dw_out_kv_i64(struct dw_out *out, const char *key, int64_t v);
-
-/** A field whose value is a JSON text json (JSON: inserted as is, so it must
- *  be valid JSON; plain: written like a string field). */
-void dw_out_kv_json(struct dw_out *out, const char *key, const char *json);
-
-/** A yes/no field (plain: yes|no; JSON: true|false). */
-void dw_out_kv_bool(struct dw_out *out, const char *key, int v);
-
-/** Start the list name (at the top level only). */
-void dw_out_list_begin(struct dw_out *out, const char *name);
-
-/** Start one record of the current list. */
-void dw_out_item_begin(struct dw_out *out);
-
-/** End the current record. */
-void dw_out_item_end(struct dw_out *out);
-
-/** End the current list. */
-void dw_out_list_end(struct dw_out *out);
-
-/** Append raw text (metrics, nft): plain as is; JSON into the one "text"
- *  member (consecutive calls append to it). */
-void dw_out_text(struct dw_out *out, const char *s);
-
-/** Like dw_out_text() with printf formatting. */
-void dw_out_textf(struct dw_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/** Answer "error status message" instead of a body; status 2 for usage
- *  errors, 1 for the rest (anything else counts as 1). First call wins. */
-void dw_out_error(struct dw_out *out, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Did the client ask for JSON? */
-int dw_out_is_json(const struct dw_out *out);
-
-/** The peer's user id (SO_PEERCRED), e.g. for an audit field in a log line. */
-unsigned dw_out_peer_uid(const struct dw_out *out);
 
 #endif

@@ -24,6 +24,8 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "logfn.h"    /* dw_log_fn */
+#include "upstream.h" /* struct dw_upstream */
 
 /** Version string logged at load and shown by the CLI. */
 #define DW_VERSION "0.1.0"
@@ -48,39 +50,10 @@ struct dw_query {
 	uint8_t source; /**< enum dw_source */
 };
 
-/** Where the engine's log lines go: one complete line ("dnswarden: ..."),
- *  without a newline. prio is a <syslog.h> priority (LOG_NOTICE …). Called
- *  from the module's own thread for events, and from a worker thread only for
- *  the debug.log_queries lines. Must be thread-safe. */
-typedef void (*dw_log_fn)(void *arg, int prio, const char *line);
-
 /** What the resolver must do with one query (hook backend). */
 struct dw_decision {
 	uint8_t action;         /**< enum dw_action; DW_ACT_LOG means "answer normally" */
 	struct dw_addr sinkhole; /**< for DW_ACT_SINKHOLE: the address to answer (family 4/6) */
-};
-
-/** One thing the resolver learned from its own upstream traffic (whitelist
- *  issue): filled by the adapter on a worker thread, queued to the module's
- *  thread. Names are lower-case presentation form with the final dot. */
-#define DW_UP_MAX_RR 16
-enum dw_up_kind {
-	DW_UP_QUERY = 0, /**< the resolver sent a query to server for zone */
-	DW_UP_RESPONSE   /**< server answered; rr[] holds NS and A/AAAA records */
-};
-struct dw_up_rr {
-	uint16_t type;          /**< 2 (NS), 1 (A) or 28 (AAAA) */
-	uint32_t ttl;
-	char owner[256];        /**< NS: the zone; A/AAAA: the host name */
-	char nsname[256];       /**< NS only: the nameserver's name */
-	struct dw_addr addr;    /**< A/AAAA only */
-};
-struct dw_upstream {
-	uint8_t kind;           /**< enum dw_up_kind */
-	struct dw_addr server;  /**< the authoritative server queried / answering */
-	char zone[256];         /**< the zone (delegation point) it was asked about */
-	uint8_t nrr;
-	struct dw_up_rr rr[DW_UP_MAX_RR];
 };
 
 struct dw_engine;

@@ -36,6 +36,7 @@
 #include "state.h"
 #include "suspects.h"
 #include "upqueue.h"
+#include "wallclock.h"
 #include "tslot.h"
 #include "whitelist.h"
 
@@ -143,8 +144,7 @@ uint64_t dw_engine_queries(struct dw_engine *e, unsigned src);
 /** Monotonic seconds (never 0) and milliseconds. */
 uint32_t dw_mono_now(void);
 uint64_t dw_mono_ms(void);
-/** UTC text of a wall-clock time / of an engine (monotonic) second. */
-void dw_format_wall(int64_t t, char *buf, size_t len);
+/** UTC text of an engine (monotonic) second (dw_format_wall: wallclock.h). */
 void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len);
 
 /** The block list's clock (monotonic seconds anchored at the start's wall

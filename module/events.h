@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "engine.h"
+#include "logfn.h"
 
 struct dw_events;
 

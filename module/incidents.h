@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "engine.h" /* dw_log_fn */
+#include "logfn.h" /* dw_log_fn */
 
 /** The schema version this module writes (PRAGMA user_version). */
 #define DW_INC_SCHEMA 1

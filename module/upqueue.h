@@ -1,7 +1,7 @@
 /**
  * \file
  * The upstream queue: what the resolver's workers saw of their own upstream
- * traffic (struct dw_upstream, engine.h), on its way to the module's thread
+ * traffic (struct dw_upstream, upstream.h), on its way to the module's thread
  * and the whitelist.
  *
  * What it is for: a resolver with a cold cache sends tens of thousands of
@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "upstream.h"
 
 /** Rings in one queue (one per worker thread up to this many). */
 #define DW_UPQ_RINGS 16

@@ -17,112 +17,25 @@
  * who owns a domain can shape; a keyed hash (seeded from getrandom()) keeps
  * them from being chosen to share one hash chain.
  *
- * Saved line format (the state file; one line each, fields separated by one
- * space, lists by commas, "-" for an empty list; names never contain ' ',
- * ',', '@' or '=' because learn() accepts only [a-z0-9_-], '.' and \DDD):
- *
- *   wl addr ADDR first=UNIX last=UNIX src=query,glue,resolved ns=N1,N2 zones=Z1@UNIX,Z2@UNIX
- *   wl ns NSNAME last=UNIX zones=Z1@UNIX,Z2@UNIX
- *
- * (zone expiries are absolute unix seconds). Unknown key=value fields are
- * ignored, so later versions can add some; an unknown record kind after
- * "wl " is an error for that line only.
+ * The other parts: learning (whitelist_learn.c), the saved lines
+ * (whitelist_save.c), the nftables export (whitelist_nft.c), the control
+ * socket's view (whitelist_out.c); what they share: whitelist_int.h.
  */
-#include "whitelist.h"
+#include "whitelist_int.h"
 #include "errbuf.h"
 #include "siphash.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NOHEAP SIZE_MAX
 #define INITIAL_BUCKETS 1024u
-#define NFT_CHUNK 256 /* elements per "add element" statement */
-/* Name strings may take this many bytes per max_entries (at least
- * NAME_BUDGET_MIN): hostile zones with long unique names cost evictions,
- * not memory. */
-#define NAME_BUDGET_PER_ENTRY 128u
-#define NAME_BUDGET_MIN (1u << 20)
-
-/* ------------------------------------------------------------------------ */
-/* Types */
-
-/** What both heaps order by. */
-struct wl_item {
-	time_t expires; /* the latest expiry of its zone links */
-	time_t last;    /* last learned: the tie-break, and last_seen */
-	size_t hidx;    /* position in its heap, NOHEAP when not in one */
-};
-
-/** An interned name; refs counts every pointer held to it. */
-struct wl_name {
-	struct wl_name *hnext;
-	struct wl_ns *ns; /* its nameserver-map record, when it is an NS name */
-	uint64_t hash;
-	uint32_t refs;
-	uint16_t len;
-	char s[];
-};
-
-/** A zone link with its expiry. */
-struct wl_zref {
-	struct wl_name *zone;
-	time_t expires;
-};
-
-/** The nameserver map's record of one NS name: the zones it serves. */
-struct wl_ns {
-	struct wl_item it;
-	struct wl_name *name; /* holds a reference */
-	uint8_t nzones;
-	struct wl_zref zones[DW_WL_MAX_ZONES];
-};
-
-/** One address. */
-struct wl_entry {
-	struct wl_item it;
-	struct wl_entry *hnext;
-	uint64_t hash;
-	struct dw_addr addr;
-	uint8_t src; /* DW_WL_SRC_* */
-	uint8_t nnames, nzones;
-	time_t first_seen;                      /* 0 = never learned (static) */
-	struct wl_name *names[DW_WL_MAX_NAMES]; /* most recent first */
-	struct wl_zref zones[DW_WL_MAX_ZONES];
-};
-
-struct wl_heap {
-	struct wl_item **a;
-	size_t n, cap;
-};
-
-struct dw_whitelist {
-	uint64_t k0, k1; /* SipHash key */
-	uint32_t min_ttl, max_ttl, max_entries;
-	time_t now; /* the latest now seen: what save() calls "expired" */
-
-	struct wl_entry **ebuckets;
-	size_t nebuckets, nentries;
-	struct wl_name **nbuckets;
-	size_t nnbuckets, nnames;
-
-	struct wl_heap eheap; /* learned entries */
-	struct wl_heap nheap; /* NS names of the nameserver map */
-	size_t learned, statics, nsnames;
-
-	size_t name_bytes, name_budget; /* interned strings, with their headers */
-
-	struct dw_wl_stats st;
-	size_t mem;
-};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers */
-
 
 /* SipHash-1-3 of len bytes (as clients.c, for any length). */
 static uint64_t siphash(const struct dw_whitelist *wl, const void *msg, size_t len)
@@ -147,7 +60,7 @@ static bool addr_same(const struct dw_addr *a, const struct dw_addr *b)
 }
 
 /* Usable as a nameserver address: IPv4 or IPv6, not unspecified. */
-static bool addr_usable(const struct dw_addr *a)
+bool dw_wl_addr_usable(const struct dw_addr *a)
 {
 	static const uint8_t zero[16];
 
@@ -169,7 +82,7 @@ static struct dw_addr addr_canon(const struct dw_addr *a)
 	return c;
 }
 
-static time_t clamp_ttl(const struct dw_whitelist *wl, int64_t ttl)
+time_t dw_wl_clamp_ttl(const struct dw_whitelist *wl, int64_t ttl)
 {
 	if (ttl < (int64_t)wl->min_ttl)
 		ttl = wl->min_ttl;
@@ -179,7 +92,7 @@ static time_t clamp_ttl(const struct dw_whitelist *wl, int64_t ttl)
 }
 
 /* What a query (no TTL in sight) keeps a link alive for. */
-static time_t query_ttl(const struct dw_whitelist *wl)
+time_t dw_wl_query_ttl(const struct dw_whitelist *wl)
 {
 	return wl->min_ttl > 0 ? (time_t)wl->min_ttl : 1;
 }
@@ -190,7 +103,7 @@ static time_t query_ttl(const struct dw_whitelist *wl)
  * non-empty; a final dot; "." for the root; at most DW_WL_NAME_MAX bytes.
  * Returns the length written to out (>= DW_WL_NAME_MAX + 1 bytes), or -1.
  */
-static int name_norm(const char *in, size_t cap, char *out)
+int dw_wl_name_norm(const char *in, size_t cap, char *out)
 {
 	const char *end = memchr(in, '\0', cap);
 	size_t n, i, label = 0;
@@ -416,7 +329,7 @@ static void grow_names(struct dw_whitelist *wl)
 	wl->nnbuckets = nb;
 }
 
-static struct wl_entry *entry_find(const struct dw_whitelist *wl, const struct dw_addr *a)
+struct wl_entry *dw_wl_entry_find(const struct dw_whitelist *wl, const struct dw_addr *a)
 {
 	uint64_t h;
 	struct wl_entry *e;
@@ -430,7 +343,7 @@ static struct wl_entry *entry_find(const struct dw_whitelist *wl, const struct d
 	return NULL;
 }
 
-static struct wl_name *name_find(const struct dw_whitelist *wl, const char *s, size_t len)
+struct wl_name *dw_wl_name_find(const struct dw_whitelist *wl, const char *s, size_t len)
 {
 	uint64_t h = siphash(wl, s, len);
 	struct wl_name *n;
@@ -442,10 +355,10 @@ static struct wl_name *name_find(const struct dw_whitelist *wl, const char *s, s
 }
 
 /* The interned name s, with a reference for the caller (release it with
- * name_unref()). NULL on ENOMEM. */
-static struct wl_name *name_get(struct dw_whitelist *wl, const char *s, size_t len)
+ * dw_wl_name_unref()). NULL on ENOMEM. */
+struct wl_name *dw_wl_name_get(struct dw_whitelist *wl, const char *s, size_t len)
 {
-	struct wl_name *n = name_find(wl, s, len);
+	struct wl_name *n = dw_wl_name_find(wl, s, len);
 	size_t b;
 
 	if (n) {
@@ -486,12 +399,12 @@ static void name_drop_unused(struct dw_whitelist *wl, struct wl_name *n)
 	wl_release(wl, n, sizeof(*n) + n->len + 1);
 }
 
-static void name_ref(struct wl_name *n)
+void dw_wl_name_ref(struct wl_name *n)
 {
 	n->refs++;
 }
 
-static void name_unref(struct dw_whitelist *wl, struct wl_name *n)
+void dw_wl_name_unref(struct dw_whitelist *wl, struct wl_name *n)
 {
 	if (n && n->refs > 0 && --n->refs == 0)
 		name_drop_unused(wl, n);
@@ -530,22 +443,22 @@ static int zones_put(struct dw_whitelist *wl, struct wl_zref *z, uint8_t *nz, st
 		for (i = 1; i < *nz; i++)
 			if (z[i].expires < z[v].expires)
 				v = i;
-		name_unref(wl, z[v].zone);
+		dw_wl_name_unref(wl, z[v].zone);
 	}
-	name_ref(zone);
+	dw_wl_name_ref(zone);
 	z[v].zone = zone;
 	z[v].expires = exp;
 	return 2;
 }
 
 /* Drop the links that expired at now (keeps the order of the others). */
-static void zones_prune(struct dw_whitelist *wl, struct wl_zref *z, uint8_t *nz, time_t now)
+void dw_wl_zones_prune(struct dw_whitelist *wl, struct wl_zref *z, uint8_t *nz, time_t now)
 {
 	unsigned i, j = 0;
 
 	for (i = 0; i < *nz; i++) {
 		if (z[i].expires <= now)
-			name_unref(wl, z[i].zone);
+			dw_wl_name_unref(wl, z[i].zone);
 		else
 			z[j++] = z[i];
 	}
@@ -554,8 +467,7 @@ static void zones_prune(struct dw_whitelist *wl, struct wl_zref *z, uint8_t *nz,
 
 /* Put a name first in a most-recent-first list (the oldest falls off).
  * 2 when the list changed its members, 1 when it only moved, 0 otherwise. */
-static int names_put(struct dw_whitelist *wl, struct wl_name **names, uint8_t *nn,
-                     struct wl_name *n)
+int dw_wl_names_put(struct dw_whitelist *wl, struct wl_name **names, uint8_t *nn, struct wl_name *n)
 {
 	unsigned i;
 
@@ -570,10 +482,10 @@ static int names_put(struct dw_whitelist *wl, struct wl_name **names, uint8_t *n
 		return 1;
 	}
 	if (*nn == DW_WL_MAX_NAMES)
-		name_unref(wl, names[--(*nn)]);
+		dw_wl_name_unref(wl, names[--(*nn)]);
 	memmove(names + 1, names, *nn * sizeof(*names));
 	names[0] = n;
-	name_ref(n);
+	dw_wl_name_ref(n);
 	(*nn)++;
 	return 2;
 }
@@ -600,9 +512,9 @@ static void entry_free(struct dw_whitelist *wl, struct wl_entry *e)
 	heap_remove(&wl->eheap, &e->it);
 	entry_unlink(wl, e);
 	for (i = 0; i < e->nnames; i++)
-		name_unref(wl, e->names[i]);
+		dw_wl_name_unref(wl, e->names[i]);
 	for (i = 0; i < e->nzones; i++)
-		name_unref(wl, e->zones[i].zone);
+		dw_wl_name_unref(wl, e->zones[i].zone);
 	if (e->src & DW_WL_SRC_STATIC)
 		wl->statics--;
 	else
@@ -651,10 +563,10 @@ static bool make_room(struct dw_whitelist *wl, time_t exp, time_t now)
  * (may be NULL), learned as src at now. Returns 2/1/0 as learn(), -1 on
  * ENOMEM.
  */
-static int entry_learn(struct dw_whitelist *wl, const struct dw_addr *a, struct wl_name *zone,
-                       time_t exp, struct wl_name *nsname, unsigned src, time_t now)
+int dw_wl_entry_learn(struct dw_whitelist *wl, const struct dw_addr *a, struct wl_name *zone,
+                      time_t exp, struct wl_name *nsname, unsigned src, time_t now)
 {
-	struct wl_entry *e = entry_find(wl, a);
+	struct wl_entry *e = dw_wl_entry_find(wl, a);
 	int changed = 0, r;
 
 	if (e == NULL) {
@@ -672,11 +584,11 @@ static int entry_learn(struct dw_whitelist *wl, const struct dw_addr *a, struct 
 		wl->st.added++;
 		changed = 2;
 	}
-	zones_prune(wl, e->zones, &e->nzones, now);
+	dw_wl_zones_prune(wl, e->zones, &e->nzones, now);
 	r = zones_put(wl, e->zones, &e->nzones, zone, exp);
 	changed = changed > r ? changed : r;
 	if (nsname) {
-		r = names_put(wl, e->names, &e->nnames, nsname);
+		r = dw_wl_names_put(wl, e->names, &e->nnames, nsname);
 		changed = changed > r ? changed : r;
 	}
 	if ((e->src & src) != src) {
@@ -701,16 +613,16 @@ static void ns_free(struct dw_whitelist *wl, struct wl_ns *ns)
 
 	heap_remove(&wl->nheap, &ns->it);
 	for (i = 0; i < ns->nzones; i++)
-		name_unref(wl, ns->zones[i].zone);
+		dw_wl_name_unref(wl, ns->zones[i].zone);
 	ns->name->ns = NULL;
-	name_unref(wl, ns->name);
+	dw_wl_name_unref(wl, ns->name);
 	wl->nsnames--;
 	wl_release(wl, ns, sizeof(*ns));
 }
 
 /* name is an NS name of zone until exp. 2/1/0, -1 on ENOMEM. */
-static int ns_learn(struct dw_whitelist *wl, struct wl_name *name, struct wl_name *zone, time_t exp,
-                    time_t now)
+int dw_wl_ns_learn(struct dw_whitelist *wl, struct wl_name *name, struct wl_name *zone, time_t exp,
+                   time_t now)
 {
 	struct wl_ns *ns = name->ns;
 	int changed = 0, r;
@@ -733,12 +645,12 @@ static int ns_learn(struct dw_whitelist *wl, struct wl_name *name, struct wl_nam
 			return -1;
 		}
 		ns->name = name;
-		name_ref(name);
+		dw_wl_name_ref(name);
 		name->ns = ns;
 		wl->nsnames++;
 		changed = 2;
 	}
-	zones_prune(wl, ns->zones, &ns->nzones, now);
+	dw_wl_zones_prune(wl, ns->zones, &ns->nzones, now);
 	r = zones_put(wl, ns->zones, &ns->nzones, zone, exp);
 	changed = changed > r ? changed : r;
 	if (now > ns->it.last)
@@ -750,7 +662,7 @@ static int ns_learn(struct dw_whitelist *wl, struct wl_name *name, struct wl_nam
 
 /* Keep the name strings within their budget: drop whatever expires first,
  * an address or an NS name, until they fit (or nothing learned is left). */
-static void enforce_budget(struct dw_whitelist *wl)
+void dw_wl_enforce_budget(struct dw_whitelist *wl)
 {
 	while (wl->name_bytes > wl->name_budget) {
 		struct wl_item *e = heap_top(&wl->eheap), *n = heap_top(&wl->nheap);
@@ -788,9 +700,9 @@ static int set_statics(struct dw_whitelist *wl, const struct dw_conf *conf)
 	for (i = 0; conf && i < conf->wl_static_count; i++) {
 		const struct dw_addr *a = &conf->wl_static[i];
 		struct wl_entry *e;
-		if (!addr_usable(a))
+		if (!dw_wl_addr_usable(a))
 			continue;
-		e = entry_find(wl, a);
+		e = dw_wl_entry_find(wl, a);
 		if (e == NULL) {
 			e = entry_new(wl, a);
 			if (e == NULL) {
@@ -832,7 +744,7 @@ static int set_statics(struct dw_whitelist *wl, const struct dw_conf *conf)
 		entry_free(wl, (struct wl_entry *)(void *)heap_pop(&wl->eheap));
 		wl->st.evicted++;
 	}
-	enforce_budget(wl);
+	dw_wl_enforce_budget(wl);
 	return rc;
 }
 
@@ -912,150 +824,6 @@ int dw_whitelist_reconf(struct dw_whitelist *wl, const struct dw_conf *conf)
 	return set_statics(wl, conf);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Learning */
-
-static int max_rc(int a, int b)
-{
-	if (a < 0 || b < 0)
-		return -1;
-	return a > b ? a : b;
-}
-
-/* A server was asked about a zone (a query, or a response naming its zone). */
-static int learn_query(struct dw_whitelist *wl, const struct dw_addr *server, const char *zonebuf,
-                       size_t cap, time_t now)
-{
-	char z[DW_WL_NAME_MAX + 1];
-	int zl = name_norm(zonebuf, cap, z);
-	struct wl_name *zone;
-	int rc;
-
-	if (zl < 0 || !addr_usable(server)) {
-		wl->st.rejected++;
-		return 0;
-	}
-	zone = name_get(wl, z, (size_t)zl);
-	if (zone == NULL)
-		return -1;
-	rc = entry_learn(wl, server, zone, now + query_ttl(wl), NULL, DW_WL_SRC_QUERY, now);
-	name_unref(wl, zone);
-	return rc;
-}
-
-static int learn_response(struct dw_whitelist *wl, const struct dw_upstream *u, time_t now)
-{
-	unsigned n = u->nrr, i, j;
-	struct wl_name *nsnames[DW_UP_MAX_RR]; /* the NS names of this event */
-	unsigned nns = 0;
-	int rc = 0;
-
-	if (n > DW_UP_MAX_RR)
-		n = DW_UP_MAX_RR;
-	/* NS records first, so that glue in the same event finds its name. */
-	for (i = 0; i < n; i++) {
-		const struct dw_up_rr *rr = &u->rr[i];
-		char zt[DW_WL_NAME_MAX + 1], nt[DW_WL_NAME_MAX + 1];
-		int zl, nl;
-		struct wl_name *zone, *name;
-
-		if (rr->type != 2)
-			continue;
-		wl->st.records++;
-		zl = name_norm(rr->owner, sizeof(rr->owner), zt);
-		nl = name_norm(rr->nsname, sizeof(rr->nsname), nt);
-		if (zl < 0 || nl < 0) {
-			wl->st.rejected++;
-			continue;
-		}
-		zone = name_get(wl, zt, (size_t)zl);
-		name = zone ? name_get(wl, nt, (size_t)nl) : NULL;
-		if (name == NULL) {
-			name_unref(wl, zone);
-			rc = -1;
-			continue;
-		}
-		rc = max_rc(rc, ns_learn(wl, name, zone, now + clamp_ttl(wl, rr->ttl), now));
-		name_unref(wl, zone);
-		if (name->ns)
-			nsnames[nns++] = name; /* its reference is held while this event runs */
-		else
-			name_unref(wl, name);
-	}
-	/* Then addresses of NS names. */
-	for (i = 0; i < n; i++) {
-		const struct dw_up_rr *rr = &u->rr[i];
-		char ht[DW_WL_NAME_MAX + 1];
-		int hl;
-		struct wl_name *host;
-		struct wl_zref zones[DW_WL_MAX_ZONES];
-		unsigned nz, src = DW_WL_SRC_RESOLVED;
-		time_t aexp;
-
-		if (rr->type != 1 && rr->type != 28)
-			continue;
-		wl->st.records++;
-		hl = name_norm(rr->owner, sizeof(rr->owner), ht);
-		if (hl < 0 || rr->addr.family != (rr->type == 1 ? 4 : 6) ||
-		    !addr_usable(&rr->addr)) {
-			wl->st.rejected++;
-			continue;
-		}
-		host = name_find(wl, ht, (size_t)hl);
-		if (host == NULL || host->ns == NULL) {
-			wl->st.unlinked++;
-			continue;
-		}
-		for (j = 0; j < nns; j++)
-			if (nsnames[j] == host)
-				src = DW_WL_SRC_GLUE;
-		/* A copy: learning may evict this very NS record. */
-		zones_prune(wl, host->ns->zones, &host->ns->nzones, now);
-		nz = host->ns->nzones;
-		memcpy(zones, host->ns->zones, nz * sizeof(zones[0]));
-		for (j = 0; j < nz; j++)
-			name_ref(zones[j].zone);
-		name_ref(host);
-		aexp = now + clamp_ttl(wl, rr->ttl);
-		for (j = 0; j < nz; j++) {
-			time_t exp = zones[j].expires < aexp ? zones[j].expires : aexp;
-			exp = now + clamp_ttl(wl, (int64_t)(exp - now));
-			rc = max_rc(rc,
-			            entry_learn(wl, &rr->addr, zones[j].zone, exp, host, src, now));
-		}
-		for (j = 0; j < nz; j++)
-			name_unref(wl, zones[j].zone);
-		name_unref(wl, host);
-	}
-	for (i = 0; i < nns; i++)
-		name_unref(wl, nsnames[i]);
-	if (u->zone[0] != '\0')
-		rc = max_rc(rc, learn_query(wl, &u->server, u->zone, sizeof(u->zone), now));
-	return rc;
-}
-
-int dw_whitelist_learn(struct dw_whitelist *wl, const struct dw_upstream *u, time_t now)
-{
-	int rc;
-
-	if (wl == NULL || u == NULL)
-		return 0;
-	if (now > wl->now)
-		wl->now = now;
-	if (u->kind == DW_UP_QUERY) {
-		wl->st.queries++;
-		rc = learn_query(wl, &u->server, u->zone, sizeof(u->zone), now);
-	} else if (u->kind == DW_UP_RESPONSE) {
-		wl->st.responses++;
-		rc = learn_response(wl, u, now);
-	} else {
-		wl->st.rejected++;
-		return 0;
-	}
-	enforce_budget(wl);
-	return rc;
-}
-
 size_t dw_whitelist_expire(struct dw_whitelist *wl, time_t now)
 {
 	size_t n = 0;
@@ -1115,7 +883,7 @@ int dw_whitelist_check(struct dw_whitelist *wl, const struct dw_addr *addr, time
 
 	if (wl == NULL || addr == NULL)
 		return 0;
-	e = entry_find(wl, addr);
+	e = dw_wl_entry_find(wl, addr);
 	if (e == NULL || !entry_known(e, now))
 		return 0;
 	if (out)
@@ -1139,7 +907,7 @@ static int entry_ptr_cmp(const void *x, const void *y)
 
 /* Entries known at now, sorted by address; *n their count. NULL with *n 0
  * when there are none; NULL with *n == SIZE_MAX when malloc failed. */
-static struct wl_entry **sorted_entries(const struct dw_whitelist *wl, time_t now, size_t *n)
+struct wl_entry **dw_wl_sorted_entries(const struct dw_whitelist *wl, time_t now, size_t *n)
 {
 	struct wl_entry **v;
 	size_t i, k = 0;
@@ -1165,7 +933,7 @@ int dw_whitelist_foreach(struct dw_whitelist *wl, time_t now,
                          int (*fn)(void *arg, const struct dw_wl_view *v), void *arg)
 {
 	size_t n, i;
-	struct wl_entry **v = sorted_entries(wl, now, &n);
+	struct wl_entry **v = dw_wl_sorted_entries(wl, now, &n);
 	struct dw_wl_view view;
 	int rc = 0;
 
@@ -1187,7 +955,7 @@ int dw_whitelist_foreach(struct dw_whitelist *wl, time_t now,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Formatting */
+/* Source text */
 
 /* A bounded string builder: writes what fits, always terminated. */
 struct sb {
@@ -1213,39 +981,6 @@ static void sb_add(struct sb *b, const char *fmt, ...)
 		b->n = b->len - 1;
 }
 
-/* A JSON string (names hold only [a-z0-9_-.\\]; escape anyway). */
-static void sb_json_str(struct sb *b, const char *s)
-{
-	sb_add(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			sb_add(b, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			sb_add(b, "\\u%04x", c);
-		else
-			sb_add(b, "%c", c);
-	}
-	sb_add(b, "\"");
-}
-
-static void fmt_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%" PRId64, (int64_t)t);
-}
-
-/* A time as text: "-" for 0 (never seen), "never" with never_zero. */
-static const char *time_text(time_t t, bool never_zero, char *buf, size_t len)
-{
-	if (t == 0)
-		return never_zero ? "never" : "-";
-	fmt_time(t, buf, len);
-	return buf;
-}
-
 static const char *const src_names[] = {"static", "query", "glue", "resolved"};
 
 const char *dw_whitelist_src_text(unsigned src, char *buf, size_t len)
@@ -1262,603 +997,6 @@ const char *dw_whitelist_src_text(unsigned src, char *buf, size_t len)
 		sb_add(&b, "-");
 	return buf;
 }
-
-static void sb_list(struct sb *b, const char *const *items, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		sb_add(b, "%s%s", i ? "," : "", items[i]);
-	if (n == 0)
-		sb_add(b, "-");
-}
-
-size_t dw_whitelist_format(const struct dw_wl_view *v, const struct dw_addr *addr,
-                           enum dw_wl_format fmt, int check, char *buf, size_t len)
-{
-	struct sb b = {buf, len, 0};
-	char a[DW_ADDR_STRLEN], t1[40], t2[40], t3[40], src[48];
-	unsigned i;
-
-	if (len == 0)
-		return 0;
-	buf[0] = '\0';
-	if (v == NULL && addr == NULL)
-		return 0;
-	dw_addr_format(v ? &v->addr : addr, a, sizeof(a));
-	if (v == NULL) {
-		if (fmt == DW_WL_FMT_JSON)
-			sb_add(&b, "{\"addr\":\"%s\",\"known\":false}", a);
-		else
-			sb_add(&b, "addr=%s known=no", a);
-		return b.n;
-	}
-	if (fmt == DW_WL_FMT_JSON) {
-		unsigned k = 0;
-		sb_add(&b, "{\"addr\":\"%s\",%s\"static\":%s,\"src\":[", a,
-		       check ? "\"known\":true," : "",
-		       (v->src & DW_WL_SRC_STATIC) ? "true" : "false");
-		for (i = 0; i < 4; i++)
-			if (v->src & (1u << i))
-				sb_add(&b, "%s\"%s\"", k++ ? "," : "", src_names[i]);
-		sb_add(&b, "],\"ns\":[");
-		for (i = 0; i < v->nnames; i++) {
-			sb_add(&b, "%s", i ? "," : "");
-			sb_json_str(&b, v->names[i]);
-		}
-		sb_add(&b, "],\"zones\":[");
-		for (i = 0; i < v->nzones; i++) {
-			sb_add(&b, "%s{\"zone\":", i ? "," : "");
-			sb_json_str(&b, v->zones[i]);
-			fmt_time(v->zone_expires[i], t1, sizeof(t1));
-			sb_add(&b, ",\"expires\":\"%s\"}", t1);
-		}
-		sb_add(&b, "]");
-		if (v->first_seen) {
-			fmt_time(v->first_seen, t1, sizeof(t1));
-			fmt_time(v->last_seen, t2, sizeof(t2));
-			sb_add(&b, ",\"first_seen\":\"%s\",\"last_seen\":\"%s\"", t1, t2);
-		} else {
-			sb_add(&b, ",\"first_seen\":null,\"last_seen\":null");
-		}
-		if (v->expires) {
-			fmt_time(v->expires, t1, sizeof(t1));
-			sb_add(&b, ",\"expires\":\"%s\"}", t1);
-		} else {
-			sb_add(&b, ",\"expires\":null}");
-		}
-		return b.n;
-	}
-	sb_add(&b, "addr=%s%s src=%s ns=", a, fmt == DW_WL_FMT_CHECK ? " known=yes" : "",
-	       dw_whitelist_src_text(v->src, src, sizeof(src)));
-	sb_list(&b, v->names, v->nnames);
-	sb_add(&b, " zones=");
-	if (fmt == DW_WL_FMT_CHECK) {
-		for (i = 0; i < v->nzones; i++) {
-			fmt_time(v->zone_expires[i], t1, sizeof(t1));
-			sb_add(&b, "%s%s@%s", i ? "," : "", v->zones[i], t1);
-		}
-		if (v->nzones == 0)
-			sb_add(&b, "-");
-	} else {
-		sb_list(&b, v->zones, v->nzones);
-	}
-	sb_add(&b, " first_seen=%s last_seen=%s expires=%s",
-	       time_text(v->first_seen, false, t1, sizeof(t1)),
-	       time_text(v->last_seen, false, t2, sizeof(t2)),
-	       time_text(v->expires, true, t3, sizeof(t3)));
-	return b.n;
-}
-
-struct dump_ctx {
-	FILE *f;
-	int json;
-	long n;
-	int err;
-};
-
-static int dump_one(void *arg, const struct dw_wl_view *v)
-{
-	struct dump_ctx *d = arg;
-	char line[DW_WL_LINE_MAX];
-
-	dw_whitelist_format(v, NULL, d->json ? DW_WL_FMT_JSON : DW_WL_FMT_DUMP, 0, line,
-	                    sizeof(line));
-	if (fprintf(d->f, "%s%s%s", d->json && d->n ? ",\n" : "", line, d->json ? "" : "\n") < 0)
-		d->err = 1;
-	d->n++;
-	return 0;
-}
-
-long dw_whitelist_dump(struct dw_whitelist *wl, time_t now, FILE *f, int json)
-{
-	struct dump_ctx d = {f, json, 0, 0};
-
-	if (json && fputs("{\"entries\":[\n", f) < 0)
-		d.err = 1;
-	dw_whitelist_foreach(wl, now, dump_one, &d);
-	if (json && fprintf(f, "%s],\"count\":%ld}\n", d.n ? "\n" : "", d.n) < 0)
-		d.err = 1;
-	if (fflush(f) != 0 || ferror(f))
-		d.err = 1;
-	return d.err ? -1 : d.n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* nftables export */
-
-struct nft_ctx {
-	FILE *f;
-	int family; /* which set this pass writes */
-	long n, inset;
-};
-
-static int nft_one(void *arg, const struct dw_wl_view *v)
-{
-	struct nft_ctx *c = arg;
-	char a[DW_ADDR_STRLEN];
-
-	if (v->addr.family != c->family)
-		return 0;
-	dw_addr_format(&v->addr, a, sizeof(a));
-	if (c->inset == 0)
-		fprintf(c->f, "add element inet dnswarden dnswarden_ns%d { %s", c->family, a);
-	else
-		fprintf(c->f, ", %s", a);
-	c->n++;
-	if (++c->inset == NFT_CHUNK) {
-		fprintf(c->f, " }\n");
-		c->inset = 0;
-	}
-	return 0;
-}
-
-static int count_family(void *arg, const struct dw_wl_view *v)
-{
-	long *n = arg;
-	n[v->addr.family == 4 ? 0 : 1]++;
-	return 0;
-}
-
-long dw_whitelist_export_nft(struct dw_whitelist *wl, time_t now, FILE *f)
-{
-	struct nft_ctx c = {f, 4, 0, 0};
-	long count[2] = {0, 0};
-	char t[40];
-
-	dw_whitelist_foreach(wl, now, count_family, count);
-	fmt_time(now, t, sizeof(t));
-	fprintf(f,
-	        "# dnswarden export_nft %s: %ld IPv4 and %ld IPv6 nameserver addresses.\n"
-	        "# Load with `nft -f FILE`: one transaction declares the table and sets (a no-op\n"
-	        "# when they exist, as in etc/nftables-dnswarden.nft), empties both sets and\n"
-	        "# fills them, so the sets are replaced atomically.\n"
-	        "table inet dnswarden {\n"
-	        "\tset dnswarden_ns4 {\n"
-	        "\t\ttype ipv4_addr\n"
-	        "\t}\n"
-	        "\tset dnswarden_ns6 {\n"
-	        "\t\ttype ipv6_addr\n"
-	        "\t}\n"
-	        "}\n"
-	        "flush set inet dnswarden dnswarden_ns4\n"
-	        "flush set inet dnswarden dnswarden_ns6\n",
-	        t, count[0], count[1]);
-	dw_whitelist_foreach(wl, now, nft_one, &c);
-	if (c.inset)
-		fprintf(f, " }\n");
-	c.family = 6;
-	c.inset = 0;
-	dw_whitelist_foreach(wl, now, nft_one, &c);
-	if (c.inset)
-		fprintf(f, " }\n");
-	if (fflush(f) != 0 || ferror(f))
-		return -1;
-	return c.n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Save and load */
-
-static void save_zones(FILE *f, const struct wl_zref *z, unsigned n, time_t now)
-{
-	unsigned i, k = 0;
-
-	fputs(" zones=", f);
-	for (i = 0; i < n; i++) {
-		if (z[i].expires <= now)
-			continue;
-		fprintf(f, "%s%s@%" PRId64, k++ ? "," : "", z[i].zone->s, (int64_t)z[i].expires);
-	}
-	if (k == 0)
-		fputc('-', f);
-}
-
-static bool zones_live(const struct wl_zref *z, unsigned n, time_t now)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (z[i].expires > now)
-			return true;
-	return false;
-}
-
-static void save_entry(const struct dw_whitelist *wl, const struct wl_entry *e, FILE *f)
-{
-	char a[DW_ADDR_STRLEN], src[48];
-	unsigned j;
-
-	if (!zones_live(e->zones, e->nzones, wl->now))
-		return; /* a static never learned, or nothing left */
-	dw_addr_format(&e->addr, a, sizeof(a));
-	fprintf(f, "wl addr %s first=%" PRId64 " last=%" PRId64 " src=%s ns=", a,
-	        (int64_t)e->first_seen, (int64_t)e->it.last,
-	        dw_whitelist_src_text(e->src & 0x0eu, src, sizeof(src)));
-	for (j = 0; j < e->nnames; j++)
-		fprintf(f, "%s%s", j ? "," : "", e->names[j]->s);
-	if (e->nnames == 0)
-		fputc('-', f);
-	save_zones(f, e->zones, e->nzones, wl->now);
-	fputc('\n', f);
-}
-
-static int ns_ptr_cmp(const void *x, const void *y)
-{
-	const struct wl_ns *a = *(const struct wl_ns *const *)x;
-	const struct wl_ns *b = *(const struct wl_ns *const *)y;
-	return strcmp(a->name->s, b->name->s);
-}
-
-void dw_whitelist_save(struct dw_whitelist *wl, FILE *f)
-{
-	size_t n, i;
-	struct wl_entry **v = sorted_entries(wl, wl->now, &n);
-	struct wl_item **nv;
-
-	if (v == NULL && n == SIZE_MAX) { /* no memory to sort: hash order */
-		for (i = 0; i < wl->nebuckets; i++)
-			for (const struct wl_entry *e = wl->ebuckets[i]; e; e = e->hnext)
-				save_entry(wl, e, f);
-	}
-	for (i = 0; v && i < n; i++)
-		save_entry(wl, v[i], f);
-	free(v);
-	/* the nameserver map, by name (heap order when there is no memory) */
-	n = wl->nheap.n;
-	nv = n ? malloc(n * sizeof(*nv)) : NULL;
-	if (nv) {
-		memcpy(nv, wl->nheap.a, n * sizeof(*nv));
-		qsort(nv, n, sizeof(*nv), ns_ptr_cmp);
-	}
-	for (i = 0; i < n; i++) {
-		const struct wl_ns *ns =
-		    (const struct wl_ns *)(const void *)(nv ? nv : wl->nheap.a)[i];
-		if (!zones_live(ns->zones, ns->nzones, wl->now))
-			continue;
-		fprintf(f, "wl ns %s last=%" PRId64, ns->name->s, (int64_t)ns->it.last);
-		save_zones(f, ns->zones, ns->nzones, wl->now);
-		fputc('\n', f);
-	}
-	free(nv);
-}
-
-void dw_whitelist_state_save(void *arg, FILE *f)
-{
-	dw_whitelist_save(arg, f);
-}
-
-/* One parsed saved line, names pointing into a private copy of it. */
-struct parsed {
-	int kind; /* 1 addr, 2 ns */
-	struct dw_addr addr;
-	char *nsname; /* kind 2 */
-	int64_t first, last;
-	unsigned src;
-	unsigned nnames;
-	char *names[DW_WL_MAX_NAMES];
-	unsigned nzones;
-	char *zones[DW_WL_MAX_ZONES];
-	int64_t zexp[DW_WL_MAX_ZONES];
-};
-
-static int parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end != '\0' || v < 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* A name token, normalised in place (same length or shorter). */
-static int parse_name(char *s)
-{
-	char tmp[DW_WL_NAME_MAX + 1];
-	size_t n = strlen(s);
-	int l;
-
-	if (n > DW_WL_NAME_MAX)
-		return -1;
-	l = name_norm(s, n + 1, tmp);
-	if (l < 0)
-		return -1;
-	memcpy(s, tmp, (size_t)l + 1);
-	return 0;
-}
-
-static int parse_zones(char *val, struct parsed *p, char *err, size_t errlen)
-{
-	char *save = NULL, *tok;
-
-	if (strcmp(val, "-") == 0)
-		return 0;
-	for (tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *at = strrchr(tok, '@');
-		if (at == NULL || p->nzones == DW_WL_MAX_ZONES) {
-			dw_set_err(err, errlen, "bad zones list near '%.40s'", tok);
-			return -1;
-		}
-		*at = '\0';
-		if (parse_name(tok) != 0 || parse_i64(at + 1, &p->zexp[p->nzones]) != 0) {
-			dw_set_err(err, errlen, "bad zone '%.40s'", tok);
-			return -1;
-		}
-		p->zones[p->nzones++] = tok;
-	}
-	return 0;
-}
-
-/* src=query,glue,resolved ("static" is accepted and ignored). */
-static int parse_src(char *val, unsigned *src)
-{
-	char *save = NULL, *w;
-
-	if (strcmp(val, "-") == 0)
-		return 0;
-	for (w = strtok_r(val, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (strcmp(w, "query") == 0)
-			*src |= DW_WL_SRC_QUERY;
-		else if (strcmp(w, "glue") == 0)
-			*src |= DW_WL_SRC_GLUE;
-		else if (strcmp(w, "resolved") == 0)
-			*src |= DW_WL_SRC_RESOLVED;
-		else if (strcmp(w, "static") != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ns=N1,N2 */
-static int parse_names(char *val, struct parsed *p)
-{
-	char *save = NULL, *w;
-
-	if (strcmp(val, "-") == 0)
-		return 0;
-	for (w = strtok_r(val, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (p->nnames == DW_WL_MAX_NAMES || parse_name(w) != 0)
-			return -1;
-		p->names[p->nnames++] = w;
-	}
-	return 0;
-}
-
-/* One key=value field of a saved line: 0, or -1 with err. */
-static int parse_field(char *tok, struct parsed *p, char *err, size_t errlen)
-{
-	char *eq = strchr(tok, '=');
-	char *val;
-	int rc = 0;
-
-	if (eq == NULL) {
-		dw_set_err(err, errlen, "field without '=': '%.40s'", tok);
-		return -1;
-	}
-	*eq = '\0';
-	val = eq + 1;
-	if (strcmp(tok, "first") == 0 && p->kind == 1)
-		rc = parse_i64(val, &p->first);
-	else if (strcmp(tok, "last") == 0)
-		rc = parse_i64(val, &p->last);
-	else if (strcmp(tok, "src") == 0 && p->kind == 1)
-		rc = parse_src(val, &p->src);
-	else if (strcmp(tok, "ns") == 0 && p->kind == 1)
-		rc = parse_names(val, p);
-	else if (strcmp(tok, "zones") == 0)
-		return parse_zones(val, p, err, errlen);
-	/* anything else: a field of a later version, ignored */
-	if (rc != 0)
-		dw_set_err(err, errlen, "bad %s field", tok);
-	return rc;
-}
-
-static int parse_line(char *line, struct parsed *p, char *err, size_t errlen)
-{
-	char *save = NULL, *tok, *kind;
-	size_t n = strlen(line);
-
-	memset(p, 0, sizeof(*p));
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	tok = strtok_r(line, " ", &save);
-	kind = strtok_r(NULL, " ", &save);
-	if (tok == NULL || strcmp(tok, "wl") != 0 || kind == NULL) {
-		dw_set_err(err, errlen, "not a whitelist line");
-		return -1;
-	}
-	tok = strtok_r(NULL, " ", &save);
-	if (tok == NULL) {
-		dw_set_err(err, errlen, "whitelist line without a key");
-		return -1;
-	}
-	if (strcmp(kind, "addr") == 0) {
-		p->kind = 1;
-		if (dw_addr_parse(tok, &p->addr) != 0 || !addr_usable(&p->addr)) {
-			dw_set_err(err, errlen, "bad address '%.64s'", tok);
-			return -1;
-		}
-	} else if (strcmp(kind, "ns") == 0) {
-		p->kind = 2;
-		if (parse_name(tok) != 0) {
-			dw_set_err(err, errlen, "bad NS name '%.64s'", tok);
-			return -1;
-		}
-		p->nsname = tok;
-	} else {
-		dw_set_err(err, errlen, "unknown whitelist record '%.20s'", kind);
-		return -1;
-	}
-	while ((tok = strtok_r(NULL, " ", &save)) != NULL)
-		if (parse_field(tok, p, err, errlen) != 0)
-			return -1;
-	if (p->last <= 0) {
-		dw_set_err(err, errlen, "whitelist line without last=");
-		return -1;
-	}
-	if (p->first <= 0 || p->first > p->last)
-		p->first = p->last;
-	if (p->nzones == 0) {
-		dw_set_err(err, errlen, "whitelist line without zones");
-		return -1;
-	}
-	return 0;
-}
-
-/* Learn each zone of a parsed line (as of its last= time): for the NS name
- * nsname ("wl ns"), or for the line's address when nsname is NULL. A zone
- * that had expired by the latest time loaded so far (wl->now) is dead and
- * skipped: learning it would let the order of the lines decide what is kept
- * (each learn prunes at its own time), and a save would not load back the
- * same (found by t/fuzz/fuzz_state.c). */
-static int apply_zones(struct dw_whitelist *wl, const struct parsed *p, struct wl_name *nsname)
-{
-	int rc = 0;
-
-	for (unsigned i = 0; i < p->nzones && rc >= 0; i++) {
-		if ((time_t)p->zexp[i] <= wl->now)
-			continue;
-		struct wl_name *z = name_get(wl, p->zones[i], strlen(p->zones[i]));
-		if (z == NULL)
-			return -1;
-		if (nsname != NULL)
-			rc = ns_learn(wl, nsname, z, (time_t)p->zexp[i], (time_t)p->last);
-		else
-			rc = entry_learn(wl, &p->addr, z, (time_t)p->zexp[i], NULL, p->src,
-			                 (time_t)p->last);
-		name_unref(wl, z);
-	}
-	return rc;
-}
-
-/* Apply a parsed line: as learning would have, at the line's last= time. */
-static int apply_line(struct dw_whitelist *wl, const struct parsed *p, char *err, size_t errlen)
-{
-	struct wl_name *name;
-	struct wl_entry *e;
-	int rc;
-
-	if (p->kind == 2) {
-		name = name_get(wl, p->nsname, strlen(p->nsname));
-		if (name == NULL)
-			goto nomem;
-		rc = apply_zones(wl, p, name);
-		name_unref(wl, name);
-		if (rc < 0)
-			goto nomem;
-		return 0;
-	}
-	if (apply_zones(wl, p, NULL) < 0)
-		goto nomem;
-	e = entry_find(wl, &p->addr);
-	if (e == NULL)
-		return 0; /* refused: the table is full of longer-lived entries */
-	for (unsigned i = p->nnames; i-- > 0;) { /* the first saved ends up first */
-		name = name_get(wl, p->names[i], strlen(p->names[i]));
-		if (name == NULL)
-			goto nomem;
-		names_put(wl, e->names, &e->nnames, name);
-		name_unref(wl, name);
-	}
-	if (e->first_seen == 0 || p->first < e->first_seen)
-		e->first_seen = (time_t)p->first;
-	return 0;
-nomem:
-	dw_set_err(err, errlen, "out of memory");
-	return -1;
-}
-
-int dw_whitelist_load_line(struct dw_whitelist *wl, const char *line, char *err, size_t errlen)
-{
-	char buf[DW_WL_LINE_MAX];
-	struct parsed p;
-	size_t n = strlen(line);
-	int rc;
-
-	if (n >= sizeof(buf)) {
-		dw_set_err(err, errlen, "whitelist line too long");
-		return -1;
-	}
-	memcpy(buf, line, n + 1);
-	if (parse_line(buf, &p, err, errlen) != 0)
-		return -1;
-	if ((time_t)p.last > wl->now) /* as learning at that time would */
-		wl->now = (time_t)p.last;
-	rc = apply_line(wl, &p, err, errlen);
-	enforce_budget(wl);
-	return rc;
-}
-
-int dw_whitelist_state_load_line(void *arg, const char *line, char *err, size_t errlen)
-{
-	return dw_whitelist_load_line(arg, line, err, errlen);
-}
-
-int dw_whitelist_load(struct dw_whitelist *wl, FILE *f, char *err, size_t errlen)
-{
-	char line[DW_WL_LINE_MAX], why[256];
-	unsigned long lineno = 0, bad = 0, first_bad = 0;
-	char first_why[256] = "";
-	bool skipping = false;
-
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		bool whole = n && line[n - 1] == '\n';
-		if (!skipping)
-			lineno++;
-		if (skipping) { /* rest of an over-long line */
-			skipping = !whole && !feof(f);
-			continue;
-		}
-		if (!whole && !feof(f)) {
-			skipping = true;
-			if (strncmp(line, "wl ", 3) == 0 && bad++ == 0) {
-				first_bad = lineno;
-				snprintf(first_why, sizeof(first_why), "line too long");
-			}
-			continue;
-		}
-		if (strncmp(line, "wl ", 3) != 0)
-			continue;
-		if (dw_whitelist_load_line(wl, line, why, sizeof(why)) != 0 && bad++ == 0) {
-			first_bad = lineno;
-			snprintf(first_why, sizeof(first_why), "%s", why);
-		}
-	}
-	if (ferror(f)) {
-		dw_set_err(err, errlen, "read error: %s", strerror(errno));
-		return -1;
-	}
-	if (bad) {
-		dw_set_err(err, errlen, "line %lu: %s (%lu bad whitelist line%s skipped)", first_bad,
-		        first_why, bad, bad == 1 ? "" : "s");
-		return -1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 
 void dw_whitelist_stats(const struct dw_whitelist *wl, struct dw_wl_stats *out)

@@ -11,7 +11,7 @@
  * firewall (export_nft) or an offline check of a border capture (dwpcap)
  * then flags client DNS traffic to any other address.
  *
- * What it learns from (struct dw_upstream, engine.h, filled by the adapter):
+ * What it learns from (struct dw_upstream, upstream.h, filled by the adapter):
  *   - DW_UP_QUERY "the resolver sent server S a query about zone Z": S is
  *     listed for Z (source "query"). The resolver only does that after it
  *     has S's address from a delegation, so this is the most reliable
@@ -94,7 +94,7 @@
 
 #include "addr.h"
 #include "conf.h"
-#include "engine.h"
+#include "upstream.h"
 
 /** Most nameserver names kept per address (the most recently linked). */
 #define DW_WL_MAX_NAMES 4
@@ -102,8 +102,7 @@
 #define DW_WL_MAX_ZONES 8
 /** Longest name accepted, in presentation bytes (dw_upstream's buffers). */
 #define DW_WL_NAME_MAX 255
-/** Buffer that holds any line dw_whitelist_format() writes, with the NUL:
- *  plain lines, JSON objects and saved lines alike. */
+/** Buffer that holds any saved line (dw_whitelist_save()), with the NUL. */
 #define DW_WL_LINE_MAX 8192
 
 /** How an address came to be listed (bits of dw_wl_view.src). */
@@ -146,16 +145,6 @@ struct dw_wl_stats {
 	size_t mem_bytes;    /**< heap bytes held (structs, strings, tables) */
 };
 
-/** Output forms of dw_whitelist_format(). */
-enum dw_wl_format {
-	/** dump_whitelist line: addr= src= ns= zones= first_seen= last_seen= expires= */
-	DW_WL_FMT_DUMP = 0,
-	/** check_ns line: addr= known=yes src= ns= zones=Z@T,… first_seen= … */
-	DW_WL_FMT_CHECK,
-	/** one JSON object (check_ns --json adds "known") */
-	DW_WL_FMT_JSON
-};
-
 struct dw_whitelist;
 
 /** An empty whitelist shaped by conf's whitelist.* keys, with the static
@@ -191,19 +180,6 @@ int dw_whitelist_check(struct dw_whitelist *wl, const struct dw_addr *addr, time
  *  non-zero and returns that value; 0 otherwise. fn must not change wl. */
 int dw_whitelist_foreach(struct dw_whitelist *wl, time_t now,
                          int (*fn)(void *arg, const struct dw_wl_view *v), void *arg);
-
-/** Format one view (NULL: an unknown address, for DW_WL_FMT_CHECK and
- *  DW_WL_FMT_JSON only; then addr names it) into buf without a newline.
- *  JSON objects of known addresses carry "known":true only with check set.
- *  Returns the length written; output is cut (still NUL-terminated) only
- *  when len < DW_WL_LINE_MAX. */
-size_t dw_whitelist_format(const struct dw_wl_view *v, const struct dw_addr *addr,
-                           enum dw_wl_format fmt, int check, char *buf, size_t len);
-
-/** dump_whitelist: every known address, one DW_WL_FMT_DUMP line each, or
- *  (json) one document {"entries":[…],"count":N}. Returns the number of
- *  addresses written, or -1 on a write error. */
-long dw_whitelist_dump(struct dw_whitelist *wl, time_t now, FILE *f, int json);
 
 /** export_nft: a file for `nft -f` that (re)declares table inet dnswarden
  *  with sets dnswarden_ns4 (ipv4_addr) and dnswarden_ns6 (ipv6_addr),

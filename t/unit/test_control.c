@@ -1,6 +1,6 @@
 /**
  * \file
- * Tests of module/control.c and tools/dnswarden-control: a server with a fake
+ * Tests of module/control*.c and tools/dnswarden-control: a server with a fake
  * command table runs in a thread of this process (as the engine's thread
  * would drive it) on a socket under $TMPDIR, and is exercised with raw
  * sockets (protocol, limits, time-outs, concurrency) and with the real CLI

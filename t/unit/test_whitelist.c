@@ -1,17 +1,20 @@
 /**
  * \file
- * Unit tests of whitelist.c from synthetic upstream events: learning from
+ * Unit tests of the whitelist (whitelist*.c) from synthetic upstream events: learning from
  * queries, referrals with glue and the out-of-bailiwick NS case (the
  * resolver resolving ns.hosting.test itself), A records of non-nameservers
  * ignored, TTL clamping and expiry at the exact boundary, statics that
  * never expire, the bounds (zones, names, max_entries under a flood of
  * 100,000 new servers, the eviction rule), save/load round trip in a shared
- * file, dump/check/JSON formats, reconf, hostile input, and export_nft
+ * file, the dump_whitelist/check_ns answers (plain and JSON, through
+ * the control request parser), reconf, hostile input, and export_nft
  * accepted by `nft -c -f` (as root; else `unshare -rn nft -c -f`; a missing
  * nft fails the test).
  */
 #include "whitelist.h"
+#include "control.h"
 #include "tap.h"
+#include "whitelist_out.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -109,17 +112,85 @@ static void ev_a(const char *host, const char *addr, uint32_t ttl)
 	snprintf(rr->owner, sizeof(rr->owner), "%s", host);
 }
 
-/* The check_ns line of an address ("addr=… known=no" when unknown). */
+/* The control socket's real answers (whitelist_out.c, as commands.c
+ * serves them) for the whitelist and time set in ctl. */
+static struct {
+	struct dw_whitelist *wl;
+	time_t now;
+} ctl;
+
+static void h_check_ns(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	struct dw_addr a = ip(argv[0]);
+
+	(void)arg, (void)argc;
+	dw_whitelist_out_check(out, ctl.wl, &a, ctl.now);
+}
+
+static void h_dump(void *arg, int argc, char **argv, struct dw_out *out)
+{
+	(void)arg, (void)argc, (void)argv;
+	dw_whitelist_out_dump(out, ctl.wl, ctl.now);
+}
+
+static const struct dw_command ctl_cmds[] = {
+    {"check_ns", 1, 1, "check_ns ADDR", h_check_ns},
+    {"dump_whitelist", 0, 0, "dump_whitelist", h_dump},
+};
+
+/* The body of the answer to request (after "ok\n"; the whole answer when
+ * it is an error), NUL-terminated and malloc'ed for the caller to free. */
+static char *answer(struct dw_whitelist *wl, time_t now, const char *request)
+{
+	char line[256];
+	size_t rlen = 0, skip;
+	char *r, *body;
+
+	ctl.wl = wl;
+	ctl.now = now;
+	snprintf(line, sizeof(line), "%s", request);
+	r = dw_control_request(ctl_cmds, sizeof(ctl_cmds) / sizeof(ctl_cmds[0]), NULL, 0, line,
+	                       strlen(line), 0, &rlen);
+	if (r == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(2);
+	}
+	skip = rlen >= 3 && strncmp(r, "ok\n", 3) == 0 ? 3 : 0;
+	body = malloc(rlen - skip + 1);
+	if (body == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(2);
+	}
+	memcpy(body, r + skip, rlen - skip);
+	body[rlen - skip] = '\0';
+	free(r);
+	return body;
+}
+
+/* s on one line (newlines as spaces) for a test message, in a static buffer. */
+static const char *flat(const char *s)
+{
+	static char line[DW_WL_LINE_MAX];
+	size_t i;
+
+	snprintf(line, sizeof(line), "%s", s);
+	for (i = 0; line[i]; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	return line;
+}
+
+/* What check_ns ADDR answers (plain), in a static buffer. */
 static const char *check_line(struct dw_whitelist *wl, const char *addr, time_t now)
 {
 	static char line[DW_WL_LINE_MAX];
-	struct dw_wl_view v;
-	struct dw_addr a = ip(addr);
+	char req[128];
+	char *r;
 
-	if (dw_whitelist_check(wl, &a, now, &v))
-		dw_whitelist_format(&v, NULL, DW_WL_FMT_CHECK, 1, line, sizeof(line));
-	else
-		dw_whitelist_format(NULL, &a, DW_WL_FMT_CHECK, 1, line, sizeof(line));
+	snprintf(req, sizeof(req), "DWCTL1 check_ns %s", addr);
+	r = answer(wl, now, req);
+	snprintf(line, sizeof(line), "%s", r);
+	free(r);
 	return line;
 }
 
@@ -130,16 +201,10 @@ static int known(struct dw_whitelist *wl, const char *addr, time_t now)
 	return dw_whitelist_check(wl, &a, now, NULL);
 }
 
-/* Everything dump writes, as one string (caller frees). */
+/* What dump_whitelist [--json] answers, as one string (caller frees). */
 static char *dump_text(struct dw_whitelist *wl, time_t now, int json)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	dw_whitelist_dump(wl, now, f, json);
-	fclose(f);
-	return buf;
+	return answer(wl, now, json ? "DWCTL1 --json dump_whitelist" : "DWCTL1 dump_whitelist");
 }
 
 static char *save_text(struct dw_whitelist *wl)
@@ -183,10 +248,14 @@ static void test_learn_world(void)
 	ev_a("a.root-servers.test.", "127.0.53.1", 86400);
 	dw_whitelist_learn(wl, &ev, T0);
 	l = check_line(wl, "127.0.53.1", T0);
-	ok(strcmp(l, "addr=127.0.53.1 known=yes src=query,glue ns=a.root-servers.test. "
-	             "zones=.@2023-11-15T22:13:20Z first_seen=2023-11-14T22:13:20Z "
-	             "last_seen=2023-11-14T22:13:20Z expires=2023-11-15T22:13:20Z") == 0,
-	   "root server: query + glue, . until +86400: %s", l);
+	ok(strcmp(l, "addr=127.0.53.1\nsrc=query,glue\nns=a.root-servers.test.\nzones=.\n"
+	             "first_seen=2023-11-14T22:13:20Z\nlast_seen=2023-11-14T22:13:20Z\n"
+	             "expires=2023-11-15T22:13:20Z\nknown=yes\n") == 0,
+	   "root server: query + glue, . until +86400: %s", flat(l));
+	a = ip("127.0.53.1");
+	ok(dw_whitelist_check(wl, &a, T0, &v) == 1 && v.nzones == 1 &&
+	       v.zone_expires[0] == T0 + 86400,
+	   "root server: the zone . link ends at +86400");
 
 	/* referral from the root for test. with in-bailiwick glue */
 	ev_response("127.0.53.1");
@@ -226,7 +295,7 @@ static void test_learn_world(void)
 	       v.nnames == 2 && strcmp(v.names[0], "ns.hosting.test.") == 0 &&
 	       strcmp(v.names[1], "ns1.hosting.test.") == 0 && (v.src & DW_WL_SRC_RESOLVED),
 	   "out-of-bailiwick NS: 127.0.53.5 linked to shop.test. via ns.hosting.test.: %s",
-	   check_line(wl, "127.0.53.5", T0 + 4));
+	   flat(check_line(wl, "127.0.53.5", T0 + 4)));
 	/* glue TTL: min(NS left, A ttl): shop.test NS learned at +2 for 300 s */
 	ok(v.zone_expires[1] == T0 + 2 + 300, "shop.test. link ends with its NS record (+302)");
 
@@ -238,7 +307,7 @@ static void test_learn_world(void)
 	ok(!known(wl, "192.0.2.80", T0 + 5) && !known(wl, "192.0.2.90", T0 + 5),
 	   "web servers' addresses stay unknown");
 	l = check_line(wl, "192.0.2.80", T0 + 5);
-	ok(strcmp(l, "addr=192.0.2.80 known=no") == 0, "check line of an unknown: %s", l);
+	ok(strcmp(l, "addr=192.0.2.80\nknown=no\n") == 0, "check_ns of an unknown: %s", flat(l));
 	ok(!known(wl, "127.0.53.99", T0 + 5), "an address never involved is unknown");
 	ok(known(wl, "8.8.4.4", T0 + 5), "the static resolver is known");
 	dw_whitelist_stats(wl, &st);
@@ -249,8 +318,7 @@ static void test_learn_world(void)
 
 	d = dump_text(wl, T0 + 5, 0);
 	is_int(count_lines(d), 4, "dump: four lines");
-	ok(strstr(d, "addr=8.8.4.4 src=static ns=- zones=- first_seen=- last_seen=- "
-	             "expires=never\n") != NULL,
+	ok(strstr(d, "addr=8.8.4.4 src=static ns=- zones=- expires=never\n") != NULL,
 	   "dump: static line");
 	ok(strstr(d,
 	          "addr=127.0.53.5 src=query,glue,resolved ns=ns.hosting.test.,ns1.hosting.test. "
@@ -283,7 +351,6 @@ static void test_ipv6_json(void)
 {
 	struct dw_conf *c = conf_of(60, 86400, 100, NULL);
 	struct dw_whitelist *wl = wl_of(c);
-	char line[DW_WL_LINE_MAX];
 	struct dw_wl_view v;
 	struct dw_addr a;
 	char *d;
@@ -295,23 +362,25 @@ static void test_ipv6_json(void)
 	dw_whitelist_learn(wl, &ev, T0);
 	ok(known(wl, "2001:db8::53", T0) && known(wl, "192.0.2.53", T0),
 	   "AAAA and A glue both learned");
+	d = answer(wl, T0, "DWCTL1 --json check_ns 2001:db8::53");
+	ok(strcmp(d, "{\"addr\":\"2001:db8::53\",\"src\":\"glue\",\"ns\":\"ns1.example.\","
+	             "\"zones\":\"example.\",\"first_seen\":\"2023-11-14T22:13:20Z\","
+	             "\"last_seen\":\"2023-11-14T22:13:20Z\",\"expires\":\"2023-11-14T23:13:20Z\","
+	             "\"known\":true}\n") == 0,
+	   "check_ns --json: %s", flat(d));
+	free(d);
 	a = ip("2001:db8::53");
-	dw_whitelist_check(wl, &a, T0, &v);
-	dw_whitelist_format(&v, NULL, DW_WL_FMT_JSON, 1, line, sizeof(line));
-	ok(strcmp(line,
-	          "{\"addr\":\"2001:db8::53\",\"known\":true,\"static\":false,\"src\":[\"glue\"],"
-	          "\"ns\":[\"ns1.example.\"],\"zones\":[{\"zone\":\"example.\","
-	          "\"expires\":\"2023-11-14T23:13:20Z\"}],\"first_seen\":\"2023-11-14T22:13:20Z\","
-	          "\"last_seen\":\"2023-11-14T22:13:20Z\",\"expires\":\"2023-11-14T23:13:20Z\"}") ==
-	       0,
-	   "check_ns --json: %s", line);
-	dw_whitelist_format(NULL, &a, DW_WL_FMT_JSON, 1, line, sizeof(line));
-	ok(strcmp(line, "{\"addr\":\"2001:db8::53\",\"known\":false}") == 0, "unknown JSON: %s",
-	   line);
+	ok(dw_whitelist_check(wl, &a, T0, &v) == 1 && v.nzones == 1 &&
+	       v.zone_expires[0] == T0 + 3600,
+	   "the AAAA glue's link to example. ends at +3600");
+	d = answer(wl, T0 + 3600, "DWCTL1 --json check_ns 2001:db8::53");
+	ok(strcmp(d, "{\"addr\":\"2001:db8::53\",\"known\":false}\n") == 0, "unknown JSON: %s",
+	   flat(d));
+	free(d);
 	d = dump_text(wl, T0, 1);
-	ok(strncmp(d, "{\"entries\":[\n{\"addr\":\"192.0.2.53\"", 33) == 0 &&
-	       strstr(d, "],\"count\":2}\n") != NULL,
-	   "dump --json: one document, count 2");
+	ok(strncmp(d, "{\"whitelist\":[{\"addr\":\"192.0.2.53\"", 33) == 0 &&
+	       strstr(d, "\"addr\":\"2001:db8::53\"") != NULL && strstr(d, "}]}\n") != NULL,
+	   "dump --json: one document, both addresses, IPv4 first");
 	/* validate with a real JSON parser when perl's JSON::PP is there */
 	{
 		char path[] = "/tmp/dw-wl-json-XXXXXX";
@@ -321,7 +390,7 @@ static void test_ipv6_json(void)
 			close(fd);
 			snprintf(cmd, sizeof(cmd),
 			         "perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); "
-			         "exit($j->{count} == 2 ? 0 : 1)' < %s 2>/dev/null",
+			         "exit(@{$j->{whitelist}} == 2 ? 0 : 1)' < %s 2>/dev/null",
 			         path);
 			int rc = system(cmd);
 			ok(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "dump --json parses (JSON::PP)");
@@ -332,7 +401,7 @@ static void test_ipv6_json(void)
 	}
 	free(d);
 	d = dump_text(wl, T0 + 3600, 1);
-	ok(strcmp(d, "{\"entries\":[\n],\"count\":0}\n") == 0, "empty dump --json");
+	ok(strcmp(d, "{\"whitelist\":[]}\n") == 0, "empty dump --json: %s", flat(d));
 	free(d);
 	dw_whitelist_free(wl);
 	dw_conf_free(c);
@@ -718,9 +787,9 @@ static void test_save_load(void)
 	ev_response("127.0.53.5");
 	ev_a("ns.hosting.test.", "127.0.53.5", 300);
 	dw_whitelist_learn(wl2, &ev, T0 + 110);
-	ok(strstr(check_line(wl2, "127.0.53.5", T0 + 110), "shop.test.@") != NULL,
+	ok(strstr(check_line(wl2, "127.0.53.5", T0 + 110), ",shop.test.\n") != NULL,
 	   "reloaded NS map still links ns.hosting.test to shop.test: %s",
-	   check_line(wl2, "127.0.53.5", T0 + 110));
+	   flat(check_line(wl2, "127.0.53.5", T0 + 110)));
 
 	/* load_line: bad lines change nothing and say why */
 	is_int(dw_whitelist_load_line(wl2, "wl addr 192.0.2.1 last=5", err, sizeof(err)), -1,
@@ -742,8 +811,8 @@ static void test_save_load(void)
 	                                    "src=glue ns=NS.Example. zones=Example.@1800000000",
 	                                    err, sizeof(err)),
 	       0, "state callback takes a line (names lower-cased)");
-	ok(strstr(check_line(wl2, "192.0.2.2", T0), "ns=ns.example. zones=example.@") != NULL,
-	   "loaded line: %s", check_line(wl2, "192.0.2.2", T0));
+	ok(strstr(check_line(wl2, "192.0.2.2", T0), "\nns=ns.example.\nzones=example.\n") != NULL,
+	   "loaded line: %s", flat(check_line(wl2, "192.0.2.2", T0)));
 	dw_whitelist_free(wl2);
 	dw_whitelist_free(wl);
 	free(s1);
@@ -808,8 +877,9 @@ static void test_hostile(void)
 	ev_ns("Ok.TEST.", "NS\\200.ok.test.", 300);
 	ev_a("ns\\200.OK.test.", "192.0.2.4", 300);
 	dw_whitelist_learn(wl, &ev, T0);
-	ok(strstr(check_line(wl, "192.0.2.4", T0), "ns=ns\\200.ok.test. zones=ok.test.@") != NULL,
-	   "upper case lowered, \\DDD kept: %s", check_line(wl, "192.0.2.4", T0));
+	ok(strstr(check_line(wl, "192.0.2.4", T0),
+	          "\nns=\"ns\\\\200.ok.test.\"\nzones=ok.test.\n") != NULL,
+	   "upper case lowered, \\DDD kept: %s", flat(check_line(wl, "192.0.2.4", T0)));
 	ok(dw_whitelist_learn(NULL, &ev, T0) == 0 && dw_whitelist_learn(wl, NULL, T0) == 0,
 	   "NULL arguments");
 	dw_whitelist_free(NULL);
