@@ -6,10 +6,17 @@
 #include "dga.h"
 #include "dga_table.h"
 
-/* Cost of a digit or another non-letter byte, in 1/16 bit (about 5 bits). */
-#define DGA_COST_OTHER 80u
-/* Mean cost (1/16 bit per symbol) that maps to DW_DGA_SCORE_MAX: 8 bits. */
-#define DGA_COST_FULL 128u
+/* Cost of a digit or another byte that is neither a letter nor '-', in 1/16
+ * bit (5 bits: about what a random digit costs). */
+#define DGA_COST_OTHER 80
+/* Cost of a symbol under the "random" model the words are weighed against,
+ * in 1/16 bit (3.5 bits). A label whose symbols cost more than that on
+ * average is more likely random than chosen; each symbol adds its excess. */
+#define DGA_COST_BASE 56
+/* Score = (excess + DGA_SCORE_OFFSET) * DW_DGA_SCORE_MAX / DGA_SCORE_SPAN,
+ * clamped: an excess of -30 bits scores 0, one of +70 bits scores 1000. */
+#define DGA_SCORE_OFFSET (30 * 16)
+#define DGA_SCORE_SPAN (100 * 16)
 
 /* Symbol of a byte: 1..26 for a letter (any case), 0 for anything else. */
 static unsigned sym(uint8_t c)
@@ -18,31 +25,58 @@ static unsigned sym(uint8_t c)
 	return c >= 'a' && c <= 'z' ? (unsigned)(c - 'a' + 1) : 0u;
 }
 
+/* Where the scored part of a label starts, and (in *len) where it ends: an
+ * IDN A-label ("xn--" + punycode, RFC 3492) is scored on its basic letters,
+ * between "xn--" and the last '-' (none when there is no such '-'), as the
+ * encoded deltas after it look random by design. Other labels are whole. */
+static size_t idn_basic(const uint8_t *label, size_t *len)
+{
+	size_t i;
+
+	if (*len < 4 || (label[0] | 0x20) != 'x' || (label[1] | 0x20) != 'n' || label[2] != '-' ||
+	    label[3] != '-')
+		return 0;
+	for (i = *len; i > 4 && label[i - 1] != '-'; i--)
+		;
+	*len = i > 4 ? i - 1 : 4;
+	return 4;
+}
+
 unsigned dw_dga_score(const uint8_t *label, size_t len)
 {
-	unsigned a = 0, b = 0, cost = 0, n = 0;
+	unsigned a = 0, b = 0;
+	long cost = 0, n = 0, score;
 	size_t i;
 
 	if (label == NULL || len == 0 || len > 63)
 		return 0;
-	for (i = 0; i < len; i++) {
+	for (i = idn_basic(label, &len); i < len; i++) {
 		unsigned c = sym(label[i]);
 
 		if (c != 0) {
 			cost += dw_dga_tri[a][b][c];
 			a = b;
 			b = c;
-		} else {
-			if (b != 0)
-				cost += dw_dga_tri[a][b][0]; /* end of the letter run */
-			if (label[i] != '-')
-				cost += DGA_COST_OTHER;
-			a = b = 0;
+			n++;
+			continue;
 		}
+		if (b != 0) { /* the end of a run of letters */
+			cost += dw_dga_tri[a][b][0];
+			n++;
+		}
+		if (label[i] != '-') {
+			cost += DGA_COST_OTHER;
+			n++;
+		}
+		a = b = 0;
+	}
+	if (b != 0) {
+		cost += dw_dga_tri[a][b][0];
 		n++;
 	}
-	if (b != 0)
-		cost += dw_dga_tri[a][b][0];
-	cost = cost * DW_DGA_SCORE_MAX / (n * DGA_COST_FULL);
-	return cost > DW_DGA_SCORE_MAX ? DW_DGA_SCORE_MAX : cost;
+	score = (cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET) * (long)DW_DGA_SCORE_MAX /
+	        DGA_SCORE_SPAN;
+	if (score < 0)
+		return 0;
+	return score > (long)DW_DGA_SCORE_MAX ? DW_DGA_SCORE_MAX : (unsigned)score;
 }

@@ -1,2 +1,4 @@
 #!/bin/sh
-exec "$(dirname "$0")/unit/test_dga"
+# The DGA character model against exact edge cases and extracts of nDPI's lists.
+here=$(dirname "$0")
+exec "$here/unit/test_dga" "$here/data/dga"

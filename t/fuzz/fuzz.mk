@@ -4,7 +4,7 @@
 #   make -f t/fuzz/fuzz.mk run         # from the top of any clone, no configure
 #
 # Variables: FUZZ_SECONDS (per target, default 60), FUZZ_TARGETS (default all:
-# addr conf control feature state scan_lines), FUZZ_CC (default clang: libFuzzer needs
+# addr conf control feature state scan_lines dga), FUZZ_CC (default clang: libFuzzer needs
 # clang, whatever CC the tree was configured with), FUZZ_FLAGS (extra
 # libFuzzer options). Needs the Debian packages clang and libclang-rt-14-dev
 # (tools/install-deps installs them).
@@ -23,17 +23,18 @@ srcdir ?= .
 builddir ?= .
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= addr conf control feature state scan_lines
+FUZZ_TARGETS ?= addr conf control feature state scan_lines dga
 FUZZ_FLAGS ?=
 
 out := $(builddir)/t/fuzz/build
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(srcdir)/module -I$(srcdir)/t/fuzz \
-	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb sqlite3)
-FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb sqlite3) -pthread
+	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb sqlite3 libpsl)
+FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb sqlite3 libpsl) -lm -pthread
 
-ENGINE_SRC := $(filter-out $(srcdir)/module/unbound_%,$(wildcard $(srcdir)/module/*.c))
-ENGINE_OBJ := $(patsubst $(srcdir)/module/%.c,$(out)/engine/%.o,$(ENGINE_SRC))
+ENGINE_SRC := $(filter-out $(srcdir)/module/unbound_% $(srcdir)/module/dga_table.c $(srcdir)/module/geoip_none.c,$(wildcard $(srcdir)/module/*.c))
+ENGINE_OBJ := $(patsubst $(srcdir)/module/%.c,$(out)/engine/%.o,$(ENGINE_SRC)) $(out)/engine/dga_table.o
+DGA_WORDLIST ?= /usr/share/dict/american-english
 FUZZERS := $(patsubst %,$(out)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: build run check-cc
@@ -49,6 +50,16 @@ check-cc:
 		exit 1; }
 
 $(out)/engine/%.o: $(srcdir)/module/%.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC   $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# The DGA model's generated table (Makefile.am makes the same), here in $(out).
+$(out)/dga_table.c: $(srcdir)/tools/dga-gen
+	@mkdir -p $(@D)
+	@perl $(srcdir)/tools/dga-gen $(DGA_WORDLIST) > $@.tmp && mv $@.tmp $@
+
+$(out)/engine/dga_table.o: $(out)/dga_table.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC   $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
