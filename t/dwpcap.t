@@ -155,7 +155,7 @@ sub run {
 	return ($st, $so, $se);
 }
 
-# A dump_whitelist file in dnswarden's format (see module/whitelist.h).
+# A dump_whitelist file in dnswarden's format (see module/engine/whitelist.h).
 sub dump_line {
 	my ($addr, %o) = @_;
 	return "addr=$addr src=" . ($o{src} // 'query,glue') . ' ns=' . ($o{ns} // '-')

@@ -28,12 +28,12 @@ FUZZ_FLAGS ?=
 
 out := $(builddir)/t/fuzz/build
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(srcdir)/module -I$(srcdir)/t/fuzz \
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(srcdir)/module/engine -I$(srcdir)/t/fuzz \
 	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb sqlite3 libpsl)
 FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb sqlite3 libpsl) -lm -pthread
 
-ENGINE_SRC := $(filter-out $(srcdir)/module/unbound_% $(srcdir)/module/dga_table.c $(srcdir)/module/geoip_none.c,$(wildcard $(srcdir)/module/*.c))
-ENGINE_OBJ := $(patsubst $(srcdir)/module/%.c,$(out)/engine/%.o,$(ENGINE_SRC)) $(out)/engine/dga_table.o
+ENGINE_SRC := $(filter-out $(srcdir)/module/engine/unbound_% $(srcdir)/module/engine/dga_table.c $(srcdir)/module/engine/geoip_none.c,$(wildcard $(srcdir)/module/engine/*.c))
+ENGINE_OBJ := $(patsubst $(srcdir)/module/engine/%.c,$(out)/engine/%.o,$(ENGINE_SRC)) $(out)/engine/dga_table.o
 DGA_WORDLIST ?= /usr/share/dict/american-english
 FUZZERS := $(patsubst %,$(out)/fuzz_%,$(FUZZ_TARGETS))
 
@@ -49,7 +49,7 @@ check-cc:
 		echo "fuzz: '$(FUZZ_CC)' cannot link a libFuzzer target: install the Debian packages clang and libclang-rt-14-dev (tools/install-deps) or set FUZZ_CC" >&2; \
 		exit 1; }
 
-$(out)/engine/%.o: $(srcdir)/module/%.c
+$(out)/engine/%.o: $(srcdir)/module/engine/%.c
 	@mkdir -p $(@D)
 	@echo "  FUZZCC   $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@

@@ -1,6 +1,6 @@
 /**
  * \file
- * libFuzzer target: address and prefix parsing (module/addr.c).
+ * libFuzzer target: address and prefix parsing (module/engine/addr.c).
  *
  * The input is one text. Invariants checked on top of ASan/UBSan:
  * - dw_addr_parse() accepts exactly what inet_pton() accepts (for the family

@@ -1,6 +1,6 @@
 /**
  * \file
- * libFuzzer target: the YAML configuration loader (module/conf.c).
+ * libFuzzer target: the YAML configuration loader (module/engine/conf.c).
  *
  * Input: a whole dnswarden.yaml. dw_conf_load() reads it from a file in the
  * fuzzer's scratch directory. Invariants checked on top of ASan/UBSan (and

@@ -1,7 +1,7 @@
 /**
  * \file
  * libFuzzer target: the control request parser and every command handler
- * (module/control_request.c, module/commands.c), without a socket.
+ * (module/engine/control_request.c, module/engine/commands.c), without a socket.
  *
  * An engine is built once, in the first call, from the default config with
  * no control socket and no state file (dw_engine_new(); its thread is not

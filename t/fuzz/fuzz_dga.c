@@ -1,6 +1,6 @@
 /**
  * \file
- * libFuzzer target: the DGA character model (module/dga.c), which scores
+ * libFuzzer target: the DGA character model (module/engine/dga.c), which scores
  * labels of names a client chose (NXDOMAIN answers of the `dga` detector).
  *
  * Input: the label's bytes (any bytes, any length; labels of 1..63 bytes

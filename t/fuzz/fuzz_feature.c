@@ -1,6 +1,6 @@
 /**
  * \file
- * libFuzzer target: the query feature extractor (module/feature.c), which
+ * libFuzzer target: the query feature extractor (module/engine/feature.c), which
  * runs on every client query with a name the client chose.
  *
  * Input: two bytes of qtype (network order), then the wire-format qname.

@@ -1,6 +1,6 @@
 /**
  * \file
- * libFuzzer target: the state-file loader (module/state.c with the block
+ * libFuzzer target: the state-file loader (module/engine/state.c with the block
  * list, the exemption changes and the whitelist records it hands lines to).
  *
  * Input: a whole state file. It is loaded into fresh units (block list,

@@ -1,6 +1,6 @@
 /**
  * \file
- * Unit tests for module/addr.c: parsing, printing, masking, CIDR matching and
+ * Unit tests for module/engine/addr.c: parsing, printing, masking, CIDR matching and
  * the public-address test, plus a randomized round-trip loop over hostile
  * strings (run it under ASan/UBSan).
  */

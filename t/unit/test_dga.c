@@ -1,6 +1,6 @@
 /**
  * \file
- * Unit tests for module/dga.c: the DGA character model (dga.h). Exact edge
+ * Unit tests for module/engine/dga.c: the DGA character model (dga.h). Exact edge
  * cases of dw_dga_score() (lengths 1 and 63, digits, hyphens, case,
  * non-letters, IDN A-labels, hostile bytes) on exactly-sized heap copies so
  * that ASan sees any read past len, then the separation of the extracts of

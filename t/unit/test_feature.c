@@ -1,6 +1,6 @@
 /**
  * \file
- * Unit tests for module/feature.c: the keyword, IPv4-literal, PTR and
+ * Unit tests for module/engine/feature.c: the keyword, IPv4-literal, PTR and
  * signature rules (feature.h), the text/wire name helpers, and hostile wire
  * names, including a randomized loop meant to run under ASan/UBSan. Hostile
  * names are copied into exactly-sized heap buffers so that any read past len

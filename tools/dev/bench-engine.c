@@ -26,7 +26,7 @@
  *
  * Build: make, once Makefile.am lists it; by hand (as tools/dev/bench does), against
  * the built engine library:
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule -c tools/dev/bench-engine.c
+ *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule/engine -c tools/dev/bench-engine.c
  *   ./libtool --mode=link gcc -pthread -o tools/dev/bench-engine bench-engine.o \
  *     module/libdwengine.la -lyaml -lmaxminddb
  * Usage: bench-engine [queries]         (per pass; default 2000000)
