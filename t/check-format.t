@@ -44,7 +44,7 @@ my ($st, $out) = run('git init -q . && git config user.email t@example.invalid &
 is($st, 0, 'a scratch git repository') or diag $out;
 
 # the base: one formatted function and one drifted line, as an old file has
-spew('module/engine/old.c', "/** Old. */\nint old(int a)\n{\n\treturn a + 1;\n}\n\nint  drift ( void ) ;\n");
+spew('module/old.c', "/** Old. */\nint old(int a)\n{\n\treturn a + 1;\n}\n\nint  drift ( void ) ;\n");
 spew('tools/move.c', "/** Moved. */\nint moved(void)\n{\n\treturn 2;\n}\nint  old_drift ( void ) ;\n");
 run('git add -A && git commit -q -m base');
 (my $base = `cd "$dir" && git rev-parse HEAD`) =~ s/\s+//g;
@@ -56,12 +56,12 @@ is($st, 0, 'nothing changed since the base: passes') or diag $out;
 like($out, qr/follow \.clang-format/, 'and says so');
 unlike($out, qr/drift/, 'the drifted line of the base is not flagged');
 
-spew('module/engine/old.c', "/** Old. */\nint old(int a)\n{\n\treturn a+1;\n}\n\nint  drift ( void ) ;\n");
+spew('module/old.c', "/** Old. */\nint old(int a)\n{\n\treturn a+1;\n}\n\nint  drift ( void ) ;\n");
 ($st, $out) = run('tools/dev/check-format');
 is($st, 1, 'a misformatted changed line fails the check') or diag $out;
 like($out, qr/^-\treturn a\+1;\n\+\treturn a \+ 1;$/m, 'the output shows the change clang-format wants');
 unlike($out, qr/^[-+]int\s+drift/m, 'the untouched drifted line is still not flagged');
-run('git checkout -q module/engine/old.c');
+run('git checkout -q module/old.c');
 
 run('git mv tools/move.c tools/dev/move.c && git commit -q -m move');
 ($st, $out) = run('tools/dev/check-format');
@@ -73,11 +73,11 @@ like($out, qr/^\+int more\(void\);$/m, 'that line is shown');
 unlike($out, qr/^[-+]int\s+old_drift/m, 'not the drifted line it brought along');
 run('git checkout -q tools/dev/move.c');
 
-spew('module/engine/new.c', "int  fresh(void){return 0;}\n");
+spew('module/new.c', "int  fresh(void){return 0;}\n");
 ($st, $out) = run('tools/dev/check-format');
 is($st, 1, 'a new untracked misformatted file fails') or diag $out;
 like($out, qr{module/new\.c \(new file\) is not formatted}, 'named as a new file');
-spew('module/engine/new.c', "int fresh(void)\n{\n\treturn 0;\n}\n");
+spew('module/new.c', "int fresh(void)\n{\n\treturn 0;\n}\n");
 ($st, $out) = run('tools/dev/check-format');
 is($st, 0, 'formatted, it passes') or diag $out;
 

@@ -39,7 +39,7 @@ my $q = 0;
 # $n MX queries from $src for distinct names, back to back.
 sub mx_burst {
 	my ($src, $n) = @_;
-	$w->ask($src, 'mx' . $q++ . '.campus.test', 'MX') for 1 .. $n;
+	$w->ask($src, 'mx.d' . $q++ . '.victim.lab', 'MX') for 1 .. $n;
 }
 my $worm = qr/event=verdict client=\Q$HOVER\E detector=mx_worm /;
 my $block = qr/event=block client=\Q$HOVER\E\/32 action=nxdomain /;

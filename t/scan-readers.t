@@ -37,7 +37,7 @@ my $zeek = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_f
 	. "#fields\t" . join("\t", @fields) . "\n";
 for my $i (0 .. 14) {
 	$zeek .= join("\t", $t0 + $i . '.25', "C$i", '10.9.0.1', 40000 + $i, '10.9.0.53', 53, 'udp', $i,
-		'0.01', "host$i.example.org", 1, 'C_INTERNET', 15, 'MX', 3, 'NXDOMAIN',
+		'0.01', "host.example$i.org", 1, 'C_INTERNET', 15, 'MX', 3, 'NXDOMAIN',
 		qw(F F T T 0 - - F)) . "\n";
 	$zeek .= join("\t", $t0 + $i, "D$i", '10.9.0.2', 40000 + $i, '10.9.0.53', 53, 'udp', $i, '-',
 		'www.example.org', 1, 'C_INTERNET', 1, 'A', '-', '-', qw(F F T F 0 - - F)) . "\n";
@@ -89,7 +89,7 @@ for my $i (0 .. 11) {
 	$ub .= "[$t] unbound[1:0] info: 10.9.1.1 $i.2.0.192.in-addr.arpa. PTR IN\n";
 	$ub .= "[$t] unbound[1:0] info: 10.9.1.1 $i.2.0.192.in-addr.arpa. PTR IN NXDOMAIN 0.000100 0 90\n";
 	$ub .= "Dec 02 04:33:2$i unbound[1:0] query: 10.9.1.2 www.example.com. A IN\n" if $i < 10;
-	$ub .= "2025-12-02T04:33:40.123+00:00 host unbound: [1:0] reply: 10.9.1.3 mx$i.example.com. MX IN NOERROR 0.000100 1 90\n";
+	$ub .= "2025-12-02T04:33:40.123+00:00 host unbound: [1:0] reply: 10.9.1.3 mx.example$i.com. MX IN NOERROR 0.000100 1 90\n";
 }
 $ub .= "[$t0] unbound[1:0] info: 10.9.1.4 bad..name. A IN\n";
 $ub .= "[$t0] unbound[1:0] info: 10.9.1.4 x.example. NOSUCHTYPE IN\n";
@@ -122,9 +122,9 @@ sub pcap_file {
 }
 my @pk;
 for my $i (0 .. 11) {
-	my $q = Net::DNS::Packet->new("d$i.example.net", 'MX');
+	my $q = Net::DNS::Packet->new("mx.d$i.net", 'MX');
 	$q->header->id(100 + $i);
-	my $a = Net::DNS::Packet->new("d$i.example.net", 'MX');
+	my $a = Net::DNS::Packet->new("mx.d$i.net", 'MX');
 	$a->header->id(100 + $i);
 	$a->header->qr(1);
 	$a->header->rcode('NXDOMAIN');

@@ -95,7 +95,11 @@ static const struct verb verbs[] = {
      {ARG_NONE, ARG_NONE},
      "mail_stats [ADDR] [SINCE]",
      "a mail server's queries per interval (SINCE: Unix seconds or a duration ago)"},
-    {"forwarders", 0, 0, {0}, "forwarders",
+    {"forwarders",
+     0,
+     0,
+     {0},
+     "forwarders",
      "pooled clients (forwarders:): factor, prefixes, tracked forwarders and their counts"},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

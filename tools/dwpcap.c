@@ -64,7 +64,6 @@
 #define MAX_LINE 65536                /* a whitelist line (JSON dumps may be long) */
 #define NAME_TEXT_MAX 1024            /* 255 wire bytes, each at most \DDD */
 
-
 /* ------------------------------------------------------------------------ */
 /* Addresses */
 
@@ -767,7 +766,8 @@ int main(int argc, char **argv)
 	c.wl = &wl;
 	c.resolvers = &resolvers;
 	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1)
-		dw_pcapdns_packet(dlt, data, hdr->caplen, 53, DW_PCAPDNS_TO53, on_message, &c, &c.pk);
+		dw_pcapdns_packet(dlt, data, hdr->caplen, 53, DW_PCAPDNS_TO53, on_message, &c,
+		                  &c.pk);
 	if (rc == PCAP_ERROR)
 		fprintf(stderr, "dwpcap: %s: %s (results up to here)\n", file, pcap_geterr(pc));
 	pcap_close(pc);
@@ -797,8 +797,8 @@ int main(int argc, char **argv)
 		        " tcp_skipped=%" PRIu64 " other=%" PRIu64 "\n",
 		        file, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
 		        listed, c.pk.packets, c.st.queries, c.st.to_resolver, c.st.from_resolver,
-		        c.st.listed, c.st.flagged, k, c.rows.dropped, c.st.malformed + c.pk.malformed,
-		        c.pk.tcp_skipped, c.pk.skipped);
+		        c.st.listed, c.st.flagged, k, c.rows.dropped,
+		        c.st.malformed + c.pk.malformed, c.pk.tcp_skipped, c.pk.skipped);
 	free(c.rows.slots);
 	aset_free(&wl);
 	aset_free(&resolvers);

@@ -111,8 +111,8 @@ static const struct name_val facility_names[] = {{"daemon", LOG_DAEMON}, {"user"
 
 /* Order must follow enum dw_detector: dw_detector_name() indexes it. */
 static const char *const detector_names[DW_DET_COUNT] = {
-    "mx_worm",   "spam_relay",     "mx_keyword_scan", "ip_literal",
-    "ptr_flood", "ptr_forward_ip", "signature_names", "dns_tunnel", "dga"};
+    "mx_worm",        "spam_relay",      "mx_keyword_scan", "ip_literal", "ptr_flood",
+    "ptr_forward_ip", "signature_names", "dns_tunnel",      "dga"};
 
 _Static_assert(sizeof(enum dw_mode) == sizeof(int), "K_ENUM stores an int");
 _Static_assert(sizeof(enum dw_enforcement) == sizeof(int), "K_ENUM stores an int");
@@ -225,7 +225,10 @@ static const struct key detectors_keys[] = {
      .type = K_MAP,
      .off = DET_OFF(DW_DET_SIGNATURE_NAMES),
      .sub = det_signature_keys},
-    {.name = "dns_tunnel", .type = K_MAP, .off = DET_OFF(DW_DET_DNS_TUNNEL), .sub = det_tunnel_keys},
+    {.name = "dns_tunnel",
+     .type = K_MAP,
+     .off = DET_OFF(DW_DET_DNS_TUNNEL),
+     .sub = det_tunnel_keys},
     {.name = "dga", .type = K_MAP, .off = DET_OFF(DW_DET_DGA), .sub = det_dga_keys},
     {.name = NULL}};
 
@@ -301,7 +304,11 @@ static const struct key fleet_keys[] = {
 
 static const struct key forwarders_keys[] = {
     {.name = "prefixes", .type = K_CIDRS, .off = OFF(forwarders), .coff = OFF(forwarder_count)},
-    {.name = "threshold_factor", .type = K_U32, .off = OFF(forwarder_factor), .min = 1, .max = 10000},
+    {.name = "threshold_factor",
+     .type = K_U32,
+     .off = OFF(forwarder_factor),
+     .min = 1,
+     .max = 10000},
     {.name = NULL}};
 
 static const struct key root_keys[] = {
@@ -320,11 +327,17 @@ static const struct key root_keys[] = {
     {.name = "policy", .type = K_MAP, .sub = policy_keys},
     {.name = "debug", .type = K_MAP, .sub = debug_keys},
     {.name = "incidents", .type = K_MAP, .sub = incidents_keys},
-    {.name = "mail_servers", .type = K_CIDRS, .off = OFF(mail_servers), .coff = OFF(mail_server_count)},
+    {.name = "mail_servers",
+     .type = K_CIDRS,
+     .off = OFF(mail_servers),
+     .coff = OFF(mail_server_count)},
     {.name = "mail_watch", .type = K_MAP, .sub = mail_watch_keys},
     {.name = "publish", .type = K_MAP, .sub = publish_keys},
     {.name = "fleet", .type = K_MAP, .sub = fleet_keys},
-    {.name = "public_suffixes", .type = K_NAMES, .off = OFF(public_suffixes), .coff = OFF(public_suffix_count)},
+    {.name = "public_suffixes",
+     .type = K_NAMES,
+     .off = OFF(public_suffixes),
+     .coff = OFF(public_suffix_count)},
     {.name = "forwarders", .type = K_MAP, .sub = forwarders_keys},
     {.name = NULL}};
 
@@ -1171,16 +1184,17 @@ static int hysteresis_check(struct ctx *x)
 
 	if (c->forwarder_count > DW_CONF_MAX_FORWARDERS) {
 		m = origin_of(x, OFF(forwarders));
-		return fail_at(x, AT(m ? *m : none), "forwarders.prefixes: at most %d entries, got %zu",
-			       DW_CONF_MAX_FORWARDERS, c->forwarder_count);
+		return fail_at(x, AT(m ? *m : none),
+		               "forwarders.prefixes: at most %d entries, got %zu",
+		               DW_CONF_MAX_FORWARDERS, c->forwarder_count);
 	}
 	for (i = 0; i < DW_DET_COUNT; i++) {
 		if (c->det[i].rearm <= c->det[i].threshold)
 			continue;
 		m = origin_of(x, DET_OFF(i) + DOFF(rearm));
 		return fail_at(x, AT(m ? *m : none),
-			       "detectors.%s.rearm (%u) must not be larger than its threshold (%u)",
-			       detector_names[i], c->det[i].rearm, c->det[i].threshold);
+		               "detectors.%s.rearm (%u) must not be larger than its threshold (%u)",
+		               detector_names[i], c->det[i].rearm, c->det[i].threshold);
 	}
 	return 0;
 }

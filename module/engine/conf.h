@@ -152,15 +152,15 @@ struct dw_conf {
 	char **fleet_peers;     /**< fleet.peers: peers' zone names, lower case, no final dot */
 	size_t fleet_peer_count;
 	/* dns_tunnel (tunnel.h) */
-	char **tunnel_exempt;       /**< detectors.dns_tunnel.exempt_domains, lower case, no final dot */
+	char **tunnel_exempt; /**< detectors.dns_tunnel.exempt_domains, lower case, no final dot */
 	size_t tunnel_exempt_count; /**< added to the built-in list of names.h */
 	/* registrable domains (regdomain.h) */
-	char **public_suffixes;     /**< public_suffixes: extra suffixes, lower case, no final dot */
+	char **public_suffixes; /**< public_suffixes: extra suffixes, lower case, no final dot */
 	size_t public_suffix_count; /**< <= DW_REGDOMAIN_MAX_EXTRA (256) */
 	/* pooled clients (forwarders:, detect.h): own thresholds, never blocked */
-	struct dw_cidr *forwarders;  /**< forwarders.prefixes */
-	size_t forwarder_count;      /**< <= DW_CONF_MAX_FORWARDERS */
-	uint32_t forwarder_factor;   /**< forwarders.threshold_factor, default 10 */
+	struct dw_cidr *forwarders; /**< forwarders.prefixes */
+	size_t forwarder_count;     /**< <= DW_CONF_MAX_FORWARDERS */
+	uint32_t forwarder_factor;  /**< forwarders.threshold_factor, default 10 */
 };
 
 /** Most forwarders.prefixes entries. */

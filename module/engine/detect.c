@@ -13,7 +13,7 @@
  * the client table must hold that many, or a window the man page allows
  * would be refused. */
 _Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_SIGNATURE_NAMES + 1 + 2,
-	       "the client table cannot hold a counter per detector window");
+               "the client table cannot hold a counter per detector window");
 /* One fired bit per detector below the forwarder bit of the judge flags. */
 _Static_assert(DW_DET_COUNT <= 15, "the judge flags hold a bit per detector and the forwarder bit");
 
@@ -116,8 +116,8 @@ void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *c
 	for (i = 0; i < DW_DET_COUNT; i++) {
 		if (!d->enabled[i])
 			continue;
-		if (d->main[i] >= 0 && dw_detect_scaled(d, d->threshold[i], d->fwd_count > 0) >
-					       need[d->main[i]])
+		if (d->main[i] >= 0 &&
+		    dw_detect_scaled(d, d->threshold[i], d->fwd_count > 0) > need[d->main[i]])
 			need[d->main[i]] = dw_detect_scaled(d, d->threshold[i], d->fwd_count > 0);
 		if (d->ptr[i] >= 0 && need[d->ptr[i]] < 1)
 			need[d->ptr[i]] = 1;
@@ -161,7 +161,7 @@ unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_feature
 
 /** A detector's condition on the current counts, with threshold thr. */
 static int condition(const struct dw_detect *d, unsigned det, const struct dw_client_view *v,
-		     uint32_t thr)
+                     uint32_t thr)
 {
 	if (v->counts[d->main[det]] < thr)
 		return 0;
@@ -212,7 +212,8 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 		if (!d->enabled[det])
 			continue;
 		count = v->counts[d->main[det]];
-		before = count - (j->inc && j->inc[d->main[det]] <= count ? j->inc[d->main[det]] : 0);
+		before =
+		    count - (j->inc && j->inc[d->main[det]] <= count ? j->inc[d->main[det]] : 0);
 		if ((flags & bit) && before < dw_detect_scaled(d, d->rearm[det], fwd))
 			flags &= (uint16_t)~bit; /* fell below the re-arm level: armed again */
 		if ((flags & bit) || !condition(d, det, v, d->threshold[det]))

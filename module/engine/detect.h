@@ -131,8 +131,8 @@ struct dw_verdict {
 	/** dns_tunnel: the base domain; dga: one generated name (names.h);
 	 *  presentation form, cut to fit; "" for the other detectors */
 	char name[DW_VERDICT_NAME_MAX];
-	uint8_t forwarder;     /**< 1: a forwarder (forwarders:), judged with the factor */
-	uint32_t threshold;    /**< the threshold it crossed (× the factor for a forwarder) */
+	uint8_t forwarder;  /**< 1: a forwarder (forwarders:), judged with the factor */
+	uint32_t threshold; /**< the threshold it crossed (× the factor for a forwarder) */
 };
 
 /** What the judge found for one query (caller's stack). */
@@ -144,7 +144,7 @@ struct dw_judgement {
 	/** the query's increments (dw_detect_increments()); NULL = none: the
 	 *  re-arm test then uses the counts as they are */
 	const uint16_t *inc;
-	uint8_t forwarder;           /**< the client is a forwarder (valid when fired) */
+	uint8_t forwarder; /**< the client is a forwarder (valid when fired) */
 };
 
 /** The re-arm level of a detector's settings: rearm when set, else half

@@ -74,8 +74,8 @@ unsigned dw_dga_score(const uint8_t *label, size_t len)
 		cost += dw_dga_tri[a][b][0];
 		n++;
 	}
-	score = (cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET) * (long)DW_DGA_SCORE_MAX /
-	        DGA_SCORE_SPAN;
+	score =
+	    (cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET) * (long)DW_DGA_SCORE_MAX / DGA_SCORE_SPAN;
 	if (score < 0)
 		return 0;
 	return score > (long)DW_DGA_SCORE_MAX ? DW_DGA_SCORE_MAX : (unsigned)score;

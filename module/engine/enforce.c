@@ -187,7 +187,7 @@ static int is_offence(struct dw_engine *e, const struct dw_addr *key, int detect
 	if (detector < 0)
 		return 0;
 	return !(dw_policy_get(e->policy, key, &old) && old.active &&
-		 old.created < (int64_t)e->start_wall);
+	         old.created < (int64_t)e->start_wall);
 }
 
 /** Block on the list, in the backend, in the log. */
@@ -220,7 +220,7 @@ int dw_enforce_block(struct dw_engine *e, const struct dw_addr *a, uint32_t dura
 	if (by && strncmp(by, "detector:", 9) == 0)
 		detector = dw_detector_from_name(by + 9);
 	if ((is_offence(e, &key, detector) ? dw_policy_offence : dw_policy_block)(
-		e->policy, &key, action, duration, detector, dw_block_clock(e), &b) != 0) {
+	        e->policy, &key, action, duration, detector, dw_block_clock(e), &b) != 0) {
 		snprintf(err, errlen, "the block list is full (policy.max_blocks)");
 		return -1;
 	}
@@ -259,7 +259,7 @@ static void rearm_client(struct dw_engine *e, const struct dw_block *b)
 	if (dw_clients_get(e->clients, &b->client, dw_mono_now(), &v) == 1 &&
 	    (v.flags & DW_DETECT_FLAGS_FIRED))
 		dw_clients_update(e->clients, &b->client, dw_mono_now(), NULL, dw_detect_rearm_all,
-				  NULL);
+		                  NULL);
 }
 
 /** Lift a block by hand. */

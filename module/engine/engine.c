@@ -415,7 +415,7 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	}
 	h = dw_clients_hash(e->clients, &q->client);
 	counted = dw_detect_counts(&e->detect, f.qclass, f.flags) &&
-		  dw_detect_increments(&e->detect, &f, inc) != 0;
+	          dw_detect_increments(&e->detect, &f, inc) != 0;
 	if (dw_names_possible(e, q, f.qclass)) /* MX, NXDOMAIN, a long first label */
 		counted = dw_names_observe(e, q, h, now, f.qclass, inc, counted);
 	if (!counted) {
@@ -518,4 +518,3 @@ void dw_engine_set_conf_check(struct dw_engine *e, dw_conf_check_fn fn, void *ar
 	e->conf_check = fn;
 	e->conf_check_arg = arg;
 }
-

@@ -125,7 +125,7 @@ struct dw_engine {
 	/* module thread: the client table's evictions, sampled once a second */
 	uint64_t evict_last, evict_sample_ms, evict_storm_ms;
 	uint64_t evictions_per_s;         /* in the last whole second */
-	uint64_t forwarder_verdicts;      /* module thread: verdicts on forwarders (never blocked) */
+	uint64_t forwarder_verdicts; /* module thread: verdicts on forwarders (never blocked) */
 	uint32_t evict_sec[60];           /* evictions per second, the last minute */
 	unsigned evict_pos;
 

@@ -36,7 +36,7 @@ int dw_names_init(struct dw_engine *e, char *err, size_t errlen)
 	if (getrandom(&e->name_key, sizeof(e->name_key), 0) != (ssize_t)sizeof(e->name_key))
 		e->name_key = (uint64_t)dw_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 	e->regdom = dw_regdomain_new((const char *const *)c->public_suffixes,
-				     c->public_suffix_count, err, errlen);
+	                             c->public_suffix_count, err, errlen);
 	if (!e->regdom)
 		return -1;
 	e->namestate = dw_namestate_new(max < 4 ? 4 : max, err, errlen);
@@ -91,7 +91,7 @@ static void push(struct dw_engine *e, struct dw_verdict *v)
 
 /** A verdict of det for key, naming text (presentation, final dot cut). */
 static void verdict(struct dw_engine *e, enum dw_detector det, const struct dw_addr *key,
-		    uint32_t now, uint32_t count, const uint8_t *wire, size_t wlen)
+                    uint32_t now, uint32_t count, const uint8_t *wire, size_t wlen)
 {
 	struct dw_verdict v;
 	size_t l;
@@ -134,8 +134,8 @@ static uint32_t mx_window(const struct dw_detect *d)
 
 /** One query's distinct-name work for the detectors in need. */
 static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q, uint64_t h,
-		   uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
-		   int counted)
+                   uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
+                   int counted)
 {
 	const struct dw_conf *c = e->conf;
 	struct dw_ns_op op;
@@ -180,7 +180,7 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		no_mx(&e->detect, inc);
 	if (op.tun_fired)
 		verdict(e, DW_DET_DNS_TUNNEL, &key, now, op.tun_count, q->qname + off,
-			q->qname_len - off);
+		        q->qname_len - off);
 	if (op.dga_fired)
 		verdict(e, DW_DET_DGA, &key, now, op.dga_count, q->qname, q->qname_len);
 	feature = op.tun || op.dga;
@@ -189,7 +189,7 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 
 /** One query's distinct-name work (names.h). */
 int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
-		     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
+                     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
 {
 	return observe(e, e->names_need, q, h, now, qc, inc, counted);
 }
@@ -201,12 +201,12 @@ void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q)
 	if (!e || !q || q->rcode != 3 || !q->qname || !(e->names_need & DW_NAMES_DGA))
 		return;
 	(void)observe(e, DW_NAMES_DGA, q, dw_clients_hash(e->clients, &q->client), dw_mono_now(),
-		      dw_qclass_of(q->qtype), inc, 0);
+	              dw_qclass_of(q->qtype), inc, 0);
 }
 
 /** The registrable domains among the evidence names of MX queries. */
-void dw_names_domains(struct dw_engine *e, const struct dw_suspect_view *sv, char *buf,
-		      size_t len, size_t *n)
+void dw_names_domains(struct dw_engine *e, const struct dw_suspect_view *sv, char *buf, size_t len,
+                      size_t *n)
 {
 	unsigned i, k = 0;
 	if (!e->regdom)

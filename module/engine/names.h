@@ -36,9 +36,9 @@
 #define DW_NAMES_DGA 4u    /**< dga enabled */
 
 /** Registrable domains whose long random names are known benign. */
-#define DW_NAMES_BENIGN                                                                  \
-	"sophosxl.net", "mcafee.com", "trendmicro.com", "e5.sk", "eset.com", "avast.com", \
-	    "avcdn.net", "spamhaus.net", "spamhaus.org", "surbl.org", "uribl.com",        \
+#define DW_NAMES_BENIGN                                                                            \
+	"sophosxl.net", "mcafee.com", "trendmicro.com", "e5.sk", "eset.com", "avast.com",          \
+	    "avcdn.net", "spamhaus.net", "spamhaus.org", "surbl.org", "uribl.com",                 \
 	    "googlevideo.com", "akamaiedge.net", "cloudfront.net"
 
 /** Build what the enabled detectors need (engine build). 0, or -1 with err. */
@@ -49,12 +49,12 @@ void dw_names_free(struct dw_engine *e);
 
 /** O(1): might this query carry a distinct-name feature? */
 static inline int dw_names_possible(const struct dw_engine *e, const struct dw_query *q,
-				    enum dw_qclass qc)
+                                    enum dw_qclass qc)
 {
 	unsigned n = e->names_need;
 	return n && (((n & DW_NAMES_MX) && qc == DW_Q_MX) ||
-		     ((n & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE) ||
-		     ((n & DW_NAMES_TUNNEL) && dw_tunnel_possible(q->qname, q->qname_len)));
+	             ((n & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE) ||
+	             ((n & DW_NAMES_TUNNEL) && dw_tunnel_possible(q->qname, q->qname_len)));
 }
 
 /**
@@ -69,11 +69,11 @@ static inline int dw_names_possible(const struct dw_engine *e, const struct dw_q
  *         name or DGA NXDOMAIN: the caller notes it as evidence), else 0.
  */
 int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
-		     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted);
+                     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted);
 
 /** The registrable domains of an evidence list of MX names, for a verdict
  *  line: appends ' domains="a.com b.org"' (module thread). */
-void dw_names_domains(struct dw_engine *e, const struct dw_suspect_view *sv, char *buf,
-		      size_t len, size_t *n);
+void dw_names_domains(struct dw_engine *e, const struct dw_suspect_view *sv, char *buf, size_t len,
+                      size_t *n);
 
 #endif

@@ -46,7 +46,7 @@ struct dw_namestate *dw_namestate_new(uint32_t max, char *err, size_t errlen)
 	if (!ns || !(ns->e = calloc(nb * WAYS, sizeof(struct ns_entry)))) {
 		free(ns);
 		snprintf(err, errlen, "out of memory for the distinct-name table (%zu clients)",
-			 nb * WAYS);
+		         nb * WAYS);
 		return NULL;
 	}
 	ns->nbuckets = nb;
@@ -81,7 +81,7 @@ static int live(uint32_t t, uint32_t now, uint32_t window)
 
 /** Add fp; 1 when it was not in the window (new), 0 when it was. */
 static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
-		   uint32_t window)
+                   uint32_t window)
 {
 	unsigned i, victim = 0;
 	for (i = 0; i < cap; i++)
@@ -167,7 +167,7 @@ static struct tun_slot *tun_slot(struct ns_entry *c, uint32_t base, uint32_t now
 
 /** One query's set work under the bucket's lock. */
 int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint64_t h,
-			uint32_t now, struct dw_ns_op *op)
+                        uint32_t now, struct dw_ns_op *op)
 {
 	size_t b;
 	pthread_mutex_t *m;
@@ -180,8 +180,8 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 	c = find(ns, b, key);
 	c->last = now;
 	if (op->mx)
-		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, DW_NS_MX_CAP,
-					      op->mx_hash, now, op->mx_window);
+		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, DW_NS_MX_CAP, op->mx_hash, now,
+		                              op->mx_window);
 	if (op->tun) {
 		struct tun_slot *s = tun_slot(c, op->tun_base, now, op->tun_window);
 		set_add(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window);
@@ -189,8 +189,7 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 		op->tun_fired = edge(&s->fired, op->tun_count, op->tun_threshold);
 	}
 	if (op->dga) {
-		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, op->dga_hash, now,
-			op->dga_window);
+		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, op->dga_hash, now, op->dga_window);
 		op->dga_count = set_count(c->dga_t, DW_NS_DGA_CAP, now, op->dga_window);
 		op->dga_fired = edge(&c->dga_fired, op->dga_count, op->dga_threshold);
 	}

@@ -88,7 +88,7 @@ void dw_namestate_free(struct dw_namestate *ns);
 /** Apply op to the client key (aggregated address; h its keyed hash).
  *  0, or -1 on a NULL argument. */
 int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint64_t h,
-			uint32_t now, struct dw_ns_op *op);
+                        uint32_t now, struct dw_ns_op *op);
 
 /** Bytes allocated (for the memory report). */
 size_t dw_namestate_bytes(const struct dw_namestate *ns);

@@ -175,8 +175,8 @@ static uint32_t laddered(const struct dw_conf *c, uint32_t duration, uint32_t of
 /** New block, or replacement; history within the window makes it a repeat,
  *  and so does an active block when offence is set. */
 static int block_entry(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
-		       uint32_t duration, int detector, int64_t now, int offence,
-		       struct dw_block *out)
+                       uint32_t duration, int detector, int64_t now, int offence,
+                       struct dw_block *out)
 {
 	struct shard *sh;
 	struct ent **pe = slot(p, key, &sh);
@@ -226,14 +226,14 @@ static int block_entry(struct dw_policy *p, const struct dw_addr *key, enum dw_a
 
 /** A block that replaces an active one (same offence). */
 int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
-		    uint32_t duration, int detector, int64_t now, struct dw_block *out)
+                    uint32_t duration, int detector, int64_t now, struct dw_block *out)
 {
 	return block_entry(p, key, action, duration, detector, now, 0, out);
 }
 
 /** A new offence: one step up the ladder even while blocked. */
 int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
-		      uint32_t duration, int detector, int64_t now, struct dw_block *out)
+                      uint32_t duration, int detector, int64_t now, struct dw_block *out)
 {
 	return block_entry(p, key, action, duration, detector, now, 1, out);
 }

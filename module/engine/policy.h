@@ -84,7 +84,7 @@ int dw_policy_block(struct dw_policy *p, const struct dw_addr *key, enum dw_acti
  *  offence, detect.h): counted on the ladder even when the client's block
  *  is still in force, which it then replaces with the longer one. */
 int dw_policy_offence(struct dw_policy *p, const struct dw_addr *key, enum dw_action action,
-		      uint32_t duration, int detector, int64_t now, struct dw_block *out);
+                      uint32_t duration, int detector, int64_t now, struct dw_block *out);
 
 /** The entry of an aggregated key (active or history): 1 and *out filled,
  *  0 when there is none. Module's thread; O(chain). */

@@ -201,16 +201,17 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	dw_format_mono(e, v->first_seen, first, sizeof(first));
 	dw_format_mono(e, v->when, last, sizeof(last));
 	w = snprintf(line, sizeof(line),
-		     "dnswarden: event=%s client=%s detector=%s action=%s duration=%u count=%u "
-		     "threshold=%u window=%u",
-		     v->forwarder ? "verdict" : verdict_event(e, (enum dw_detector)v->detector), client,
-		     dw_detector_name((enum dw_detector)v->detector),
-		     dw_action_name(v->forwarder ? DW_ACT_LOG : dc->action),
-		     dc->duration, v->count, v->threshold ? v->threshold : dc->threshold, dc->window);
+	             "dnswarden: event=%s client=%s detector=%s action=%s duration=%u count=%u "
+	             "threshold=%u window=%u",
+	             v->forwarder ? "verdict" : verdict_event(e, (enum dw_detector)v->detector),
+	             client, dw_detector_name((enum dw_detector)v->detector),
+	             dw_action_name(v->forwarder ? DW_ACT_LOG : dc->action), dc->duration, v->count,
+	             v->threshold ? v->threshold : dc->threshold, dc->window);
 	n = w < 0 ? 0 : (size_t)w;
 	if (v->forwarder)
 		e->forwarder_verdicts++;
-	if (v->forwarder && n < sizeof(line)) { /* forwarders: judged with the factor, never blocked */
+	if (v->forwarder &&
+	    n < sizeof(line)) { /* forwarders: judged with the factor, never blocked */
 		w = snprintf(line + n, sizeof(line) - n, " forwarder=1");
 		n += w < 0 ? 0 : (size_t)w;
 	}
@@ -223,7 +224,7 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	}
 	if (v->name[0] && n < sizeof(line)) { /* dns_tunnel: its domain; dga: an example */
 		w = snprintf(line + n, sizeof(line) - n, " %s=%s",
-			     v->detector == DW_DET_DNS_TUNNEL ? "domain" : "name", v->name);
+		             v->detector == DW_DET_DNS_TUNNEL ? "domain" : "name", v->name);
 		n += w < 0 ? 0 : (size_t)w;
 	}
 	if (n < sizeof(line)) {
@@ -233,7 +234,7 @@ void dw_report_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_t
 	if (n < sizeof(line))
 		n += append_evidence(e, v, line + n, sizeof(line) - n);
 	dw_events_emit(e->events, now_ms, LOG_NOTICE, line);
-	dw_incident_verdict(e, v,
-			    dc->action != DW_ACT_LOG && e->conf->mode == DW_MODE_OBSERVE && !v->forwarder);
+	dw_incident_verdict(
+	    e, v, dc->action != DW_ACT_LOG && e->conf->mode == DW_MODE_OBSERVE && !v->forwarder);
 }
 

@@ -18,8 +18,8 @@ static inline uint64_t fold8(uint64_t m)
 	const uint64_t hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
 	const uint64_t ones = 0x0101010101010101ULL;
 	uint64_t h = m & lo7;
-	uint64_t ge_a = h + ones * (0x80 - 'A');  /* top bit: >= 'A' */
-	uint64_t gt_z = h + ones * (0x7f - 'Z');  /* top bit: > 'Z' */
+	uint64_t ge_a = h + ones * (0x80 - 'A'); /* top bit: >= 'A' */
+	uint64_t gt_z = h + ones * (0x7f - 'Z'); /* top bit: > 'Z' */
 	uint64_t upper = ge_a & ~gt_z & ~m & hi;
 
 	return m | upper >> 2; /* 0x80 >> 2 is the 0x20 case bit */
@@ -74,7 +74,7 @@ int dw_siphash_key(uint64_t *k0, uint64_t *k1, char *err, size_t errlen)
 		if (n <= 0) {
 			if (err && errlen)
 				snprintf(err, errlen, "getrandom: %s",
-					 n < 0 ? strerror(errno) : "no data");
+				         n < 0 ? strerror(errno) : "no data");
 			return -1;
 		}
 		got += (size_t)n;

@@ -509,7 +509,8 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 		else if (e->plain & (1u << slot))
 			match = plain_is_wire(e->names[slot], nm->wire, len);
 		else
-			match = wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, false);
+			match =
+			    wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, false);
 		if (match != 0)
 			break;
 	}

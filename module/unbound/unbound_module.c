@@ -337,8 +337,8 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 	/* with the pre-cache hook every query is counted there; only the dga
 	 * detector still needs the resolved and cached answers (NXDOMAIN) */
 	for (i = 0; i < sizeof(reply_lists) / sizeof(reply_lists[0]); i++) {
-		if (u->hook && !(conf->det[DW_DET_DGA].enabled &&
-		                 reply_lists[i].source <= DW_SRC_CACHE))
+		if (u->hook &&
+		    !(conf->det[DW_DET_DGA].enabled && reply_lists[i].source <= DW_SRC_CACHE))
 			continue;
 		if (!de->inplace_cb_register_wrapped(reply_cb_for(reply_lists[i].source),
 		                                     reply_lists[i].type, u, env, id)) {

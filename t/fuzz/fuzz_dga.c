@@ -27,7 +27,8 @@ static unsigned score_copy(const uint8_t *data, size_t size, int upper)
 
 	FUZZ_CHECK(p != NULL, "out of memory");
 	for (i = 0; i < size; i++)
-		p[i] = (uint8_t)(upper && data[i] >= 'a' && data[i] <= 'z' ? data[i] - 32 : data[i]);
+		p[i] =
+		    (uint8_t)(upper && data[i] >= 'a' && data[i] <= 'z' ? data[i] - 32 : data[i]);
 	s = dw_dga_score(size ? p : NULL, size);
 	free(p);
 	return s;

@@ -137,11 +137,11 @@ static void edges(void)
 
 int main(int argc, char **argv)
 {
-	static const char *const chosen[] = {"google", "wikipedia", "amazon", "university",
-	                                     "mail", "facebook", "stackoverflow", "weather",
+	static const char *const chosen[] = {"google", "wikipedia", "amazon",        "university",
+	                                     "mail",   "facebook",  "stackoverflow", "weather",
 	                                     "debian", "nlnetlabs"};
 	static const char *const generated[] = {"kq0qw6o2siwq", "ufmkdjyvfkl", "hwevqwlocbvmrjdor",
-	                                        "mqjjotwswxiy", "vsskkodkqk", "lfbsyycrbllx"};
+	                                        "mqjjotwswxiy", "vsskkodkqk",  "lfbsyycrbllx"};
 	unsigned tp, nd, fp, nb;
 	size_t i;
 
@@ -154,8 +154,8 @@ int main(int argc, char **argv)
 		ok(S(chosen[i]) <= DW_DGA_THRESHOLD, "chosen '%s' scores %u <= %u", chosen[i],
 		   S(chosen[i]), DW_DGA_THRESHOLD);
 	for (i = 0; i < sizeof(generated) / sizeof(generated[0]); i++)
-		ok(S(generated[i]) > DW_DGA_THRESHOLD, "generated '%s' scores %u > %u", generated[i],
-		   S(generated[i]), DW_DGA_THRESHOLD);
+		ok(S(generated[i]) > DW_DGA_THRESHOLD, "generated '%s' scores %u > %u",
+		   generated[i], S(generated[i]), DW_DGA_THRESHOLD);
 
 	/* The extracts: the numbers eval-dga gives on the full lists, with a
 	 * little slack for the sample (234/338 and 11/338 when written). */

@@ -7,6 +7,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
+#include <libpsl.h>
 #include <string.h>
 
 #include "feature.h"
@@ -61,12 +63,12 @@ static void test_regdomain(void)
 	    {"example.com", "example.com."},
 	    {"a.b.c.example.co.uk", "example.co.uk."},
 	    {"WWW.Example.COM", "Example.COM."},
-	    {"x.y.github.io", "y.github.io."},      /* private section of the list */
-	    {"com", "com."},                        /* a public suffix is its own */
+	    {"x.y.github.io", "y.github.io."}, /* private section of the list */
+	    {"com", "com."},                   /* a public suffix is its own */
 	    {"co.uk", "co.uk."},
 	    {"localhost", "localhost."},
-	    {"a.b.campus.test", "campus.test."},    /* unlisted TLD: one label + it */
-	    {"d5.victim.lab", "d5.victim.lab."},    /* extra suffix victim.lab */
+	    {"a.b.campus.test", "campus.test."}, /* unlisted TLD: one label + it */
+	    {"d5.victim.lab", "d5.victim.lab."}, /* extra suffix victim.lab */
 	    {"mx.d5.Victim.LAB", "d5.Victim.LAB."},
 	    {"victim.lab", "victim.lab."},
 	    {"x.a\\032b.example.com", "example.com."}, /* odd byte: last two labels */
@@ -76,8 +78,8 @@ static void test_regdomain(void)
 	size_t i, off = 7;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *got = reg(cases[i][0]);
-		if (!ok(strcmp(got, cases[i][1]) == 0, "registrable domain of %s is %s", cases[i][0],
-			cases[i][1]))
+		if (!ok(strcmp(got, cases[i][1]) == 0, "registrable domain of %s is %s",
+		        cases[i][0], cases[i][1]))
 			printf("#   got '%s'\n", got);
 	}
 	is_int(dw_regdomain_of(rd, (const uint8_t *)"", 1, &off), 0, "root: no label before");
@@ -89,7 +91,8 @@ static void test_regdomain(void)
 	is_int(dw_regdomain_of(NULL, wire, 5, &off), -1, "NULL list");
 	{
 		int l = dw_name_from_text("a.b.example.co.uk", wire, sizeof(wire));
-		is_int(dw_regdomain_of(rd, wire, (size_t)l, &off), 2, "two labels before example.co.uk");
+		is_int(dw_regdomain_of(rd, wire, (size_t)l, &off), 2,
+		       "two labels before example.co.uk");
 		is_int(off, 4, "at wire offset 4");
 	}
 #ifdef COUNT_ALLOCS
@@ -109,9 +112,97 @@ static void test_regdomain(void)
 		const char *bad[] = {"not a name..", "x"};
 		char err[256];
 		struct dw_regdomain *r2 = dw_regdomain_new(bad, 1, err, sizeof(err));
-		ok(!r2 && strstr(err, "public_suffixes") != NULL, "a bad extra suffix is refused: %s",
-		   err);
+		ok(!r2 && strstr(err, "public_suffixes") != NULL,
+		   "a bad extra suffix is refused: %s", err);
 	}
+}
+
+/** The label index libpsl's own psl_registrable_domain() gives for text
+ *  (lower case), 0 when it returns NULL: what dw_regdomain_of() must match. */
+static int psl_index(const psl_ctx_t *psl, const char *text)
+{
+	const char *r = psl_registrable_domain(psl, text), *p;
+	int dots = 0;
+	for (p = text; r && p < r; p++)
+		dots += *p == '.';
+	return dots;
+}
+
+/** One name: dw_regdomain_of() (twice: the memo's answer too) against libpsl. */
+static int same_as_libpsl(struct dw_regdomain *plain, const psl_ctx_t *psl, const char *text)
+{
+	uint8_t wire[DW_NAME_MAXWIRE];
+	size_t off;
+	int l = dw_name_from_text(text, wire, sizeof(wire)), want = psl_index(psl, text), k;
+	if (l < 0)
+		return 1; /* not a name we can ask about */
+	for (k = 0; k < 2; k++)
+		if (dw_regdomain_of(plain, wire, (size_t)l, &off) != want) {
+			printf("#   %s: libpsl says label %d, dw_regdomain_of() %d\n", text, want,
+			       dw_regdomain_of(plain, wire, (size_t)l, &off));
+			return 0;
+		}
+	return 1;
+}
+
+/** Every rule of the packaged list, its children and grandchildren, its
+ *  exceptions and deep names: the rule sets and the memo give libpsl's answer. */
+static void test_same_as_libpsl(void)
+{
+	char err[256], line[512], name[600];
+	struct dw_regdomain *plain = dw_regdomain_new(NULL, 0, err, sizeof(err));
+	psl_ctx_t *own = psl_latest(NULL);
+	const psl_ctx_t *psl = own ? own : psl_builtin();
+	FILE *f = fopen(DW_REGDOMAIN_LIST_FILE, "r");
+	long names = 0, bad = 0;
+	if (!ok(plain && psl && f, "list, libpsl and %s", DW_REGDOMAIN_LIST_FILE)) {
+		if (f)
+			fclose(f);
+		dw_regdomain_free(plain);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *r = line, *e, *base;
+		static const char *const pre[] = {"", "a.", "x.a.", "mx.d5.q.",
+		                                  "a.b.c.d.e.f.g.h.i.j."};
+		size_t i;
+		int ascii = 1;
+		if (r[0] == '/' || r[0] == '\n' || r[0] == ' ' || !r[0])
+			continue;
+		for (e = r; *e && *e != '\n' && *e != ' ' && *e != '\r'; e++) {
+			ascii &= (unsigned char)*e < 0x80;
+			*e = (char)tolower((unsigned char)*e);
+		}
+		*e = '\0';
+		if (!ascii)
+			continue; /* IDN rules: libpsl knows them as xn--; covered below */
+		base = r[0] == '!' ? r + 1 : (r[0] == '*' && r[1] == '.') ? r + 2 : r;
+		for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+			snprintf(name, sizeof(name), "%s%s", pre[i], base);
+			names++;
+			bad += !same_as_libpsl(plain, psl, name);
+		}
+	}
+	fclose(f);
+	{
+		static const char *const more[] = {"xn--55qx5d.cn",
+		                                   "www.xn--55qx5d.cn",
+		                                   "a.b.xn--p1ai",
+		                                   "x.xn--80aswg.xn--p1ai",
+		                                   "com",
+		                                   "lab",
+		                                   "a.lab",
+		                                   "b.a.lab",
+		                                   "k9qz2.example.org"};
+		size_t i;
+		for (i = 0; i < sizeof(more) / sizeof(more[0]); i++, names++)
+			bad += !same_as_libpsl(plain, psl, more[i]);
+	}
+	ok(bad == 0 && names > 40000, "%ld names from the packaged list: %ld differ from libpsl",
+	   names, bad);
+	if (own)
+		psl_free(own);
+	dw_regdomain_free(plain);
 }
 
 /** Whether text's labels before its registrable domain look like a tunnel. */
@@ -135,7 +226,8 @@ static void test_tunnel(void)
 	       "payload over two labels");
 	is_int(tunnel("www.example.com"), 0, "www: short");
 	is_int(tunnel("autodiscover.campus.example.edu"), 0, "autodiscover: first label short");
-	is_int(tunnel("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com"), 0, "long but one letter: no entropy");
+	is_int(tunnel("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com"), 0,
+	       "long but one letter: no entropy");
 	is_int(tunnel("1.2.3.4.5.6.7.8.9.10.11.12.13.zen.spamhaus.org"), 0, "DNSBL digits");
 	is_int(tunnel("c0ffee00c0ffee00c0ffee.example.com"), 0, "22 characters: too short");
 	{
@@ -247,6 +339,7 @@ int main(void)
 	if (!ok(rd != NULL, "list loaded"))
 		printf("#   %s\n", err);
 	test_regdomain();
+	test_same_as_libpsl();
 	test_tunnel();
 	test_namestate();
 	dw_regdomain_free(rd);

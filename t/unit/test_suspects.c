@@ -364,7 +364,8 @@ static void test_plain_names(void)
 	struct dw_suspects *s = dw_suspects_new(16, 600, NULL, 0);
 	struct dw_suspect_view v;
 	struct dw_addr a = v4(10, 9, 9, 1), b = v4(10, 9, 9, 2), c = v4(10, 9, 9, 3);
-	char longest[DW_SUSPECTS_NAME_MAX + 1], upper[sizeof(longest)], cut[DW_SUSPECTS_NAME_MAX + 2];
+	char longest[DW_SUSPECTS_NAME_MAX + 1], upper[sizeof(longest)],
+	    cut[DW_SUSPECTS_NAME_MAX + 2];
 
 	if (s == NULL) {
 		ok(0, "store for plain names");
@@ -387,8 +388,8 @@ static void test_plain_names(void)
 	ok(dw_suspects_get(s, &a, 103, &v) == 1 && v.nnames == 3 &&
 	       name_is(&v, 0, "mail.campus.test.") && name_is(&v, 1, "mail\\.campus.test.") &&
 	       name_is(&v, 2, "mail.campus.tesu."),
-	   "one byte or an escaped dot apart are other names: %s | %s | %s", v.names[0],
-	   v.names[1], v.names[2]);
+	   "one byte or an escaped dot apart are other names: %s | %s | %s", v.names[0], v.names[1],
+	   v.names[2]);
 
 	/* 63 + 1 + 31 + 1 = 96 bytes of text, the longest kept uncut (97 wire) */
 	memset(longest, 'a', 63);

@@ -9,8 +9,8 @@
  * previous phase. Peak RSS is about 150 MB; run time about 15 seconds.
  *
  * Build: gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule/engine \
- *          tools/dev/bench-clients.c module/engine/clients.c module/engine/window.c -o /tmp/bench-clients
- * Usage: bench-clients [clients] [updates]   (defaults 1000000, 10000000)
+ *          tools/dev/bench-clients.c module/engine/clients.c module/engine/window.c -o
+ * /tmp/bench-clients Usage: bench-clients [clients] [updates]   (defaults 1000000, 10000000)
  */
 #include "clients.h"
 
