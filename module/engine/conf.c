@@ -126,17 +126,17 @@ _Static_assert(sizeof(action_names) / sizeof(action_names[0]) == DW_ACT_COUNT + 
  * strong but their false-positive rate on a campus is not measured yet.
  */
 static const struct dw_detector_conf detector_defaults[DW_DET_COUNT] = {
-    [DW_DET_MX_WORM] = {true, 50, 600, DW_ACT_SINKHOLE, 3600},
-    [DW_DET_SPAM_RELAY] = {true, 50, 600, DW_ACT_NXDOMAIN, 3600},
-    [DW_DET_MX_KEYWORD_SCAN] = {true, 500, 3600, DW_ACT_NXDOMAIN, 3600},
-    [DW_DET_IP_LITERAL] = {true, 500, 3600, DW_ACT_NXDOMAIN, 3600},
-    [DW_DET_PTR_FLOOD] = {true, 1000, 60, DW_ACT_DROP, 600},
-    [DW_DET_PTR_FORWARD_IP] = {true, 20, 600, DW_ACT_LOG, 3600},
-    [DW_DET_SIGNATURE_NAMES] = {true, 1, 3600, DW_ACT_LOG, 3600},
+    [DW_DET_MX_WORM] = {true, 50, 600, DW_ACT_SINKHOLE, 3600, 0},
+    [DW_DET_SPAM_RELAY] = {true, 50, 600, DW_ACT_NXDOMAIN, 3600, 0},
+    [DW_DET_MX_KEYWORD_SCAN] = {true, 500, 3600, DW_ACT_NXDOMAIN, 3600, 0},
+    [DW_DET_IP_LITERAL] = {true, 500, 3600, DW_ACT_NXDOMAIN, 3600, 0},
+    [DW_DET_PTR_FLOOD] = {true, 1000, 60, DW_ACT_DROP, 600, 0},
+    [DW_DET_PTR_FORWARD_IP] = {true, 20, 600, DW_ACT_LOG, 3600, 0},
+    [DW_DET_SIGNATURE_NAMES] = {true, 1, 3600, DW_ACT_LOG, 3600, 0},
     /* distinct names, not queries (namestate.h); log only until measured on
      * a campus: a wrong block of a busy client hurts more than a late one */
-    [DW_DET_DNS_TUNNEL] = {true, 40, 600, DW_ACT_LOG, 3600},
-    [DW_DET_DGA] = {true, 20, 600, DW_ACT_LOG, 3600},
+    [DW_DET_DNS_TUNNEL] = {true, 40, 600, DW_ACT_LOG, 3600, 0},
+    [DW_DET_DGA] = {true, 20, 600, DW_ACT_LOG, 3600, 0},
 };
 
 /** Host-name keywords W32/Mydoom.A prefixed to victim domains (Musashi et al., "Indirect Detection of Mass Mailing Worm-Infected PC terminals", 2004, 3.1). */

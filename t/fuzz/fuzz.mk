@@ -32,7 +32,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(srcdir)/m
 	$(FUZZ_SAN) $(shell pkg-config --cflags yaml-0.1 libmaxminddb sqlite3 libpsl)
 FUZZ_LIBS := $(shell pkg-config --libs yaml-0.1 libmaxminddb sqlite3 libpsl) -lm -pthread
 
-ENGINE_SRC := $(filter-out $(srcdir)/module/engine/unbound_% $(srcdir)/module/engine/dga_table.c $(srcdir)/module/engine/geoip_none.c,$(wildcard $(srcdir)/module/engine/*.c))
+ENGINE_SRC := $(filter-out $(srcdir)/module/engine/unbound_% $(srcdir)/module/engine/dga_table.c $(srcdir)/module/engine/geoip_none.c $(srcdir)/module/engine/%.inc.c,$(wildcard $(srcdir)/module/engine/*.c))
 ENGINE_OBJ := $(patsubst $(srcdir)/module/engine/%.c,$(out)/engine/%.o,$(ENGINE_SRC)) $(out)/engine/dga_table.o
 DGA_WORDLIST ?= /usr/share/dict/american-english
 FUZZERS := $(patsubst %,$(out)/fuzz_%,$(FUZZ_TARGETS))
