@@ -39,7 +39,8 @@ static void check_rec(const struct dw_scan_rec *r)
 		dw_name_to_text(r->qname, r->qname_len, text, sizeof(text));
 		/* a malformed wire name prints with "<malformed>" at its END; a name
 		 * may hold those characters itself ("www.<malformed>x.org.") */
-		FUZZ_CHECK(strlen(text) < 11 || strcmp(text + strlen(text) - 11, "<malformed>") != 0,
+		FUZZ_CHECK(strlen(text) < 11 ||
+		               strcmp(text + strlen(text) - 11, "<malformed>") != 0,
 		           "malformed qname '%s'", text);
 		n = dw_name_from_text(text, wire, sizeof(wire));
 		FUZZ_CHECK(n == (int)r->qname_len, "'%s' parses back to %d bytes, not %zu", text, n,
