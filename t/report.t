@@ -7,6 +7,7 @@
 # mailed through a private Postfix to a local Maildir, and --new mails only
 # what was not reported before.
 use strict;
+use File::Temp qw(tempdir);
 use warnings;
 use lib 't/lib';
 use DWTest;
@@ -127,7 +128,11 @@ ok(-s $png > 5 * (-s $blank), sprintf('the report renders (%d bytes of PNG, a bl
 diag("report screenshot: $png");
 
 # ---- mail through a private Postfix ------------------------------------------------
-my $pf = $a->dir . '/postfix';
+# Postfix's own users (postfix, nobody) must reach its directories, so they
+# live in a public temporary directory, not under the clone (which may sit in
+# a 0700 home directory).
+my $pf = tempdir('dw-report-postfix-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $pf or die "chmod $pf: $!";
 my $mbox = "$pf/mail/noc/new";
 system('mkdir', '-p', "$pf/etc", "$pf/queue", "$pf/data", "$pf/mail") == 0 or die;
 system('cp', '/etc/postfix/master.cf', "$pf/etc/master.cf") == 0 or die;
