@@ -1,6 +1,7 @@
 package DWFleet;
-# The fleet's other servers for t/fleet.t, on loopback (DW_FLEET_NET, default
-# 127.15.0): Knot DNS serving a resolver's published RPZ zone with NOTIFY and
+# The fleet's other servers for t/fleet.t, on loopback (DW_FLEET_NET; default
+# 127.15.N where N is the third number of DW_WORLD_NET, 127.15.53 for the
+# default world, so that two suites on different worlds never share it): Knot DNS serving a resolver's published RPZ zone with NOTIFY and
 # IXFR (TSIG for BIND; Unbound cannot sign, so it is let in by address), and
 # BIND 9 named as a third consumer of that zone (response-policy, client-IP
 # triggers), recursing through the test world. Everything started here is a
@@ -13,7 +14,8 @@ use Net::DNS;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-our $NET = $ENV{DW_FLEET_NET} || '127.15.0';
+our $NET = $ENV{DW_FLEET_NET}
+	|| '127.15.' . ((($ENV{DW_WORLD_NET} // '127.0.53') =~ /^\d+\.\d+\.(\d+)$/) ? $1 : 53);
 our $KNOT = "$NET.10";     # the authoritative server
 our $PEER_SRC = "127.0.0.1"; # Unbound B's source address for transfers (it binds no outgoing-interface for them)
 
