@@ -36,9 +36,12 @@ my (undef, $s) = $w->ctl('stats_noreset');
 my ($cb) = $s =~ /^clients\.bytes=(\d+)$/m;
 my ($sb) = $s =~ /^suspects\.bytes=(\d+)$/m;
 my ($mb) = $s =~ /^memory\.bytes=(\d+)$/m;
+my ($nb) = $s =~ /^names\.bytes=(\d+)$/m;
 ok(defined $mem && $mem > 1_000_000, 'mem.mod.dynlibmod shows the module\'s memory (' . ($mem // 'none') . ' bytes)');
 ok(defined $mem && defined $cb && defined $sb && $mem >= $cb + $sb,
 	"... at least the client table and the suspects (${\($cb // '?')} + ${\($sb // '?')})");
+ok(defined $nb && $nb > 1_000_000 && defined $mem && defined $cb && defined $sb && $mem >= $cb + $sb + $nb,
+	"... and the distinct-name sets of dns_tunnel, dga and mx_worm (names.bytes=${\($nb // '?')})");
 ok(defined $mb && defined $mem && abs($mem - $mb) < 1_000_000,
 	"... about what dnswarden-control stats says (memory.bytes=${\($mb // '?')})");
 

@@ -192,6 +192,8 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "clients.bytes", cs.bytes);
 	dw_out_kv_u64(out, "suspects.tracked", ss.tracked);
 	dw_out_kv_u64(out, "suspects.bytes", ss.bytes);
+	/* the distinct-name sets (namestate.h), allocated at engine build */
+	dw_out_kv_u64(out, "names.bytes", e->namestate ? dw_namestate_bytes(e->namestate) : 0);
 	dw_out_kv_u64(out, "blocks.active", dw_policy_active(e->policy));
 	dw_out_kv_u64(out, "memory.bytes", dw_engine_mem(e));
 	if (reset)

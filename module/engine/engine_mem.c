@@ -39,6 +39,8 @@ static size_t mem_now(struct dw_engine *e)
 	n += (size_t)cs.bytes + (size_t)ss.bytes + ws.mem_bytes;
 	n += POLICY_FIXED_BYTES + entries * POLICY_ENTRY_BYTES;
 	n += dw_ring_mem(e->verdicts) + dw_upq_mem(e->upstream);
+	if (e->namestate) /* the distinct-name sets of dns_tunnel, dga, mx_worm */
+		n += dw_namestate_bytes(e->namestate);
 	if (e->control)
 		n += dw_control_held(e->control);
 	return n;
