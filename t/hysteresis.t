@@ -1,2 +1,2 @@
 #!/bin/sh
-exec "$(dirname "$0")/unit/test_hysteresis"
+exec "${DW_BUILDDIR:-$(dirname "$0")/..}/t/unit/test_hysteresis"
