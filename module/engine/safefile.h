@@ -1,7 +1,7 @@
 /**
  * \file
  * Replace a file atomically and safely: the writer behind the published RPZ
- * zone file (and a candidate for every other file the module rewrites).
+ * zone file and the state file (state.c).
  *
  * What it is for: a reader (Unbound loading its rpz zonefile, Knot DNS
  * reloading the published zone, a crash and restart) sees the old file or

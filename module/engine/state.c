@@ -5,113 +5,46 @@
 #include "state.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "confcheck.h"
 #include "errbuf.h"
+#include "safefile.h"
 
 #define HEADER "# dnswarden state v1"
 #define MAX_LINE 4096
 
-/** fsync the directory that holds path, so a rename in it is on disk. */
-static int sync_dir(const char *path)
+/** What dw_state_save hands to the safe writer. */
+struct state_fill {
+	struct dw_policy *policy;
+	struct dw_exempt *exempt;
+	const struct dw_state_extra *extra;
+};
+
+/** dw_safefile_write callback: the header, then each unit's lines. The
+ *  writer checks every write once at the end (fprintf's errors stick to the
+ *  stream), so nothing to check here. */
+static int fill_state(void *arg, FILE *f)
 {
-	char dir[DW_CONF_MAX_PATH + 1];
-	int fd, rc;
-	if (dw_conf_dirname(path, dir, sizeof(dir)) != 0)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	const struct state_fill *s = arg;
+	fprintf(f, "%s saved=%" PRId64 "\n", HEADER, (int64_t)time(NULL));
+	dw_policy_save(s->policy, f);
+	dw_exempt_save(s->exempt, f);
+	if (s->extra && s->extra->save)
+		s->extra->save(s->extra->arg, f);
+	return 0;
 }
 
-/** Create PATH.tmp for writing, mode 0600, never through a symlink or over
- *  another file: whatever sits at PATH.tmp (a crash's leftover, or a link
- *  someone planted) is removed — the link itself, not what it points to —
- *  and the file is made afresh. -1 with errno. */
-static int create_tmp(const char *tmp)
-{
-	int i;
-	for (i = 0; i < 2; i++) {
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-		if (unlink(tmp) != 0 && errno != ENOENT)
-			return -1;
-	}
-	errno = EEXIST;
-	return -1;
-}
-
-/** Exclusive no-follow temp file, every write checked, fsync, rename, fsync
- *  of the directory: all or nothing. */
+/** Through safefile.h: exclusive no-follow PATH.tmp, mode 0600, every write
+ *  checked, fsync, rename, fsync of the directory: all or nothing. */
 int dw_state_save(const char *path, struct dw_policy *policy, struct dw_exempt *exempt,
 		  const struct dw_state_extra *extra, char *err, size_t errlen)
 {
-	char tmp[DW_CONF_MAX_PATH + 8], eb[128];
-	const char *step;
-	FILE *f;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	fd = create_tmp(tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
-		return -1;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	fprintf(f, "%s saved=%" PRId64 "\n", HEADER, (int64_t)time(NULL));
-	dw_policy_save(policy, f);
-	dw_exempt_save(exempt, f);
-	if (extra && extra->save)
-		extra->save(extra->arg, f);
-	/* fprintf's errors stick to the stream: one check covers every write */
-	step = "write";
-	errno = EIO;
-	if (fflush(f) == 0 && !ferror(f)) {
-		step = "fsync";
-		if (fsync(fd) == 0)
-			step = NULL;
-	}
-	if (step) {
-		snprintf(err, errlen, "%s: %s: %s", tmp, step, dw_strerror(errno, eb, sizeof(eb)));
-		fclose(f);
-		unlink(tmp);
-		return -1;
-	}
-	if (fclose(f) != 0) {
-		snprintf(err, errlen, "%s: close: %s", tmp, dw_strerror(errno, eb, sizeof(eb)));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, dw_strerror(errno, eb, sizeof(eb)));
-		unlink(tmp);
-		return -1;
-	}
-	if (sync_dir(path) != 0) {
-		snprintf(err, errlen, "%s: fsync of its directory: %s", path,
-			 dw_strerror(errno, eb, sizeof(eb)));
-		return -1;
-	}
-	return 0;
+	struct state_fill s = {policy, exempt, extra};
+	return dw_safefile_write(path, 0600, fill_state, &s, err, errlen);
 }
 
 /** See state.h: keep a file that did not load whole next to it, named

@@ -6,10 +6,11 @@
  *
  * Format: text, one record a line, the first word saying which unit owns it
  * ("block …", "exempt …", "wl …"), after a "# dnswarden state v1" header.
- * Written whole to PATH.tmp (created O_EXCL|O_NOFOLLOW, mode 0600: a link
- * planted there is removed, never followed), every write checked, fsync()ed,
- * renamed over PATH and the directory fsync()ed, so a reader or a crash sees
- * the old file or the new one, never a mix. The engine writes at
+ * Written whole through safefile.h: PATH.tmp (created O_EXCL|O_NOFOLLOW,
+ * mode 0600: a link planted there is removed, never followed), every write
+ * checked, fsync()ed, renamed over PATH (a symlink at PATH is replaced, its
+ * target untouched) and the directory fsync()ed, so a reader, a full disk or
+ * a crash leaves the old file or the new one, never a mix. The engine writes at
  * most once a second while something changed, so a kill -9 loses at most the
  * last second of changes.
  *

@@ -2,13 +2,19 @@
  * \file
  * Unit tests of state.c against hostile surroundings: a symlink planted at
  * PATH.tmp is never followed, the file is created 0600; a damaged file loads
- * every line it can, counts the rest by reason and is set aside intact.
+ * every line it can, counts the rest by reason and is set aside intact; a
+ * symlink at PATH is replaced, not written through; a full disk (a file
+ * size limit) and a kill -9 in the middle of a save leave the old file whole.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -51,6 +57,39 @@ static int count_prefixed(const char *dir, const char *prefix, char *out, size_t
 			snprintf(out, len, "%s/%s", dir, de->d_name);
 	if (d)
 		closedir(d);
+	return n;
+}
+
+/** A policy of n manual blocks 10.8.x.y (a state file of about 60 n bytes). */
+static struct dw_policy *many_blocks(struct dw_conf *c, unsigned n)
+{
+	struct dw_policy *p;
+	struct dw_addr a;
+	char ip[32];
+	unsigned i;
+	c->policy_max_blocks = n + 1;
+	p = dw_policy_new(c);
+	for (i = 0; p && i < n; i++) {
+		snprintf(ip, sizeof(ip), "10.8.%u.%u", i / 250, i % 250 + 1);
+		dw_addr_parse(ip, &a);
+		dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 0, -1, 1700000000, NULL);
+	}
+	return p;
+}
+
+/** Blocks a load of path finds, or -1 when anything in it was dropped. */
+static long load_count(struct dw_conf *c, const char *path)
+{
+	struct dw_policy *p = dw_policy_new(c);
+	struct dw_exempt *x = dw_exempt_new(c);
+	struct dw_state_report r;
+	char err[512];
+	long n = -1;
+	if (p && x && dw_state_load(path, p, x, NULL, 1700000000, &r, err, sizeof(err)) == 0 &&
+	    dw_state_dropped(&r) == 0)
+		n = (long)r.loaded;
+	dw_policy_free(p);
+	dw_exempt_free(x);
 	return n;
 }
 
@@ -185,6 +224,91 @@ int main(void)
 	   "loaded onto the new list clock: expires 600 s after the save, as saved");
 	dw_policy_free(p);
 	dw_exempt_free(x);
+
+	/* a symlink at PATH itself is replaced by the new file, its target untouched */
+	{
+		char victim2[300];
+		snprintf(victim2, sizeof(victim2), "%s/victim2", dir);
+		put(victim2, "precious too\n");
+		unlink(path);
+		if (symlink(victim2, path) != 0) {
+			printf("Bail out! symlink\n");
+			return 1;
+		}
+		p = dw_policy_new(c);
+		x = dw_exempt_new(c);
+		ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0,
+		   "saved with a symlink at PATH");
+		ok(strcmp(slurp(victim2, buf, sizeof(buf)), "precious too\n") == 0,
+		   "the target of the symlink at PATH is untouched");
+		memset(&st, 0, sizeof(st));
+		(void)lstat(path, &st);
+		ok(S_ISREG(st.st_mode), "PATH is now a regular file");
+		dw_policy_free(p);
+		dw_exempt_free(x);
+	}
+
+	/* a full disk (here: a file size limit, EFBIG) fails the save and keeps
+	 * the old file byte for byte, with no PATH.tmp left */
+	{
+		struct rlimit old, lim;
+		int rc;
+		p = many_blocks(c, 1000);
+		x = dw_exempt_new(c);
+		dw_addr_parse("10.9.0.1", &a);
+		slurp(path, buf2, sizeof(buf2));
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &old);
+		lim = old;
+		lim.rlim_cur = 8192;
+		setrlimit(RLIMIT_FSIZE, &lim);
+		rc = dw_state_save(path, p, x, NULL, err, sizeof(err));
+		setrlimit(RLIMIT_FSIZE, &old);
+		ok(rc == -1 && strstr(err, ".tmp") != NULL,
+		   "a save that does not fit fails, naming the file (%s)", err);
+		ok(strcmp(slurp(path, buf, sizeof(buf)), buf2) == 0,
+		   "the old state file is kept byte for byte");
+		ok(lstat(tmp, &st) != 0, "no PATH.tmp left behind");
+		ok(dw_state_save(path, p, x, NULL, err, sizeof(err)) == 0 &&
+		       load_count(c, path) == 1000,
+		   "with room again the next save writes it whole");
+		dw_policy_free(p);
+		dw_exempt_free(x);
+	}
+
+	/* kill -9 in the middle of saves: the file loads whole, old or new */
+	{
+		int round, whole = 0, mid = 0;
+		c->policy_max_blocks = 10000;
+		p = dw_policy_new(c);
+		x = dw_exempt_new(c);
+		dw_addr_parse("10.9.0.1", &a);
+		dw_policy_block(p, &a, DW_ACT_NXDOMAIN, 0, -1, t0, NULL);
+		dw_state_save(path, p, x, NULL, err, sizeof(err));
+		dw_policy_free(p);
+		dw_exempt_free(x);
+		for (round = 0; round < 10; round++) {
+			struct timespec ts = {0, 1000000L * (round * 7 + 5)};
+			long n;
+			pid_t pid;
+			fflush(stdout);
+			pid = fork();
+			if (pid == 0) {
+				struct dw_policy *cp = many_blocks(c, 5000);
+				struct dw_exempt *cx = dw_exempt_new(c);
+				for (;;)
+					dw_state_save(path, cp, cx, NULL, err, sizeof(err));
+			}
+			nanosleep(&ts, NULL);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			mid += lstat(tmp, &st) == 0;
+			n = load_count(c, path);
+			whole += n == 1 || n == 5000;
+		}
+		is_int(whole, 10, "after each of 10 kill -9 the file loads whole (old or new)");
+		printf("# %d of the 10 kills left a PATH.tmp (killed mid-write)\n", mid);
+	}
 
 	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
 	if (system(buf) != 0)
