@@ -345,23 +345,36 @@ static char *vformat(struct dw_out *out, char *small, size_t cap, size_t *len, c
 	return big;
 }
 
-/** See control.h. */
-void dw_out_kv(struct dw_out *out, const char *key, const char *fmt, ...)
+static void text_put(struct dw_out *out, const char *s, size_t n);
+
+/** The one formatting preamble of dw_out_kv and dw_out_textf: format fmt
+ *  (on the stack when it fits, else on the heap) and write it as the value
+ *  of key, or as free text when key is NULL. Nothing after a failure. */
+static void vformat_put(struct dw_out *out, const char *key, const char *fmt, va_list ap)
 {
-	char small[256], *text;
+	char small[512], *text;
 	size_t len = 0;
-	va_list ap;
 
 	if (out->status)
 		return;
-	va_start(ap, fmt);
 	text = vformat(out, small, sizeof(small), &len, fmt, ap);
-	va_end(ap);
 	if (text == NULL)
 		return;
-	kv_str(out, key, text, len);
+	if (key)
+		kv_str(out, key, text, len);
+	else
+		text_put(out, text, len);
 	if (text != small)
 		free(text);
+}
+
+/** See control.h. */
+void dw_out_kv(struct dw_out *out, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vformat_put(out, key, fmt, ap);
+	va_end(ap);
 }
 
 /** Write a field whose value is a bare token in both formats. */
@@ -512,20 +525,10 @@ void dw_out_text(struct dw_out *out, const char *s)
 /** See control.h. */
 void dw_out_textf(struct dw_out *out, const char *fmt, ...)
 {
-	char small[512], *text;
-	size_t len = 0;
 	va_list ap;
-
-	if (out->status)
-		return;
 	va_start(ap, fmt);
-	text = vformat(out, small, sizeof(small), &len, fmt, ap);
+	vformat_put(out, NULL, fmt, ap);
 	va_end(ap);
-	if (text == NULL)
-		return;
-	text_put(out, text, len);
-	if (text != small)
-		free(text);
 }
 
 /** See control.h. */
