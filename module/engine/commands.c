@@ -17,9 +17,13 @@
 #include "commands_incidents.h"
 #include "fleet.h"
 #include "control.h"
-#include "engine_int.h"
+#include "detect.h" /* DW_DETECT_FLAGS_FIRED */
+#include "engine_api.h"
 #include "forwarder_commands.h"
+#include "incidents.h"
 #include "mail_commands.h"
+#include "wallclock.h"
+#include "whitelist.h"
 #include "whitelist_out.h"
 
 /** Records list_suspects prints unless told otherwise. */
@@ -31,7 +35,7 @@
 static struct dw_engine *req(void *arg)
 {
 	struct dw_engine *e = arg;
-	e->control_requests++;
+	dw_engine_count_request(e);
 	return e;
 }
 
@@ -96,68 +100,40 @@ static void out_block(const struct dw_engine *e, struct dw_out *out, const struc
 static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = req(arg);
-	struct dw_clients_stats cs;
-	struct dw_suspects_stats ss;
+	const struct dw_conf *conf = dw_engine_conf(e);
+	struct dw_engine_stats s;
 	char t[32];
 	(void)argc, (void)argv;
-	dw_clients_stats(e->clients, &cs);
-	dw_suspects_stats(e->suspects, &ss);
+	dw_engine_stats(e, &s);
 	dw_out_kv(out, "version", "%s", DW_VERSION);
-	dw_out_kv(out, "mode", "%s", e->conf->mode == DW_MODE_ENFORCE ? "enforce" : "observe");
-	dw_out_kv(out, "backend", "%s", e->backend ? e->backend->name : "none");
-	dw_out_kv_bool(out, "backend_ready", e->backend && e->backend->ready(e->backend->ctx));
-	dw_out_kv(out, "config", "%s", e->conf->path ? e->conf->path : "-");
-	dw_format_wall(e->start_wall, t, sizeof(t));
+	dw_out_kv(out, "mode", "%s", conf->mode == DW_MODE_ENFORCE ? "enforce" : "observe");
+	dw_out_kv(out, "backend", "%s", dw_engine_backend_name(e));
+	dw_out_kv_bool(out, "backend_ready", dw_engine_backend_ready(e));
+	dw_out_kv(out, "config", "%s", conf->path ? conf->path : "-");
+	dw_format_wall(s.started, t, sizeof(t));
 	dw_out_kv(out, "started", "%s", t);
-	dw_out_kv_u64(out, "uptime", (uint64_t)(time(NULL) - e->start_wall));
-	dw_out_kv_u64(out, "clients_tracked", cs.tracked);
-	dw_out_kv_u64(out, "clients_max", cs.capacity);
-	dw_out_kv_u64(out, "suspects", ss.tracked);
-	dw_out_kv_u64(out, "blocks_active", dw_policy_active(e->policy));
-	{
-		struct dw_wl_stats ws;
-		dw_whitelist_stats(e->wl, &ws);
-		dw_out_kv_u64(out, "whitelist_entries", ws.entries);
-	}
-	dw_out_kv(out, "state_file", "%s", e->conf->state_file ? e->conf->state_file : "-");
+	dw_out_kv_u64(out, "uptime", (uint64_t)(time(NULL) - s.started));
+	dw_out_kv_u64(out, "clients_tracked", s.clients_tracked);
+	dw_out_kv_u64(out, "clients_max", s.clients_capacity);
+	dw_out_kv_u64(out, "suspects", s.suspects_tracked);
+	dw_out_kv_u64(out, "blocks_active", s.blocks_active);
+	dw_out_kv_u64(out, "whitelist_entries", s.wl_entries);
+	dw_out_kv(out, "state_file", "%s", conf->state_file ? conf->state_file : "-");
 	dw_fleet_status(e, out);
-}
-
-/** The engine's counters now. */
-static void read_counters(struct dw_engine *e, struct dw_counters *c)
-{
-	struct dw_clients_stats cs;
-	unsigned i;
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < DW_SRC_COUNT; i++)
-		c->queries[i] = dw_engine_queries(e, i);
-	for (i = 0; i < DW_DET_COUNT; i++)
-		c->verdicts[i] = atomic_load_explicit(&e->verdicts_total[i], memory_order_relaxed);
-	for (i = 0; i < DW_ACT_COUNT; i++)
-		c->blocks[i] = e->blocks[i];
-	dw_clients_stats(e->clients, &cs);
-	c->unblocks = e->unblocks;
-	c->expiries = e->expiries;
-	c->evictions = cs.evictions;
-	c->suppressed = dw_events_suppressed(e->events);
-	c->verdicts_dropped = dw_ring_dropped(e->verdicts);
-	c->backend_errors = e->backend_errors;
-	c->control_requests = e->control_requests;
-	dw_engine_upstream_counts(e, &c->upstream_events, &c->upstream_dropped);
-	dw_cmd_incident_counters(e, c);
 }
 
 /** stats and stats_noreset: counters since the last reset, gauges now. */
 static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 {
-	struct dw_counters now, *base = &e->stats_base;
-	struct dw_clients_stats cs;
-	struct dw_suspects_stats ss;
+	struct dw_engine_stats st;
+	struct dw_counters now, base_copy, *base = &base_copy;
 	uint64_t total = 0;
 	char key[64];
 	unsigned i;
 
-	read_counters(e, &now);
+	dw_engine_stats(e, &st);
+	now = st.c;
+	dw_engine_stats_base(e, base, reset ? &now : NULL);
 	for (i = 0; i < DW_SRC_COUNT; i++) {
 		snprintf(key, sizeof(key), "queries.%s", dw_source_name((enum dw_source)i));
 		dw_out_kv_u64(out, key, now.queries[i] - base->queries[i]);
@@ -175,7 +151,7 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "unblocks", now.unblocks - base->unblocks);
 	dw_out_kv_u64(out, "expiries", now.expiries - base->expiries);
 	dw_out_kv_u64(out, "clients.evictions", now.evictions - base->evictions);
-	dw_out_kv_u64(out, "clients.evictions_per_s", e->evictions_per_s);
+	dw_out_kv_u64(out, "clients.evictions_per_s", st.evictions_per_s);
 	dw_out_kv_u64(out, "events.suppressed", now.suppressed - base->suppressed);
 	dw_out_kv_u64(out, "verdicts.dropped", now.verdicts_dropped - base->verdicts_dropped);
 	dw_out_kv_u64(out, "backend.errors", now.backend_errors - base->backend_errors);
@@ -186,18 +162,14 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "incidents.dropped", now.incidents_dropped - base->incidents_dropped);
 	dw_out_kv_u64(out, "incidents.errors", now.incidents_errors - base->incidents_errors);
 	dw_cmd_incident_gauges(e, out);
-	dw_clients_stats(e->clients, &cs);
-	dw_suspects_stats(e->suspects, &ss);
-	dw_out_kv_u64(out, "clients.tracked", cs.tracked);
-	dw_out_kv_u64(out, "clients.bytes", cs.bytes);
-	dw_out_kv_u64(out, "suspects.tracked", ss.tracked);
-	dw_out_kv_u64(out, "suspects.bytes", ss.bytes);
+	dw_out_kv_u64(out, "clients.tracked", st.clients_tracked);
+	dw_out_kv_u64(out, "clients.bytes", st.clients_bytes);
+	dw_out_kv_u64(out, "suspects.tracked", st.suspects_tracked);
+	dw_out_kv_u64(out, "suspects.bytes", st.suspects_bytes);
 	/* the distinct-name sets (namestate.h), allocated at engine build */
-	dw_out_kv_u64(out, "names.bytes", e->namestate ? dw_namestate_bytes(e->namestate) : 0);
-	dw_out_kv_u64(out, "blocks.active", dw_policy_active(e->policy));
-	dw_out_kv_u64(out, "memory.bytes", dw_engine_mem(e));
-	if (reset)
-		*base = now;
+	dw_out_kv_u64(out, "names.bytes", st.names_bytes);
+	dw_out_kv_u64(out, "blocks.active", st.blocks_active);
+	dw_out_kv_u64(out, "memory.bytes", st.memory_bytes);
 }
 
 /** stats: counters since the last reset, then reset (unbound-control style). */
@@ -226,70 +198,64 @@ static void metric(struct dw_out *out, const char *name, const char *type, const
 static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = req(arg);
-	struct dw_counters c;
-	struct dw_clients_stats cs;
-	struct dw_suspects_stats ss;
+	struct dw_engine_stats s;
+	const struct dw_counters *cn = &s.c;
 	unsigned i;
 	(void)argc, (void)argv;
-	read_counters(e, &c);
-	dw_clients_stats(e->clients, &cs);
-	dw_suspects_stats(e->suspects, &ss);
+	dw_engine_stats(e, &s);
 	dw_out_text(out, "# HELP dnswarden_queries_total Answered client queries seen, by answer path.\n"
 			 "# TYPE dnswarden_queries_total counter\n");
 	for (i = 0; i < DW_SRC_COUNT; i++)
 		dw_out_textf(out, "dnswarden_queries_total{source=\"%s\"} %llu\n",
-			     dw_source_name((enum dw_source)i), (unsigned long long)c.queries[i]);
+		             dw_source_name((enum dw_source)i), (unsigned long long)cn->queries[i]);
 	dw_out_text(out, "# HELP dnswarden_verdicts_total Detector crossings, by detector.\n"
 			 "# TYPE dnswarden_verdicts_total counter\n");
 	for (i = 0; i < DW_DET_COUNT; i++)
 		dw_out_textf(out, "dnswarden_verdicts_total{detector=\"%s\"} %llu\n",
-			     dw_detector_name((enum dw_detector)i), (unsigned long long)c.verdicts[i]);
+		             dw_detector_name((enum dw_detector)i),
+		             (unsigned long long)cn->verdicts[i]);
 	dw_out_text(out, "# HELP dnswarden_blocks_total Blocks started, by action.\n"
 			 "# TYPE dnswarden_blocks_total counter\n");
 	for (i = 1; i < DW_ACT_COUNT; i++)
 		dw_out_textf(out, "dnswarden_blocks_total{action=\"%s\"} %llu\n",
-			     dw_action_name((enum dw_action)i), (unsigned long long)c.blocks[i]);
-	metric(out, "blocks_active", "gauge", "Blocks in force.", dw_policy_active(e->policy));
-	metric(out, "unblocks_total", "counter", "Blocks lifted by hand.", c.unblocks);
-	metric(out, "expiries_total", "counter", "Blocks that ran out.", c.expiries);
-	metric(out, "clients_tracked", "gauge", "Clients in the table.", cs.tracked);
+		             dw_action_name((enum dw_action)i), (unsigned long long)cn->blocks[i]);
+	metric(out, "blocks_active", "gauge", "Blocks in force.", s.blocks_active);
+	metric(out, "unblocks_total", "counter", "Blocks lifted by hand.", cn->unblocks);
+	metric(out, "expiries_total", "counter", "Blocks that ran out.", cn->expiries);
+	metric(out, "clients_tracked", "gauge", "Clients in the table.", s.clients_tracked);
 	metric(out, "clients_capacity", "gauge", "Cap of the client table (clients.max).",
-	       cs.capacity);
+	       s.clients_capacity);
 	metric(out, "clients_evictions_total", "counter",
-	       "Clients dropped to make room for new ones.", c.evictions);
+	       "Clients dropped to make room for new ones.", cn->evictions);
 	metric(out, "clients_evictions_per_second", "gauge",
-	       "Clients evicted in the last whole second.", e->evictions_per_s);
-	metric(out, "clients_bytes", "gauge", "Heap held by the client table.", cs.bytes);
-	metric(out, "suspects_tracked", "gauge", "Clients with evidence kept.", ss.tracked);
-	metric(out, "events_suppressed_total", "counter",
-	       "Log lines held back by syslog.rate.", c.suppressed);
+	       "Clients evicted in the last whole second.", s.evictions_per_s);
+	metric(out, "clients_bytes", "gauge", "Heap held by the client table.", s.clients_bytes);
+	metric(out, "suspects_tracked", "gauge", "Clients with evidence kept.", s.suspects_tracked);
+	metric(out, "events_suppressed_total", "counter", "Log lines held back by syslog.rate.",
+	       cn->suppressed);
 	metric(out, "verdicts_dropped_total", "counter",
-	       "Verdicts lost because the module's thread fell behind.", c.verdicts_dropped);
+	       "Verdicts lost because the module's thread fell behind.", cn->verdicts_dropped);
 	metric(out, "backend_errors_total", "counter", "Failed backend operations.",
-	       c.backend_errors);
+	       cn->backend_errors);
 	metric(out, "control_requests_total", "counter", "Control socket requests.",
-	       c.control_requests);
+	       cn->control_requests);
 	metric(out, "upstream_events_total", "counter",
-	       "Upstream observations the whitelist learned from.", c.upstream_events);
+	       "Upstream observations the whitelist learned from.", cn->upstream_events);
 	metric(out, "upstream_dropped_total", "counter",
 	       "Upstream observations lost because the module's thread fell behind.",
-	       c.upstream_dropped);
-	{
-		struct dw_wl_stats ws;
-		dw_whitelist_stats(e->wl, &ws);
-		metric(out, "whitelist_entries", "gauge", "Addresses known to be nameservers.",
-		       ws.entries);
-		metric(out, "whitelist_evicted_total", "counter",
-		       "Whitelist addresses evicted because it was full.", ws.evicted);
-	}
+	       cn->upstream_dropped);
+	metric(out, "whitelist_entries", "gauge", "Addresses known to be nameservers.",
+	       s.wl_entries);
+	metric(out, "whitelist_evicted_total", "counter",
+	       "Whitelist addresses evicted because it was full.", s.wl_evicted);
 	metric(out, "incidents_written_total", "counter", "Incident rows written to the database.",
-	       c.incidents_written);
+	       cn->incidents_written);
 	metric(out, "incidents_dropped_total", "counter",
-	       "Incident rows lost because the database fell behind.", c.incidents_dropped);
+	       "Incident rows lost because the database fell behind.", cn->incidents_dropped);
 	metric(out, "incidents_errors_total", "counter", "Failed incident database writes.",
-	       c.incidents_errors);
+	       cn->incidents_errors);
 	metric(out, "uptime_seconds", "gauge", "Seconds since the module was loaded.",
-	       (uint64_t)(time(NULL) - e->start_wall));
+	       (uint64_t)(time(NULL) - s.started));
 	dw_mail_metrics(e, out);
 	dw_fwd_metrics(e, out);
 }
@@ -303,43 +269,9 @@ struct suspects_walk {
 	unsigned left;
 };
 
-/** What list_suspects prints of one suspect, copied out of the store. */
-struct suspect_copy {
-	struct dw_addr addr;
-	uint32_t now, first_seen, last_suspicious;
-	uint32_t qclass[DW_Q_COUNT];
-	uint32_t feature[DW_FEAT_COUNT];
-};
-
-/** The copies, in an array sized before the walk (no allocation under the
- *  suspects shard lock). */
-struct suspects_copy {
-	struct suspect_copy *v;
-	size_t n, cap;
-};
-
-/** dw_suspects_foreach callback, under a suspects shard lock: copy the
- *  fields and nothing else (no other unit's lock, no output buffer: lock
- *  order, HACKING.md). */
-static int suspect_copy_one(void *arg, const struct dw_suspect_view *sv)
-{
-	struct suspects_copy *c = arg;
-	struct suspect_copy *d;
-	if (c->n == c->cap)
-		return 1;
-	d = &c->v[c->n++];
-	d->addr = sv->addr;
-	d->now = sv->now;
-	d->first_seen = sv->first_seen;
-	d->last_suspicious = sv->last_suspicious;
-	memcpy(d->qclass, sv->qclass, sizeof(d->qclass));
-	memcpy(d->feature, sv->feature, sizeof(d->feature));
-	return 0;
-}
-
 /** One suspect record, formatted after the walk (no lock held): flagged now
  *  (or every suspect with "all"). 1 when the count is reached. */
-static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
+static int suspect_one(struct suspects_walk *w, const struct dw_suspect_copy *sv)
 {
 	struct dw_client_view cv;
 	char a[DW_ADDR_STRLEN], t[32], flags[160];
@@ -349,10 +281,10 @@ static int suspect_one(struct suspects_walk *w, const struct suspect_copy *sv)
 	enum dw_action act;
 	unsigned i;
 
-	if (dw_clients_get(w->e->clients, &sv->addr, sv->now, &cv) == 1)
+	if (dw_engine_client(w->e, &sv->addr, sv->now, &cv))
 		f = cv.flags & DW_DETECT_FLAGS_FIRED; /* not the forwarder bit */
-	dw_policy_key(w->e->policy, &sv->addr, &key, &prefix);
-	act = dw_policy_lookup(w->e->policy, &key, dw_block_clock(w->e));
+	dw_engine_block_key(w->e, &sv->addr, &key, &prefix);
+	act = dw_engine_block_action(w->e, &key);
 	if (!w->all && !f && act == DW_ACT_LOG)
 		return 0;
 	if (w->left == 0)
@@ -397,23 +329,23 @@ static void cmd_list_suspects(void *arg, int argc, char **argv, struct dw_out *o
 		w.left = (unsigned)n;
 	}
 	{
-		struct dw_suspects_stats ss;
-		struct suspects_copy c = {0};
-		size_t k;
-		dw_suspects_stats(w.e->suspects, &ss);
-		c.cap = ss.capacity ? ss.capacity : 1;
-		c.v = malloc(c.cap * sizeof(*c.v));
-		if (!c.v) {
-			dw_out_error(out, 1, "out of memory for %zu suspects", c.cap);
+		struct dw_engine_stats st;
+		struct dw_suspect_copy *v;
+		size_t k, n, cap;
+		dw_engine_stats(w.e, &st);
+		cap = st.suspects_capacity ? st.suspects_capacity : 1;
+		v = malloc(cap * sizeof(*v));
+		if (!v) {
+			dw_out_error(out, 1, "out of memory for %zu suspects", cap);
 			return;
 		}
-		dw_suspects_foreach(w.e->suspects, dw_mono_now(), suspect_copy_one, &c);
+		n = dw_engine_suspects_copy(w.e, dw_mono_now(), v, cap);
 		dw_out_list_begin(out, "suspects");
-		for (k = 0; k < c.n; k++)
-			if (suspect_one(&w, &c.v[k]))
+		for (k = 0; k < n; k++)
+			if (suspect_one(&w, &v[k]))
 				break;
 		dw_out_list_end(out);
-		free(c.v);
+		free(v);
 	}
 }
 
@@ -442,25 +374,9 @@ static void cmd_list_blocked(void *arg, int argc, char **argv, struct dw_out *ou
 	(void)argc, (void)argv;
 	struct blocked_ctx bc = {e, out, dw_block_clock(e)};
 	dw_out_list_begin(out, "blocked");
-	dw_policy_foreach(e->policy, blocked_one, &bc);
+	dw_engine_blocks_foreach(e, blocked_one, &bc);
 	dw_fleet_list_blocked(e, out);
 	dw_out_list_end(out);
-}
-
-/** Find one key's policy entry (active or history). */
-struct find_block {
-	struct dw_addr key;
-	struct dw_block b;
-	int found;
-};
-static int find_one(void *arg, const struct dw_block *b)
-{
-	struct find_block *f = arg;
-	if (!dw_addr_equal(&b->client, &f->key))
-		return 0;
-	f->b = *b;
-	f->found = 1;
-	return 1;
 }
 
 /** show_client ADDR: everything known about one client. */
@@ -470,25 +386,26 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 	struct dw_addr a;
 	struct dw_client_view cv;
 	struct dw_suspect_view sv;
-	struct find_block fb;
+	struct dw_block fb;
+	struct dw_addr fkey;
 	struct dw_geo geo;
 	uint8_t prefix;
 	char buf[DW_ADDR_STRLEN], t[32], key[64];
 	uint32_t now = dw_mono_now();
 	unsigned i;
-	int tracked;
+	int tracked, found;
 	(void)argc;
 
 	if (arg_addr(out, argv[0], &a) != 0)
 		return;
 	memset(&fb, 0, sizeof(fb));
-	dw_policy_key(e->policy, &a, &fb.key, &prefix);
-	dw_addr_format(&fb.key, buf, sizeof(buf));
+	dw_engine_block_key(e, &a, &fkey, &prefix);
+	dw_addr_format(&fkey, buf, sizeof(buf));
 	dw_out_kv(out, "client", "%s", buf);
 	dw_out_kv_u64(out, "prefix", prefix);
-	dw_out_kv_bool(out, "exempt", dw_exempt_match(e->exempt, &fb.key));
-	dw_fwd_show_client(e, &fb.key, out);
-	tracked = dw_clients_get(e->clients, &a, now, &cv) == 1;
+	dw_out_kv_bool(out, "exempt", dw_engine_exempt_match(e, &fkey));
+	dw_fwd_show_client(e, &fkey, out);
+	tracked = dw_engine_client(e, &a, now, &cv);
 	dw_out_kv_bool(out, "tracked", tracked);
 	if (tracked) {
 		char flags[160];
@@ -500,13 +417,11 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 		flag_names(cv.flags, flags, sizeof(flags));
 		dw_out_kv(out, "flagged", "%s", flags);
 		for (i = 0; i < cv.ncounters; i++) {
-			snprintf(key, sizeof(key), "%s_%us",
-				 dw_counter_name((enum dw_counter_kind)e->detect.kind[i]),
-				 e->detect.window[i]);
+			dw_engine_counter_label(e, i, key, sizeof(key));
 			dw_out_kv_u64(out, key, cv.counts[i]);
 		}
 	}
-	if (dw_suspects_get(e->suspects, &fb.key, now, &sv) == 1) {
+	if (dw_engine_suspect(e, &fkey, now, &sv)) {
 		dw_out_kv_u64(out, "evidence_window", sv.window);
 		for (i = 0; i < DW_Q_COUNT; i++) {
 			snprintf(key, sizeof(key), "evidence.%s", dw_qclass_name((enum dw_qclass)i));
@@ -521,25 +436,25 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 			dw_out_kv(out, key, "%s", sv.names[i]);
 		}
 	}
-	dw_policy_foreach(e->policy, find_one, &fb);
-	if (fb.found && fb.b.active && (!fb.b.expires || fb.b.expires > dw_block_clock(e))) {
-		dw_out_kv(out, "blocked", "%s", dw_action_name((enum dw_action)fb.b.action));
+	found = dw_engine_block_find(e, &fkey, &fb);
+	if (found && fb.active && (!fb.expires || fb.expires > dw_block_clock(e))) {
+		dw_out_kv(out, "blocked", "%s", dw_action_name((enum dw_action)fb.action));
 		dw_out_kv(out, "block_reason", "%s",
-			  fb.b.detector >= 0 ? dw_detector_name((enum dw_detector)fb.b.detector)
-					     : "manual");
-		if (fb.b.expires)
-			dw_format_block_time(e, fb.b.expires, t, sizeof(t));
+		          fb.detector >= 0 ? dw_detector_name((enum dw_detector)fb.detector)
+		                           : "manual");
+		if (fb.expires)
+			dw_format_block_time(e, fb.expires, t, sizeof(t));
 		else
 			snprintf(t, sizeof(t), "never");
 		dw_out_kv(out, "block_expires", "%s", t);
-		dw_out_kv_u64(out, "offences", fb.b.offences);
+		dw_out_kv_u64(out, "offences", fb.offences);
 	} else {
 		dw_out_kv(out, "blocked", "no");
-		if (fb.found)
-			dw_out_kv_u64(out, "offences", fb.b.offences);
+		if (found)
+			dw_out_kv_u64(out, "offences", fb.offences);
 	}
-	dw_fleet_show_client(e, &fb.key, out);
-	if (dw_geoip_lookup(e->geoip, &fb.key, &geo)) {
+	dw_fleet_show_client(e, &fkey, out);
+	if (dw_engine_geo(e, &fkey, &geo)) {
 		if (geo.country[0])
 			dw_out_kv(out, "geo.country", "%s", geo.country);
 		if (geo.asn)
@@ -547,7 +462,7 @@ static void cmd_show_client(void *arg, int argc, char **argv, struct dw_out *out
 		if (geo.as_org[0])
 			dw_out_kv(out, "geo.as_org", "%s", geo.as_org);
 	}
-	dw_cmd_client_history(e, &fb.key, out);
+	dw_cmd_client_history(e, &fkey, out);
 }
 
 /* ---- acting ----------------------------------------------------------------- */
@@ -569,9 +484,10 @@ static void cmd_block(void *arg, int argc, char **argv, struct dw_out *out)
 		if (strcmp(argv[1], "forever") == 0)
 			duration = 0;
 		else if ((duration = dw_parse_duration(argv[1])) < 0 ||
-			 duration > (long)e->conf->policy_max_duration) {
-			dw_out_error(out, 2, "'%s' is not a duration (e.g. 30m, 2h, 1d; at most %us)",
-				     argv[1], e->conf->policy_max_duration);
+		         duration > (long)dw_engine_conf(e)->policy_max_duration) {
+			dw_out_error(out, 2,
+			             "'%s' is not a duration (e.g. 30m, 2h, 1d; at most %us)",
+			             argv[1], dw_engine_conf(e)->policy_max_duration);
 			return;
 		}
 	}
@@ -583,8 +499,8 @@ static void cmd_block(void *arg, int argc, char **argv, struct dw_out *out)
 		return;
 	}
 	snprintf(by, sizeof(by), "control:uid=%u", dw_out_peer_uid(out));
-	if (dw_enforce_block(e, &a, (uint32_t)duration, (enum dw_action)action, by, &b, err,
-			     sizeof(err)) != 0) {
+	if (dw_engine_block(e, &a, (uint32_t)duration, (enum dw_action)action, by, &b, err,
+	                    sizeof(err)) != 0) {
 		dw_out_error(out, 1, "%s", err);
 		return;
 	}
@@ -602,7 +518,7 @@ static void cmd_unblock(void *arg, int argc, char **argv, struct dw_out *out)
 	if (arg_addr(out, argv[0], &a) != 0)
 		return;
 	snprintf(by, sizeof(by), "control:uid=%u", dw_out_peer_uid(out));
-	if (!dw_enforce_unblock(e, &a, by, &b)) {
+	if (!dw_engine_unblock(e, &a, by, &b)) {
 		dw_out_error(out, 1, "%s is not blocked", argv[0]);
 		return;
 	}
@@ -619,16 +535,11 @@ static void cmd_exempt_add(void *arg, int argc, char **argv, struct dw_out *out)
 	(void)argc;
 	if (arg_cidr(out, argv[0], &c) != 0)
 		return;
-	rc = dw_exempt_add(e->exempt, &c);
+	rc = dw_engine_exempt_add(e, &c, dw_out_peer_uid(out));
 	if (rc < 0) {
 		dw_out_error(out, 1, "the exemption list is full");
 		return;
 	}
-	if (c.len == (c.addr.family == 4 ? 32 : e->conf->ipv6_prefix) ||
-	    (c.addr.family == 6 && c.len > e->conf->ipv6_prefix))
-		dw_enforce_unblock(e, &c.addr, "exempt_add", NULL);
-	e->dirty = 1;
-	dw_incident_exempt(e, &c, 1, dw_out_peer_uid(out), rc ? "added" : "already-exempt");
 	dw_cidr_format(&c, buf, sizeof(buf));
 	dw_out_kv(out, "exempt", "%s", buf);
 	dw_out_kv(out, "result", "%s", rc ? "added" : "already-exempt");
@@ -644,12 +555,10 @@ static void cmd_exempt_remove(void *arg, int argc, char **argv, struct dw_out *o
 	if (arg_cidr(out, argv[0], &c) != 0)
 		return;
 	dw_cidr_format(&c, buf, sizeof(buf));
-	if (!dw_exempt_remove(e->exempt, &c)) {
+	if (!dw_engine_exempt_remove(e, &c, dw_out_peer_uid(out))) {
 		dw_out_error(out, 1, "%s is not on the exemption list", buf);
 		return;
 	}
-	e->dirty = 1;
-	dw_incident_exempt(e, &c, 0, dw_out_peer_uid(out), "removed");
 	dw_out_kv(out, "exempt", "%s", buf);
 	dw_out_kv(out, "result", "removed");
 }
@@ -672,7 +581,7 @@ static void cmd_list_exempt(void *arg, int argc, char **argv, struct dw_out *out
 	struct dw_engine *e = req(arg);
 	(void)argc, (void)argv;
 	dw_out_list_begin(out, "exempt");
-	dw_exempt_foreach(e->exempt, exempt_one, out);
+	dw_engine_exempt_foreach(e, exempt_one, out);
 	dw_out_list_end(out);
 }
 
@@ -684,21 +593,12 @@ static void cmd_reload(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = req(arg);
 	char err[1024];
-	const char *path = e->conf->path ? e->conf->path : dw_conf_path();
-	struct dw_conf *c = dw_conf_load(path, err, sizeof(err));
+	const char *path = NULL;
 	(void)argc, (void)argv;
-	if (c && (e->conf_check ? e->conf_check(e->conf_check_arg, c, err, sizeof(err))
-				: dw_conf_check(c, err, sizeof(err))) != 0) {
-		dw_conf_free(c);
-		c = NULL;
-	}
-	if (!c) {
+	if (dw_engine_reload(e, &path, err, sizeof(err)) != 0) {
 		dw_out_error(out, 1, "%s (the running configuration is kept)", err);
 		return;
 	}
-	dw_conf_free(c);
-	dw_enforce_flush(e, dw_mono_ms());
-	e->reload_at_ms = dw_mono_ms() + 200; /* after this answer has been written */
 	dw_out_kv(out, "reload", "%s", path);
 	dw_out_kv(out, "result", "ok: Unbound reloads (its cache is flushed)");
 }
@@ -708,7 +608,7 @@ static void cmd_dump_whitelist(void *arg, int argc, char **argv, struct dw_out *
 {
 	struct dw_engine *e = req(arg);
 	(void)argc, (void)argv;
-	dw_whitelist_out_dump(out, e->wl, time(NULL));
+	dw_whitelist_out_dump(out, dw_engine_whitelist(e), time(NULL));
 }
 
 /** check_ns ADDR: known or not, as what, for which zones, until when. */
@@ -719,7 +619,7 @@ static void cmd_check_ns(void *arg, int argc, char **argv, struct dw_out *out)
 	(void)argc;
 	if (arg_addr(out, argv[0], &a) != 0)
 		return;
-	dw_whitelist_out_check(out, e->wl, &a, time(NULL));
+	dw_whitelist_out_check(out, dw_engine_whitelist(e), &a, time(NULL));
 }
 
 /** export_nft: a file for `nft -f` with the sets dnswarden_ns4/ns6. */
@@ -734,7 +634,7 @@ static void cmd_export_nft(void *arg, int argc, char **argv, struct dw_out *out)
 		dw_out_error(out, 1, "out of memory");
 		return;
 	}
-	if (dw_whitelist_export_nft(e->wl, time(NULL), f) < 0) {
+	if (dw_whitelist_export_nft(dw_engine_whitelist(e), time(NULL), f) < 0) {
 		fclose(f);
 		free(text);
 		dw_out_error(out, 1, "cannot write the nftables set");

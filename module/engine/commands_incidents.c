@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "commands_incidents.h"
-#include "engine_int.h"
+#include "engine_api.h"
+#include "incidents.h"
+#include "wallclock.h"
 
 /** Rows `incidents` prints unless told otherwise, and at most. */
 #define DEFAULT_ROWS 100
@@ -55,7 +57,7 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 	struct dw_inc_filter f;
 	char err[512];
 	int i;
-	e->control_requests++;
+	dw_engine_count_request(e);
 	memset(&f, 0, sizeof(f));
 	f.detector = -1;
 	f.limit = DEFAULT_ROWS;
@@ -104,12 +106,12 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 			f.limit = (unsigned)n;
 		}
 	}
-	if (!e->incidents) {
+	if (!dw_engine_incidents(e)) {
 		dw_out_error(out, 1, "the incident history is off (incidents.database is empty)");
 		return;
 	}
 	dw_out_list_begin(out, "incidents");
-	if (dw_incidents_query(e->incidents, &f, row_out, out, err, sizeof(err)) != 0) {
+	if (dw_incidents_query(dw_engine_incidents(e), &f, row_out, out, err, sizeof(err)) != 0) {
 		dw_out_error(out, 1, "%s", err);
 		return;
 	}
@@ -119,11 +121,12 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 /** show_client's history fields. */
 void dw_cmd_client_history(struct dw_engine *e, const struct dw_addr *key, struct dw_out *out)
 {
+	struct dw_incidents *inc = dw_engine_incidents(e);
 	struct dw_inc_history h;
 	char err[512], t[32];
-	if (!e->incidents)
+	if (!inc)
 		return;
-	if (dw_incidents_history(e->incidents, key, &h, err, sizeof(err)) != 0) {
+	if (dw_incidents_history(inc, key, &h, err, sizeof(err)) != 0) {
 		dw_out_kv(out, "history", "unavailable: %s", err);
 		return;
 	}
@@ -142,25 +145,14 @@ void dw_cmd_client_history(struct dw_engine *e, const struct dw_addr *key, struc
 	dw_out_kv(out, "history.detectors", "%s", h.detectors[0] ? h.detectors : "-");
 }
 
-/** The store's counters for stats and metrics. */
-void dw_cmd_incident_counters(struct dw_engine *e, struct dw_counters *c)
-{
-	struct dw_inc_stats s;
-	if (!e->incidents)
-		return;
-	dw_incidents_stats(e->incidents, &s);
-	c->incidents_written = s.written;
-	c->incidents_dropped = s.dropped;
-	c->incidents_errors = s.errors;
-}
-
 /** stats' gauges of the store. */
 void dw_cmd_incident_gauges(struct dw_engine *e, struct dw_out *out)
 {
+	struct dw_incidents *inc = dw_engine_incidents(e);
 	struct dw_inc_stats s;
-	if (!e->incidents)
+	if (!inc)
 		return;
-	dw_incidents_stats(e->incidents, &s);
+	dw_incidents_stats(inc, &s);
 	dw_out_kv_u64(out, "incidents.queued", s.queued);
 	dw_out_kv_bool(out, "incidents.ok", s.ok);
 	dw_out_kv_u64(out, "incidents.write_ns_per_row",

@@ -11,7 +11,6 @@
 #include "control.h"
 
 struct dw_engine;
-struct dw_counters;
 struct dw_addr;
 
 /** Usage line of the incidents verb. */
@@ -25,9 +24,6 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out);
 /** show_client's closing fields: history.first_seen, .incidents, .blocks,
  *  .repeat_offences, ... for the client key (nothing when the store is off). */
 void dw_cmd_client_history(struct dw_engine *e, const struct dw_addr *key, struct dw_out *out);
-
-/** Fill the store's counters into c (zero when the store is off). */
-void dw_cmd_incident_counters(struct dw_engine *e, struct dw_counters *c);
 
 /** stats' gauges of the store: incidents.queued, incidents.ok. */
 void dw_cmd_incident_gauges(struct dw_engine *e, struct dw_out *out);

@@ -14,7 +14,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "control.h"
 #include "engine_int.h"
 #include "fleet.h"
@@ -270,17 +269,7 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	if (dw_incident_open(e, err, errlen) != 0)
 		goto fail;
 	dw_enforce_load(e);
-	if (conf->control_socket && conf->control_socket[0]) {
-		size_t ncmds;
-		const struct dw_command *cmds = dw_commands(&ncmds);
-		char cerr[512];
-		e->control = dw_control_new(conf->control_socket, conf->control_group, cmds, ncmds,
-					    e, log, log_arg, cerr, sizeof(cerr));
-		if (!e->control) {
-			snprintf(err, errlen, "control.socket: %s", cerr);
-			goto fail;
-		}
-	}
+	/* the control socket: dw_engine_open_control() (engine_api.h), by the caller */
 	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));

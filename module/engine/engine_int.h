@@ -1,10 +1,11 @@
 /**
  * \file
  * The engine's insides, shared by the files that make up the engine
- * (engine.c: construction and the per-query path; report.c: how lines read;
- * enforce.c: blocks on the module's thread; commands.c: the control verbs).
- * Nothing outside module/engine*.c (engine_fleet.c too), report.c, enforce.c and commands.c
- * includes this header.
+ * (engine.c: construction and the per-query path; engine_*.c; report.c: how
+ * lines read; enforce.c: blocks on the module's thread; incident_events.c:
+ * rows of the incident history; names.h). The control verbs (commands*.c,
+ * forwarder_commands.c, mail_commands.c) never include it: they use
+ * engine_api.h, which engine_api.c implements from these fields.
  *
  * Thread rules: fields marked "module thread" are touched only by the
  * module's own thread; the per-query path reads conf, features, detect,
@@ -22,6 +23,7 @@
 #include "clients.h"
 #include "detect.h"
 #include "engine.h"
+#include "engine_api.h" /* struct dw_counters, the clocks */
 #include "events.h"
 #include "exempt.h"
 #include "feature.h"
@@ -39,17 +41,6 @@
 #include "wallclock.h"
 #include "tslot.h"
 #include "whitelist.h"
-
-/** Counters as the stats verbs see them (one snapshot). */
-struct dw_counters {
-	uint64_t queries[DW_SRC_COUNT];
-	uint64_t verdicts[DW_DET_COUNT];
-	uint64_t blocks[DW_ACT_COUNT];
-	uint64_t unblocks, expiries, evictions, suppressed, verdicts_dropped, backend_errors;
-	uint64_t control_requests;
-	uint64_t upstream_events, upstream_dropped;
-	uint64_t incidents_written, incidents_dropped, incidents_errors;
-};
 
 struct dw_control;
 struct dw_fleet;
@@ -141,18 +132,7 @@ void dw_engine_mem_tick(struct dw_engine *e, uint64_t now_ms);
 /** Queries seen with answer path src, summed over the threads' slots. */
 uint64_t dw_engine_queries(struct dw_engine *e, unsigned src);
 
-/** Monotonic seconds (never 0) and milliseconds. */
-uint32_t dw_mono_now(void);
-uint64_t dw_mono_ms(void);
-/** UTC text of an engine (monotonic) second (dw_format_wall: wallclock.h). */
-void dw_format_mono(const struct dw_engine *e, uint32_t t, char *buf, size_t len);
-
-/** The block list's clock (monotonic seconds anchored at the start's wall
- *  time), its offset to the wall clock now, and a block time as UTC text.
- *  Block times are converted only for the state file and for display. */
-int64_t dw_block_clock(const struct dw_engine *e);
-int64_t dw_block_wall_offset(const struct dw_engine *e);
-void dw_format_block_time(const struct dw_engine *e, int64_t t, char *buf, size_t len);
+/* dw_mono_now/ms, dw_format_mono, dw_block_clock, dw_format_block_time: engine_api.h */
 
 /** Mnemonics for log lines (buf holds TYPEnnn / RCODEnn for the rest). */
 const char *dw_qtype_name(uint16_t t, char *buf, size_t len);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_int.h"
+#include "engine_api.h"
 
 /** Whether a is inside one of the configured forwarders' prefixes. */
 static int in_forwarders(const struct dw_conf *c, const struct dw_addr *a)
@@ -58,7 +58,8 @@ static void fired_names(uint16_t flags, char *buf, size_t len)
 void dw_cmd_forwarders(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = arg;
-	const struct dw_conf *c = e->conf;
+	const struct dw_conf *c = dw_engine_conf(e);
+	struct dw_engine_stats st;
 	struct fwd_walk w = {c, NULL, 0, 0};
 	char buf[DW_ADDR_STRLEN + 8], key[64], fired[256];
 	size_t i;
@@ -67,14 +68,15 @@ void dw_cmd_forwarders(void *arg, int argc, char **argv, struct dw_out *out)
 
 	dw_out_kv_u64(out, "threshold_factor", c->forwarder_factor);
 	dw_out_kv_u64(out, "prefix_count", c->forwarder_count);
-	dw_out_kv_u64(out, "verdicts", e->forwarder_verdicts);
+	dw_engine_stats(e, &st);
+	dw_out_kv_u64(out, "verdicts", st.forwarder_verdicts);
 	if (c->forwarder_count) {
 		w.v = malloc(DW_FWD_LIST_MAX * sizeof(*w.v));
 		if (!w.v) {
 			dw_out_error(out, 1, "out of memory");
 			return;
 		}
-		dw_clients_foreach(e->clients, dw_mono_now(), fwd_one, &w);
+		dw_engine_clients_foreach(e, dw_mono_now(), fwd_one, &w);
 	}
 	dw_out_kv_u64(out, "tracked", w.n + w.more);
 	dw_out_list_begin(out, "prefixes");
@@ -95,9 +97,7 @@ void dw_cmd_forwarders(void *arg, int argc, char **argv, struct dw_out *out)
 		fired_names(v->flags, fired, sizeof(fired));
 		dw_out_kv(out, "fired", "%s", fired);
 		for (k = 0; k < v->ncounters; k++) {
-			snprintf(key, sizeof(key), "%s_%us",
-			         dw_counter_name((enum dw_counter_kind)e->detect.kind[k]),
-			         e->detect.window[k]);
+			dw_engine_counter_label(e, k, key, sizeof(key));
 			dw_out_kv_u64(out, key, v->counts[k]);
 		}
 		dw_out_item_end(out);
@@ -109,12 +109,14 @@ void dw_cmd_forwarders(void *arg, int argc, char **argv, struct dw_out *out)
 /** show_client: whether the client is judged as a forwarder. */
 void dw_fwd_show_client(struct dw_engine *e, const struct dw_addr *key, struct dw_out *out)
 {
-	dw_out_kv_bool(out, "forwarder", in_forwarders(e->conf, key));
+	dw_out_kv_bool(out, "forwarder", in_forwarders(dw_engine_conf(e), key));
 }
 
 /** metrics: configured prefixes and verdicts on forwarders. */
 void dw_fwd_metrics(struct dw_engine *e, struct dw_out *out)
 {
+	struct dw_engine_stats st;
+	dw_engine_stats(e, &st);
 	dw_out_textf(
 	    out,
 	    "# HELP dnswarden_forwarder_prefixes Configured forwarders (forwarders.prefixes).\n"
@@ -124,5 +126,5 @@ void dw_fwd_metrics(struct dw_engine *e, struct dw_out *out)
 	    "blocked).\n"
 	    "# TYPE dnswarden_forwarder_verdicts_total counter\n"
 	    "dnswarden_forwarder_verdicts_total %llu\n",
-	    e->conf->forwarder_count, (unsigned long long)e->forwarder_verdicts);
+	    dw_engine_conf(e)->forwarder_count, (unsigned long long)st.forwarder_verdicts);
 }

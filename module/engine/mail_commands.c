@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine_int.h"
+#include "engine_api.h"
+#include "mailwatch.h"
 #include "mail_commands.h"
 
 /** A server's name in answers: its address, or its prefix when it has one. */
@@ -39,17 +40,17 @@ static int64_t parse_since(const char *s, int64_t now)
 void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = arg;
-	struct dw_mailwatch *mw = e->mail;
+	struct dw_mailwatch *mw = dw_engine_mailwatch(e);
 	int64_t now = (int64_t)time(NULL), since = -1, cur, first, iv;
 	int only = -1, i;
 	size_t s, n = dw_mailwatch_servers(mw);
 	uint32_t res;
 	char buf[DW_ADDR_STRLEN];
 
-	e->control_requests++;
+	dw_engine_count_request(e);
 	if (n == 0) {
 		dw_out_error(out, 1, "no mail servers configured (mail_servers: in %s)",
-		             e->conf->path ? e->conf->path : "the YAML");
+		             dw_engine_conf(e)->path ? dw_engine_conf(e)->path : "the YAML");
 		return;
 	}
 	for (i = 0; i < argc; i++) {
@@ -106,7 +107,7 @@ void dw_cmd_mail_stats(void *arg, int argc, char **argv, struct dw_out *out)
 /** Rates of the last complete interval, per server and query class. */
 void dw_mail_metrics(struct dw_engine *e, struct dw_out *out)
 {
-	struct dw_mailwatch *mw = e->mail;
+	struct dw_mailwatch *mw = dw_engine_mailwatch(e);
 	size_t s, n = dw_mailwatch_servers(mw);
 	int64_t last;
 	uint32_t res;

@@ -33,8 +33,10 @@
 #include "util/netevent.h"
 
 #include "backend.h"
+#include "commands.h"
 #include "confcheck.h"
 #include "engine.h"
+#include "engine_api.h"
 #include "unbound_fleet.h"
 #include "unbound_hook.h"
 #include "unbound_rpz.h"
@@ -327,6 +329,12 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 	}
 	de->dyn_env = u;
 	dw_engine_set_conf_check(u->engine, check_conf, env);
+	{
+		size_t ncmds;
+		const struct dw_command *cmds = dw_commands(&ncmds);
+		if (dw_engine_open_control(u->engine, cmds, ncmds, err, errlen) != 0)
+			return -1;
+	}
 	if (start_backend(u, env, conf, err, errlen) != 0)
 		return -1;
 	/* the RPZ zone file before Unbound loads its auth zones (after init) */
