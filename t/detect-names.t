@@ -50,6 +50,12 @@ my %plays = (
 		(map { ['campus.test', 'MX'] } 1 .. 30)]],
 	'127.162.1.8' => ['antivirus cloud lookups', [map { [rnd(40, $HEX) . '.sophosxl.net', 'A'] } 1 .. 30]],
 	'127.162.1.9' => ['configured exempt domain', [map { [rnd(40, $HEX) . '.q.avlookup.test', 'TXT'] } 1 .. 30]],
+	# iodine packs up to ~250 bytes into one NULL query: 8 names of 3 labels
+	# of 60 base32 characters (3 payload units each) are 24 units >= 20
+	'127.162.1.10' => ['tunnel of few big names (iodine)', [map { [join('.', map { rnd(60, $B32) } 1 .. 3) . '.c2big.test', 'NULL'] } 1 .. 8]],
+	# dnscat2 without a domain: "dnscat.<hex>.<hex>", the last label is no
+	# real TLD: one pseudo base, not 30 mail domains
+	'127.162.1.11' => ['tunnel without a domain over MX (dnscat2)', [map { ['dnscat.' . rnd(60, $HEX) . '.' . rnd(12, $HEX), 'MX'] } 1 .. 30]],
 );
 for my $src (sort keys %plays) {
 	my ($what, $qs) = @{$plays{$src}};
@@ -72,19 +78,25 @@ for my $t (['127.162.1.1', 'c2mx.test'], ['127.162.1.2', 'c2txt.test'], ['127.16
 	ok(scalar $w->log_grep(qr/event=verdict client=\Q$src\E detector=dns_tunnel action=log .*count=20 threshold=20 window=600 .*domain=\Q$base\E /),
 		"$what: the verdict names the base domain $base at the 20th distinct name");
 }
+is_deeply($got{'127.162.1.10'}, {dns_tunnel => 1}, 'iodine-like tunnel, 8 names: one dns_tunnel verdict');
+ok(scalar $w->log_grep(qr/client=127\.162\.1\.10 detector=dns_tunnel .*count=2[0-4] threshold=20 .*domain=c2big\.test /),
+	'iodine-like tunnel: its payload units reach the threshold, the verdict names c2big.test');
+is_deeply($got{'127.162.1.11'}, {dns_tunnel => 1}, 'dnscat2 without a domain: dns_tunnel, not mx_worm');
+ok(scalar $w->log_grep(qr/client=127\.162\.1\.11 detector=dns_tunnel .*domain=\(no-public-suffix\) /),
+	'dnscat2 without a domain: the verdict says the names have no public suffix');
 is_deeply($got{'127.162.1.5'}, {dga => 1}, 'DGA bot: one dga verdict, nothing else');
 ok(scalar $w->log_grep(qr/client=127\.162\.1\.5 detector=dga .*count=10 threshold=10 .*name=[bcdfghj-np-tv-xz]{14}\.test /),
 	'DGA bot: at the 10th distinct NXDOMAIN domain, naming one of them');
 is_deeply($got{'127.162.1.6'}, {mx_worm => 1}, 'worm: one mx_worm verdict, no dns_tunnel');
 my ($worm) = $w->log_grep(qr/client=127\.162\.1\.6 detector=mx_worm /);
-like($worm // '', qr/ count=20 .* domains="d1[0-2]\d\.victim\.lab( d1[0-2]\d\.victim\.lab)+"/,
+like($worm // '', qr/ count=20 .* domains="d1[0-3]\d\.victim\.lab( d1[0-3]\d\.victim\.lab)+"/,
 	'worm: counted 20 distinct domains, the verdict names the domains it saw');
 for my $src (qw(127.162.1.7 127.162.1.8 127.162.1.9)) {
 	is_deeply($got{$src} // {}, {}, "$plays{$src}[0] ($src): no verdict at all");
 }
 
 my ($st, $out) = $w->ctl('stats');
-like($out, qr/verdicts\.dns_tunnel=4\b/, 'stats: 4 dns_tunnel verdicts');
+like($out, qr/verdicts\.dns_tunnel=6\b/, 'stats: 6 dns_tunnel verdicts');
 like($out, qr/verdicts\.dga=1\b/, 'stats: 1 dga verdict');
 
 $w->stop;

@@ -28,6 +28,20 @@
  * recall 0.68 per label; the detector judges many NXDOMAIN labels of a
  * client, not one.
  *
+ * Ceiling per label on those lists (33,746 DGA names): 3,172 (9.4 %) are
+ * made only of English words of wamerican ("coupleshootclueinterview"), as
+ * are 30 % of the benign labels; 531 (1.6 %) are hosts of dynamic-DNS
+ * providers the Public Suffix List does not list, so the label scored is
+ * the provider's ("dynserv", "mooo", "yi"); 769 more are 6 letters or
+ * fewer. No character model of one label separates these (13 % of the DGA
+ * list) from chosen names. Tried (held-out P / R on the even lines, fitted
+ * on the odd ones): letter trigrams of 11 Debian word lists mixed (German,
+ * French, Spanish, Polish, ...: the false positives are mostly non-English)
+ * plus length, digit ratio, vowel ratio, consonant runs, hex-likeness and
+ * character variety in a logistic model 0.951 / 0.710; adding trigram
+ * log-ratios fitted on nDPI's own lists 0.946 / 0.796, which learns those
+ * lists' families rather than machine-made names in general.
+ *
  * Cost: O(len), one table read per byte, no allocation, no I/O; the table
  * is 19,683 bytes of read-only data. Thread safety: pure function, any
  * thread. Errors: none; hostile bytes are just costly symbols.

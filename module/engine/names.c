@@ -100,7 +100,10 @@ static void verdict(struct dw_engine *e, enum dw_detector det, const struct dw_a
 	v.client = *key;
 	v.when = v.first_seen = now;
 	v.count = count;
-	dw_name_to_text(wire, wlen, v.name, sizeof(v.name));
+	if (wlen == 1) /* the pseudo base of names under no real TLD */
+		snprintf(v.name, sizeof(v.name), "%s", DW_NAMES_NO_SUFFIX);
+	else
+		dw_name_to_text(wire, wlen, v.name, sizeof(v.name));
 	l = strlen(v.name);
 	if (l > 1 && v.name[l - 1] == '.')
 		v.name[l - 1] = '\0';
@@ -140,14 +143,20 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 	const struct dw_conf *c = e->conf;
 	struct dw_ns_op op;
 	struct dw_addr key;
-	size_t off;
+	size_t off, roff;
 	int feature = 0;
+	unsigned weight;
+	int nosfx;
 
 	if (!counted)
 		memset(inc, 0, sizeof(uint16_t) * DW_CLIENTS_MAX_COUNTERS);
 	if (!q->qname || dw_regdomain_of(e->regdom, q->qname, q->qname_len, &off) < 0 ||
 	    off + 1 >= q->qname_len)
 		return counted; /* malformed or the root: nothing to count */
+	roff = off;
+	nosfx = dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) == 0;
+	if (nosfx)
+		off = q->qname_len - 1; /* no real TLD: one pseudo base, the root */
 	memset(&op, 0, sizeof(op));
 	if ((need & DW_NAMES_MX) && qc == DW_Q_MX && counted) {
 		op.mx = 1;
@@ -155,17 +164,18 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		op.mx_window = mx_window(&e->detect);
 	}
 	if ((need & DW_NAMES_TUNNEL) && off > 0 && dw_tunnel_possible(q->qname, q->qname_len) &&
-	    dw_tunnel_name(q->qname, off)) {
+	    (weight = dw_tunnel_weight(q->qname, off)) > 0) {
 		op.tun = 1;
+		op.tun_weight = (uint8_t)weight;
 		op.tun_base = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
 		op.tun_name = dw_name_hash32(e->name_key ^ 1, q->qname, off);
 		op.tun_window = c->det[DW_DET_DNS_TUNNEL].window;
 		op.tun_threshold = c->det[DW_DET_DNS_TUNNEL].threshold;
 	}
-	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE &&
-	    dw_dga_score(q->qname + off + 1, q->qname[off]) > DW_DGA_THRESHOLD) {
+	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE && !nosfx &&
+	    dw_dga_score(q->qname + roff + 1, q->qname[roff]) > DW_DGA_THRESHOLD) {
 		op.dga = 1;
-		op.dga_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
+		op.dga_hash = dw_name_hash32(e->name_key, q->qname + roff, q->qname_len - roff);
 		op.dga_window = c->det[DW_DET_DGA].window;
 		op.dga_threshold = c->det[DW_DET_DGA].threshold;
 	}

@@ -10,6 +10,15 @@
  * every set update of the query under one lock. A plain NOERROR A query for
  * an ordinary name costs the pre-check only.
  *
+ * Names under no real top-level domain (dw_regdomain_tld_listed(): "dnscat.
+ * 6b1c.f3", a tunnel that talks to its server directly) have no registrable
+ * domain: for dns_tunnel and the MX rule they all share one pseudo base,
+ * the root, shown as DW_NAMES_NO_SUFFIX in verdicts, so such a tunnel is one
+ * domain (not a worm's many) and MX queries under it count as one mail
+ * domain. dga ignores them: no generated domain can be registered under
+ * a TLD that does not exist, and their NXDOMAIN ("wpad.home", a tunnel's
+ * "dnscat.<hex>.<hex>") comes from the root.
+ *
  * dns_tunnel verdicts name the base (registrable) domain; the domains in
  * DW_NAMES_BENIGN (antivirus cloud lookups, DNSBLs with hashed names, the
  * video CDNs whose host names are long hashes) and in
@@ -34,6 +43,10 @@
 #define DW_NAMES_MX 1u     /**< mx_worm or spam_relay counts distinct domains */
 #define DW_NAMES_TUNNEL 2u /**< dns_tunnel enabled */
 #define DW_NAMES_DGA 4u    /**< dga enabled */
+
+/** How a verdict names the pseudo base of names under no real TLD (not a
+ *  domain name, so no action can take it for one). */
+#define DW_NAMES_NO_SUFFIX "(no-public-suffix)"
 
 /** Registrable domains whose long random names are known benign. */
 #define DW_NAMES_BENIGN                                                                            \

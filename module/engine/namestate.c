@@ -17,6 +17,7 @@ struct tun_slot {
 	uint8_t fired;
 	uint32_t fp[DW_NS_TUN_CAP];
 	uint32_t t[DW_NS_TUN_CAP];
+	uint8_t w[DW_NS_TUN_CAP]; /**< payload units of each name (tunnel.h) */
 };
 
 struct ns_entry {
@@ -79,15 +80,18 @@ static int live(uint32_t t, uint32_t now, uint32_t window)
 	return t != 0 && (now < t || now - t < window);
 }
 
-/** Add fp; 1 when it was not in the window (new), 0 when it was. */
-static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
-                   uint32_t window)
+/** Add fp; 1 when it was not in the window (new), 0 when it was; *at (when
+ *  not NULL) receives its place. */
+static int set_add_at(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
+                      uint32_t window, unsigned *at)
 {
 	unsigned i, victim = 0;
 	for (i = 0; i < cap; i++)
 		if (t[i] != 0 && fp[i] == x) {
 			int was = live(t[i], now, window);
 			t[i] = now;
+			if (at)
+				*at = i;
 			return !was;
 		}
 	for (i = 0; i < cap; i++) {
@@ -100,7 +104,27 @@ static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t
 	}
 	fp[victim] = x;
 	t[victim] = now;
+	if (at)
+		*at = victim;
 	return 1;
+}
+
+/** set_add_at() without the place. */
+static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
+                   uint32_t window)
+{
+	return set_add_at(fp, t, cap, x, now, window, NULL);
+}
+
+/** Payload units of the tunnel names in the window (each at least 1). */
+static uint32_t tun_units(const struct tun_slot *s, uint32_t now, uint32_t window)
+{
+	uint32_t n = 0;
+	unsigned i;
+	for (i = 0; i < DW_NS_TUN_CAP; i++)
+		if (live(s->t[i], now, window))
+			n += s->w[i] ? s->w[i] : 1u;
+	return n;
 }
 
 /** Members in the window. */
@@ -184,8 +208,10 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 		                              op->mx_window);
 	if (op->tun) {
 		struct tun_slot *s = tun_slot(c, op->tun_base, now, op->tun_window);
-		set_add(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window);
-		op->tun_count = set_count(s->t, DW_NS_TUN_CAP, now, op->tun_window);
+		unsigned at = 0;
+		set_add_at(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window, &at);
+		s->w[at] = (uint8_t)(op->tun_weight ? op->tun_weight : 1u);
+		op->tun_count = tun_units(s, now, op->tun_window);
 		op->tun_fired = edge(&s->fired, op->tun_count, op->tun_threshold);
 	}
 	if (op->dga) {

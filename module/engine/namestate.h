@@ -10,8 +10,10 @@
  *    asked within the MX window) and bumps the client table's MX counter
  *    (clients.h, exact window edges) only then;
  *  - dns_tunnel counts, per client and registrable domain, distinct
- *    tunnel-looking names (tunnel.h) in its window, for the (at most
- *    DW_NS_TUN_SLOTS) domains the client asks most such names under;
+ *    tunnel-looking names (tunnel.h) in its window, each weighted by its
+ *    payload units (dw_tunnel_weight(): 1 per started 63 characters), for
+ *    the (at most DW_NS_TUN_SLOTS) domains the client asks most such names
+ *    under;
  *  - dga counts distinct registrable domains whose NXDOMAIN answers carried
  *    a machine-generated-looking label (dga.h) in its window.
  *
@@ -24,8 +26,9 @@
  *    32-member set, where 16-bit fingerprints made it about 1.7 %)
  *    makes a new member look old: counts are at most that much low;
  *  - the dns_tunnel and dga counts are exact otherwise up to CAP: they
- *    saturate at DW_NS_TUN_CAP / DW_NS_DGA_CAP, so their thresholds are
- *    bounded by that (conf.c refuses larger ones);
+ *    saturate at DW_NS_TUN_CAP names (at least that many units) /
+ *    DW_NS_DGA_CAP, so their thresholds are bounded by that (conf.c refuses
+ *    larger ones);
  *  - the MX set only decides "new or not": a domain pushed out by
  *    DW_NS_MX_CAP newer distinct ones counts again when asked again (a
  *    client asking MX of more than 32 other domains within the window is
@@ -70,6 +73,7 @@ struct dw_ns_op {
 	/* dns_tunnel: one tunnel-looking name under a registrable domain */
 	uint8_t tun;
 	uint32_t tun_base, tun_name, tun_window, tun_threshold;
+	uint8_t tun_weight; /**< payload units of the name (tunnel.h), 0 = 1 */
 	uint8_t tun_fired;  /**< out: the count reached the threshold now */
 	uint32_t tun_count; /**< out */
 	/* dga: one NXDOMAIN of a generated-looking registrable domain */

@@ -325,6 +325,50 @@ int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t 
 	return dots;
 }
 
+/** Whether the last label is a TLD of the list (its exact or wildcard rule
+ *  set, else libpsl without the implicit "*" rule) or the last label of an
+ *  extra public suffix; "xn--" TLDs count as listed (the file spells IDN
+ *  rules in UTF-8). */
+int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname, size_t len)
+{
+	char tld[64];
+	size_t p = 0, last = 0, k, i;
+	uint64_t h;
+	if (!rd || !qname || len < 1)
+		return -1;
+	while (p < len && qname[p] != 0) {
+		if (qname[p] > 63 || p + 1 + qname[p] >= len)
+			return -1;
+		last = p;
+		p += 1u + qname[p];
+	}
+	if (p != len - 1)
+		return -1;
+	if (p == 0)
+		return 1; /* the root: no TLD to judge */
+	for (k = 0; k < qname[last]; k++)
+		if (!plain_byte(qname[last + 1 + k], &tld[k]))
+			return 0;
+	tld[k] = '\0';
+	if (k >= 4 && memcmp(tld, "xn--", 4) == 0)
+		return 1;
+	for (i = 0; i < rd->nextra; i++) {
+		size_t q = 0, el = 0;
+		while (rd->extra[i][q] != 0) { /* the extra suffix's last label */
+			el = q;
+			q += 1u + rd->extra[i][q];
+		}
+		if (rd->extra[i][el] == k && memcmp(rd->extra[i] + el + 1, tld, k) == 0)
+			return 1;
+	}
+	if (!rd->exact)
+		return psl_is_public_suffix2(rd->psl, tld, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)
+		           ? 1
+		           : 0;
+	h = dw_siphash(rd->k0, rd->k1, tld, k, false);
+	return set_has(rd->exact, rd->exact_mask, h) || set_has(rd->wild, rd->wild_mask, h);
+}
+
 /** FNV-1a over the folded bytes, seeded by the key, finished with a mix. */
 uint32_t dw_name_hash32(uint64_t key, const uint8_t *wire, size_t len)
 {

@@ -83,6 +83,21 @@ void dw_regdomain_free(struct dw_regdomain *rd);
  */
 int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off);
 
+/**
+ * Whether a wire name ends in a real top-level domain: one the Public Suffix
+ * List names (its rule, or a wildcard rule's base), or the last label of an
+ * extra public suffix (public_suffixes:). A name under any other TLD
+ * ("dnscat.6b1c.f3", "pirate.sea", "printer.lan") cannot be registered on
+ * the Internet: libpsl's implicit "*" rule would make every such name its
+ * own registrable domain, so a tunnel that talks to its server directly
+ * without a domain would look like many domains. The detectors group these
+ * names under one pseudo base (names.h). An "xn--" TLD counts as listed.
+ * Cost: O(len), one SipHash and two set probes (libpsl once when the list
+ * file could not be read); no allocation, any thread.
+ * eturn 1 listed (or the root name), 0 not, -1 malformed or NULL.
+ */
+int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname, size_t len);
+
 /** A keyed 32-bit hash of a wire name suffix, ASCII case folded: the
  *  identity of a domain in the per-client sets (namestate.h). O(len). */
 uint32_t dw_name_hash32(uint64_t key, const uint8_t *wire, size_t len);

@@ -53,9 +53,19 @@ unsigned dw_tunnel_entropy(const uint8_t *qname, size_t sub_len, unsigned *nchar
 /** Long and random enough? */
 int dw_tunnel_name(const uint8_t *qname, size_t sub_len)
 {
-	unsigned n = 0, h;
+	return dw_tunnel_weight(qname, sub_len) > 0;
+}
+
+/** Payload units of a tunnel name: one per started DW_TUNNEL_UNIT_CHARS
+ *  characters, at most DW_TUNNEL_MAX_WEIGHT; 0 for a name that is none. */
+unsigned dw_tunnel_weight(const uint8_t *qname, size_t sub_len)
+{
+	unsigned n = 0, h, w;
 	if (!qname || sub_len < DW_TUNNEL_MIN_CHARS)
 		return 0;
 	h = dw_tunnel_entropy(qname, sub_len, &n);
-	return n >= DW_TUNNEL_MIN_CHARS && h >= DW_TUNNEL_MIN_ENTROPY_MILLIBITS;
+	if (n < DW_TUNNEL_MIN_CHARS || h < DW_TUNNEL_MIN_ENTROPY_MILLIBITS)
+		return 0;
+	w = (n + DW_TUNNEL_UNIT_CHARS - 1) / DW_TUNNEL_UNIT_CHARS;
+	return w > DW_TUNNEL_MAX_WEIGHT ? DW_TUNNEL_MAX_WEIGHT : w;
 }

@@ -97,8 +97,10 @@ sub with_paths {
 	$yaml .= "control:\n  socket: $self->{socket}\n  group: \"\"\n" unless $yaml =~ /^control:/m;
 	$yaml .= "incidents:\n  database: $self->{dir}/incidents.db\n" unless $yaml =~ /^incidents:/m;
 	# the world's victim domains dN.victim.lab stand for different domains
-	# (victim1.example, ...): each is its own registrable domain
-	$yaml .= "public_suffixes: [victim.lab]\n" unless $yaml =~ /^public_suffixes:/m;
+	# (victim1.example, ...): each is its own registrable domain; the world's
+	# TLD "test" stands for a real one (names under a TLD nobody lists share
+	# one pseudo base for dns_tunnel and the MX rule)
+	$yaml .= "public_suffixes: [victim.lab, test]\n" unless $yaml =~ /^public_suffixes:/m;
 	return $yaml;
 }
 

@@ -240,6 +240,49 @@ static void test_tunnel(void)
 	}
 }
 
+/** dw_regdomain_tld_listed() of a presentation name. */
+static int listed(const char *text)
+{
+	uint8_t wire[DW_NAME_MAXWIRE];
+	int l = dw_name_from_text(text, wire, sizeof(wire));
+	return l < 0 ? -2 : dw_regdomain_tld_listed(rd, wire, (size_t)l);
+}
+
+/** Real TLDs, TLDs nobody lists, the extra suffixes' TLD, payload weights. */
+static void test_tld_listed(void)
+{
+	uint8_t bad[] = {5, 'a', 'b', 0};
+	is_int(listed("www.example.com"), 1, "com is a TLD");
+	is_int(listed("x.y.ck"), 1, "ck (wildcard rule *.ck) is a TLD");
+	is_int(listed("EXAMPLE.DE"), 1, "upper case folded");
+	is_int(listed("dnscat.6b1c0e9a44d2.f3a1c0de"), 0, "a hex chunk is no TLD");
+	is_int(listed("vaaaakardli.pirate.sea"), 0, "sea is no TLD");
+	is_int(listed("printer.lan"), 0, "lan is no TLD");
+	is_int(listed("wpad"), 0, "a single label nobody lists");
+	is_int(listed("d1.victim.lab"), 1, "lab: the TLD of an extra public suffix");
+	is_int(listed("x.xn--p1ai"), 1, "an xn-- TLD counts as listed");
+	is_int(listed("."), 1, "the root: nothing to judge");
+	is_int(dw_regdomain_tld_listed(rd, bad, sizeof(bad)), -1, "malformed: -1");
+	is_int(dw_regdomain_tld_listed(NULL, bad, sizeof(bad)), -1, "NULL list: -1");
+}
+
+/** Payload units of tunnel names (the labels before the registrable domain). */
+static void test_tunnel_weight(void)
+{
+	uint8_t w[DW_NAME_MAXWIRE];
+	int l;
+	l = dw_name_from_text("6b1c0e9a44d2f3a1c0de5566778899aabbccddee.c2.example.com", w,
+	                      sizeof(w));
+	is_int(l > 0 ? (int)dw_tunnel_weight(w, 41) : -1, 1, "40 hex characters: 1 unit");
+	l = dw_name_from_text("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde."
+	                      "f0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc."
+	                      "def0123456789abcdef.c2.example.com",
+	                      w, sizeof(w));
+	is_int(l > 0 ? (int)dw_tunnel_weight(w, 64 + 64 + 20) : -1, 3,
+	       "145 hex characters over 3 labels: 3 units");
+	is_int((int)dw_tunnel_weight(w, 10), 0, "too short: 0 units");
+}
+
 static struct dw_addr client(int n)
 {
 	struct dw_addr a;
@@ -341,6 +384,8 @@ int main(void)
 	test_regdomain();
 	test_same_as_libpsl();
 	test_tunnel();
+	test_tld_listed();
+	test_tunnel_weight();
 	test_namestate();
 	dw_regdomain_free(rd);
 	return done_testing();
