@@ -43,7 +43,7 @@ my %verbs = (
 	status         => [[], qr/^version=\S+\nmode=observe\nbackend=\S+\n/],
 	list_suspects  => [[], qr/^client=127\.0\.45\.2 flagged=mx_worm,signature_names blocked=no /m],
 	list_blocked   => [[], qr/^$/],
-	show_client    => [['127.0.45.2'], qr/^client=127\.0\.45\.2\n.*^flagged=mx_worm,signature_names\n(?:.*\n)*?mx_600s=\d+\n(?:.*\n)*?recent\.1=\S+victim\.lab\.$/ms],
+	show_client    => [['127.0.45.2'], qr/^client=127\.0\.45\.2\n.*^flagged=mx_worm,signature_names\n(?:.*\n)*?mx_600s=\d+\n(?:.*\n)*?recent\.\d+=\S+victim\.lab\.$/ms],
 	list_exempt    => [[], qr/^exempt=127\.0\.45\.25\/32 origin=config$/m],
 	metrics        => [[], qr/^# TYPE dnswarden_queries_total counter\ndnswarden_queries_total\{source="resolved"\} \d+$/m],
 );
