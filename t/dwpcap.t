@@ -227,7 +227,7 @@ sub dump_line {
 	my ($st, $out, $err) = run('--resolver', '10.0.0.53', '-w', wlfile(''), $cap);
 	is($out, join('', map { "$_\n" }
 		'client=10.0.0.1 server=198.51.100.1 qname=a.example. qtype=MX count=1',
-		'client=10.0.0.1 server=203.0.113.5 qname=weird\046label\032x.example. qtype=A count=1',
+		'client=10.0.0.1 server=203.0.113.5 qname=weird\.label\032x.example. qtype=A count=1',
 		'client=10.0.0.1 server=203.0.113.9 qname=a.example. qtype=AAAA count=1',
 		'client=10.0.0.2 server=203.0.113.9 qname=b.example. qtype=TXT count=2',
 		'client=10.0.0.2 server=203.0.113.9 qname=b.example. qtype=TYPE999 count=1'),
@@ -408,10 +408,16 @@ my $only3 = "client=10.1.1.1 server=127.0.57.3 qname=a.test. qtype=A count=1\n";
 	is($st, 2, 'missing whitelist: exit 2');
 	($st) = run('--resolver', 'bogus', '-w', wlfile(''), $good);
 	is($st, 2, 'bad --resolver: exit 2');
+	($st, undef, $err) = run('--resolver', '10.0.0.53/24', '-w', wlfile(''), $good);
+	is($st, 2, 'a prefix with host bits set (as dnswarden refuses it): exit 2');
+	($st, undef, $err) = run('-w', wlfile("10.0.0.1/8\n"), $good);
+	like($err, qr/:1: not a whitelist line/, "... in a whitelist file too: $err");
 	($st) = run('-w', wlfile(''));
 	is($st, 2, 'no capture: exit 2');
 	($st, undef, $err) = run('-s', "$tmp/no.sock", $good);
 	is($st, 2, 'control socket not there: exit 2');
+	like($err, qr/cannot connect to \Q$tmp\E\/no\.sock: No such file or directory/,
+		"... and says why: $err");
 	($st, my $help) = run('-h');
 	is($st, 0, '-h: exit 0');
 	like($help, qr/usage: dwpcap/, '-h: usage');

@@ -14,25 +14,19 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "conf.h"
-#include "control.h"
+#include "control_client.h"
 
 /** Seconds the whole exchange (connect, send, read) may take. */
 #define TIMEOUT_S 30
-/** Largest answer accepted: the server's body cap plus its first line. */
-#define MAX_ANSWER (DW_CONTROL_MAX_RESPONSE + 1024)
 
 static const char *progname = "dnswarden-control";
 
@@ -258,185 +252,23 @@ static const struct verb *check_command(int argc, char **argv)
 	return v;
 }
 
-/** Milliseconds left until deadline (monotonic seconds/ms), at least 0. */
-static int ms_left(const struct timespec *deadline)
+/** Print the answer: the body on stdout, an error message on stderr;
+ *  returns the exit status. */
+static int print_answer(const struct dw_control_reply *r)
 {
-	struct timespec now;
-	long long ms;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
-}
-
-/** Connect to path within the timeout; the fd, or -1 after saying why. */
-static int connect_to(const char *path, const char *conf_hint)
-{
-	struct sockaddr_un sa;
-	struct timeval tv = {.tv_sec = TIMEOUT_S};
-	int fd, e;
-	const char *hint = "";
-	char hintbuf[DW_CONF_MAX_PATH + 128];
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1); /* length checked by the caller */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		say("socket: %s", strerror(errno));
-		return -1;
+	if (r->status != 0) {
+		fprintf(stderr, "%s: %.*s\n", progname, (int)r->body_len, r->body);
+		return r->status;
 	}
-	/* a full backlog makes connect() wait; this bounds the wait */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	e = errno;
-	close(fd);
-	switch (e) {
-	case ENOENT:
-		if (conf_hint) {
-			snprintf(hintbuf, sizeof(hintbuf),
-			         " (is unbound running with dnswarden? the path is control.socket "
-			         "in %s)",
-			         conf_hint);
-			hint = hintbuf;
-		} else
-			hint = " (is unbound running with dnswarden?)";
-		break;
-	case ECONNREFUSED:
-		hint = " (nothing listens there: is unbound running?)";
-		break;
-	case EACCES:
-	case EPERM:
-		hint = " (only root and members of control.group may use it)";
-		break;
-	case EAGAIN:
-	case EINPROGRESS:
-	case ETIMEDOUT:
-		say("cannot connect to %s: timed out after %d s (the resolver is busy)", path,
-		    TIMEOUT_S);
-		return -1;
-	default:
-		break;
-	}
-	say("cannot connect to %s: %s%s", path, strerror(e), hint);
-	return -1;
-}
-
-/** Send the request and read the whole answer; 0, or -1 after saying why.
- *  *buf is malloc'ed and NUL-terminated. */
-static int exchange(int fd, const char *path, const char *req, char **buf, size_t *len)
-{
-	struct timespec deadline;
-	size_t cap = 65536, n = 0, off = 0, reqlen = strlen(req);
-	char *b;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += TIMEOUT_S;
-	while (off < reqlen) {
-		ssize_t w = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			/* the server may have answered and closed already (refused
-			 * peer, too many connections): read what it said */
-			if (errno == EPIPE || errno == ECONNRESET)
-				break;
-			say("%s: cannot send the request: %s", path, strerror(errno));
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	b = malloc(cap + 1);
-	if (b == NULL) {
-		say("out of memory");
-		return -1;
-	}
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-		int left = ms_left(&deadline), pr;
-
-		pr = poll(&p, 1, left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0) {
-			say("%s: no complete answer within %d s", path, TIMEOUT_S);
-			free(b);
-			return -1;
-		}
-		if (n == cap) {
-			char *nb;
-			if (cap >= MAX_ANSWER) {
-				say("%s: the answer is larger than %zu bytes", path,
-				    (size_t)MAX_ANSWER);
-				free(b);
-				return -1;
-			}
-			cap = cap * 2 > MAX_ANSWER ? MAX_ANSWER : cap * 2;
-			nb = realloc(b, cap + 1);
-			if (nb == NULL) {
-				say("out of memory");
-				free(b);
-				return -1;
-			}
-			b = nb;
-		}
-		r = recv(fd, b + n, cap - n, MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			/* the server closed with our unread request in its
-			 * queue: what it sent before is complete */
-			if (errno == ECONNRESET && memchr(b, '\n', n) != NULL)
-				break;
-			say("%s: reading the answer: %s", path, strerror(errno));
-			free(b);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
-/** Act on the answer: print it, return the exit status. */
-static int answer(const char *path, const char *b, size_t n)
-{
-	const char *nl = memchr(b, '\n', n);
-	size_t first;
-
-	if (nl == NULL) {
-		if (n == 0)
-			say("%s closed the connection without an answer", path);
-		else
-			say("%s: unexpected answer (no complete first line)", path);
+	if (r->body_len > 0 && fwrite(r->body, 1, r->body_len, stdout) != r->body_len) {
+		say("writing the output: %s", strerror(errno));
 		return 1;
 	}
-	first = (size_t)(nl - b);
-	if (first == 2 && memcmp(b, "ok", 2) == 0) {
-		size_t body = n - first - 1;
-		if (body > 0 && fwrite(nl + 1, 1, body, stdout) != body) {
-			say("writing the output: %s", strerror(errno));
-			return 1;
-		}
-		if (fflush(stdout) != 0) {
-			say("writing the output: %s", strerror(errno));
-			return 1;
-		}
-		return 0;
+	if (fflush(stdout) != 0) {
+		say("writing the output: %s", strerror(errno));
+		return 1;
 	}
-	if (first >= 8 && memcmp(b, "error ", 6) == 0 && (b[6] == '1' || b[6] == '2') &&
-	    b[7] == ' ') {
-		fprintf(stderr, "%s: %.*s\n", progname, (int)(first - 8), b + 8);
-		return b[6] - '0';
-	}
-	say("%s: unexpected answer '%.*s'", path, (int)(first > 80 ? 80 : first), b);
-	return 1;
+	return 0;
 }
 
 /** Parse the options and the command, find the socket, run the exchange. */
@@ -452,9 +284,10 @@ int main(int argc, char **argv)
 	struct dw_conf *conf = NULL;
 	char req[DW_CONTROL_MAX_LINE];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *buf = NULL;
-	size_t len = 0, rl;
-	int json = 0, opt, fd, i, rc;
+	char cerr[DW_CONF_MAX_PATH + 256];
+	struct dw_control_reply reply;
+	size_t rl;
+	int json = 0, opt, i, rc;
 
 	while ((opt = getopt_long(argc, argv, "+c:s:jh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -507,15 +340,15 @@ int main(int argc, char **argv)
 	req[rl++] = '\n';
 	req[rl] = '\0';
 
-	fd = connect_to(path, config);
-	if (fd < 0)
-		return 1;
-	rc = exchange(fd, path, req, &buf, &len);
-	close(fd);
-	if (rc == 0)
-		rc = answer(path, buf, len);
-	else
-		rc = 1;
-	free(buf);
+	rc = dw_control_call(path, req, TIMEOUT_S, DW_CONTROL_MAX_ANSWER, &reply, cerr,
+	                     sizeof(cerr));
+	if (rc == DW_CTLCALL_CONNECT && reply.errnum == ENOENT && config != NULL)
+		say("cannot connect to %s: %s (is unbound running with dnswarden? the path is "
+		    "control.socket in %s)",
+		    path, strerror(ENOENT), config);
+	else if (rc != DW_CTLCALL_OK)
+		say("%s", cerr);
+	rc = rc == DW_CTLCALL_OK ? print_answer(&reply) : 1;
+	dw_control_reply_free(&reply);
 	return rc;
 }

@@ -21,9 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -31,6 +29,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "control_client.h"
 #include "mailwatch/log.h"
 #include "mailwatch/model.h"
 
@@ -131,62 +130,24 @@ static void on_signal(int sig)
 static char *control_request(const char *req)
 {
 	const char *path = g.conf->control_socket;
-	struct sockaddr_un sa;
-	size_t cap = 65536, n = 0;
-	char *b, *body;
-	int fd;
-	struct timeval tv = {.tv_sec = 10};
+	struct dw_control_reply r;
+	char err[512], *body;
+	int rc = dw_control_call(path, req, 10, DW_CONTROL_MAX_ANSWER, &r, err, sizeof(err));
 
-	if (!path || strlen(path) >= sizeof(sa.sun_path))
-		return NULL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return NULL;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+	if (rc != DW_CTLCALL_OK) {
 		if (!g.warned_socket++)
-			say("cannot ask dnswarden at %s: %s (D_q unknown until it answers)", path,
-			    strerror(errno));
-		close(fd);
+			say("cannot ask dnswarden at %s: %s (D_q unknown until it answers)",
+			    path ? path : "", r.errnum ? strerror(r.errnum) : err);
 		return NULL;
 	}
-	if (!(b = malloc(cap + 1))) {
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-		if (n == cap) {
-			char *nb = cap < ((size_t)64 << 20) ? realloc(b, cap * 2 + 1) : NULL;
-			if (!nb) {
-				free(b);
-				close(fd);
-				return NULL;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = recv(fd, b + n, cap - n, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	b[n] = '\0';
-	if (strncmp(b, "ok\n", 3) != 0) {
+	if (r.status != 0) {
 		if (!g.warned_socket++)
-			say("dnswarden at %s answered: %.200s", path, b);
-		free(b);
+			say("dnswarden at %s answered: %.200s", path, r.buf);
+		dw_control_reply_free(&r);
 		return NULL;
 	}
-	body = strdup(b + 3);
-	free(b);
+	body = strndup(r.body, r.body_len);
+	dw_control_reply_free(&r);
 	return body;
 }
 

@@ -233,28 +233,15 @@ static void take(struct scan *s, const struct dw_scan_rec *r)
 /* ------------------------------------------------------------------------ */
 /* pcap */
 
-/** The question of a DNS message (no compression in a question): name and
- *  type into r. 0, or -1 when malformed. */
+/** The question of a DNS message (pcapdns.h): name and type into r. 0, or
+ *  -1 when malformed. */
 static int question(const uint8_t *m, size_t len, struct dw_scan_rec *r)
 {
-	size_t off = 12, wl = 0;
-	for (;;) {
-		uint8_t lab;
-		if (off >= len)
-			return -1;
-		lab = m[off];
-		if (lab > 63 || off + 1 + lab > len || wl + 1 + lab > 255)
-			return -1;
-		memcpy(r->qname + wl, m + off, (size_t)lab + 1);
-		wl += (size_t)lab + 1;
-		off += (size_t)lab + 1;
-		if (lab == 0)
-			break;
-	}
-	if (off + 4 > len)
+	int wl = dw_pcapdns_question(m, len, r->qname, &r->qtype);
+
+	if (wl < 0)
 		return -1;
-	r->qname_len = wl;
-	r->qtype = (uint16_t)(m[off] << 8 | m[off + 1]);
+	r->qname_len = (size_t)wl;
 	return 0;
 }
 

@@ -11,7 +11,7 @@
  * given as the text of `dnswarden-control dump_whitelist` (or its --json),
  * as a file of plain addresses or prefixes, one a line, as dnswarden's
  * state file (its "wl addr ADDR …" lines), or read from the control socket
- * ("DWCTL1 dump_whitelist", the reply read to EOF).
+ * ("DWCTL1 dump_whitelist", through the engine's control client).
  *
  * Output: one line per (client, server, qname, qtype) of flagged queries,
  * sorted, "client=… server=… qname=… qtype=… count=N"; a summary on stderr.
@@ -32,8 +32,9 @@
  * Robustness: every read of packet bytes is bounds-checked against the
  * captured length; names are read without following compression pointers
  * (a question has nothing before it to point to), limited to 255 bytes and
- * printed with every byte outside [a-z0-9_-] escaped as \DDD (upper case is
- * folded, so 0x20-randomised names aggregate). Memory: one row per distinct
+ * printed as dnswarden prints names (dw_name_to_text(): a byte outside
+ * '!'..'~' as \DDD, the zone-file specials . \ " ; ( ) @ $ inside a label
+ * as \X), upper case folded, so 0x20-randomised names aggregate. Memory: one row per distinct
  * flagged (client, server, qname, qtype), at most --max-rows (default
  * 1000000, about 150 MB); further distinct rows are counted, not kept.
  */
@@ -52,152 +53,81 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 
+#include "addr.h"
+#include "control_client.h"
+#include "feature.h"
 #include "pcapdns.h"
+#include "siphash.h"
 
 #define DEF_MAX_ROWS 1000000u
-#define MAX_SOCKET_REPLY (512u << 20) /* bytes read from the control socket */
 #define MAX_LINE 65536                /* a whitelist line (JSON dumps may be long) */
-#define NAME_TEXT_MAX 1024            /* 255 wire bytes, each at most \DDD */
+#define NAME_TEXT_MAX DW_NAME_TEXT_MAX /* 255 wire bytes, each at most \DDD */
 
 /* ------------------------------------------------------------------------ */
-/* Addresses */
+/* Addresses (addr.h) and hashing (siphash.h, keyed from getrandom: the
+ * qnames in a capture are anyone's) */
 
-struct addr {
-	uint8_t family; /* 4 or 6 */
-	uint8_t b[16];  /* IPv4 in b[0..3], the rest zero */
-};
+static uint64_t hk0, hk1;
 
-struct prefix {
-	struct addr a;
-	unsigned len;
-};
-
-static void addr_from(struct addr *a, int family, const uint8_t *bytes)
+/** An IPv6 address ::ffff:a.b.c.d becomes the IPv4 a.b.c.d, as the module
+ *  sees such a client (dw_addr_from_sockaddr()). */
+static void unmap(struct dw_addr *a)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct sockaddr_in6 sa;
 
-	memset(a, 0, sizeof(*a));
-	if (family == 6 && memcmp(bytes, mapped, 12) == 0) { /* ::ffff:a.b.c.d is IPv4 */
-		a->family = 4;
-		memcpy(a->b, bytes + 12, 4);
+	if (a->family != 6)
 		return;
-	}
-	a->family = (uint8_t)family;
-	memcpy(a->b, bytes, family == 4 ? 4 : 16);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	memcpy(&sa.sin6_addr, a->b, 16);
+	(void)dw_addr_from_sockaddr((const struct sockaddr *)&sa, sizeof(sa), a);
 }
 
-/* "192.0.2.1", "2001:db8::1", or either with "/LEN". */
-static int prefix_parse(const char *s, struct prefix *p)
+/** An address or prefix of a whitelist or --resolver ("192.0.2.1",
+ *  "2001:db8::/32"; host bits must be zero). 0, or -1. */
+static int prefix_parse(const char *s, struct dw_cidr *p)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	uint8_t bytes[16];
-	char *slash;
-
-	if (strlen(s) >= sizeof(buf))
+	if (dw_cidr_parse(s, p) != 0)
 		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, bytes) == 1)
-		addr_from(&p->a, 4, bytes);
-	else if (inet_pton(AF_INET6, buf, bytes) == 1)
-		addr_from(&p->a, 6, bytes);
-	else
-		return -1;
-	p->len = p->a.family == 4 ? 32 : 128;
-	if (slash) {
-		char *end;
-		long len;
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || len < 0 || len > (long)p->len)
-			return -1;
-		if (p->a.family == 4 && strchr(buf, ':')) /* ::ffff:x/len: keep it simple */
-			return -1;
-		p->len = (unsigned)len;
-	}
+	if (p->len == 128)
+		unmap(&p->addr);
+	if (p->addr.family == 4 && p->len > 32)
+		p->len = 32;
 	return 0;
 }
 
-static void addr_text(const struct addr *a, char *buf, size_t len)
-{
-	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-}
-
-static int addr_cmp(const struct addr *x, const struct addr *y)
+/** Order of addresses: family, then bytes. */
+static int addr_cmp(const struct dw_addr *x, const struct dw_addr *y)
 {
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	return memcmp(x->b, y->b, 16);
 }
 
-static bool prefix_match(const struct prefix *p, const struct addr *a)
-{
-	unsigned full = p->len / 8, rest = p->len % 8;
-
-	if (p->a.family != a->family)
-		return false;
-	if (memcmp(p->a.b, a->b, full) != 0)
-		return false;
-	return rest == 0 || ((p->a.b[full] ^ a->b[full]) & (0xff00u >> rest) & 0xff) == 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Hashing (keyed from getrandom: the qnames in a capture are anyone's) */
-
-static uint64_t hkey;
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-		h = (h << 7 | h >> 57) ^ hkey; /* keyed rotation: no seed-free collisions */
-	}
-	return mix(h);
-}
-
 /* ------------------------------------------------------------------------ */
 /* The whitelist: a set of addresses, plus a list of prefixes */
 
 struct aset {
-	struct addr *slots; /* family 0 = empty */
+	struct dw_addr *slots; /* family 0 = empty */
 	size_t cap, n;
-	struct prefix *pfx;
+	struct dw_cidr *pfx;
 	size_t npfx, pfxcap;
 };
 
-static uint64_t addr_hash(const struct addr *a)
+static uint64_t addr_hash(const struct dw_addr *a)
 {
-	return hash_bytes(0xcbf29ce484222325ULL, a, sizeof(*a));
+	return dw_siphash(hk0, hk1, a, sizeof(*a), false);
 }
 
-static int aset_add_addr(struct aset *s, const struct addr *a)
+static int aset_add_addr(struct aset *s, const struct dw_addr *a)
 {
 	size_t i;
 
 	if (s->n * 2 >= s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct addr *n = calloc(cap, sizeof(*n));
+		struct dw_addr *n = calloc(cap, sizeof(*n));
 		if (n == NULL)
 			return -1;
 		for (i = 0; i < s->cap; i++) {
@@ -220,13 +150,13 @@ static int aset_add_addr(struct aset *s, const struct addr *a)
 	return 0;
 }
 
-static int aset_add(struct aset *s, const struct prefix *p)
+static int aset_add(struct aset *s, const struct dw_cidr *p)
 {
-	if (p->len == (p->a.family == 4 ? 32u : 128u))
-		return aset_add_addr(s, &p->a);
+	if (p->len == (p->addr.family == 4 ? 32u : 128u))
+		return aset_add_addr(s, &p->addr);
 	if (s->npfx == s->pfxcap) {
 		size_t cap = s->pfxcap ? s->pfxcap * 2 : 16;
-		struct prefix *n = realloc(s->pfx, cap * sizeof(*n));
+		struct dw_cidr *n = realloc(s->pfx, cap * sizeof(*n));
 		if (n == NULL)
 			return -1;
 		s->pfx = n;
@@ -236,7 +166,7 @@ static int aset_add(struct aset *s, const struct prefix *p)
 	return 0;
 }
 
-static bool aset_has(const struct aset *s, const struct addr *a)
+static bool aset_has(const struct aset *s, const struct dw_addr *a)
 {
 	size_t i;
 
@@ -246,7 +176,7 @@ static bool aset_has(const struct aset *s, const struct addr *a)
 			if (addr_cmp(&s->slots[i], a) == 0)
 				return true;
 	for (i = 0; i < s->npfx; i++)
-		if (prefix_match(&s->pfx[i], a))
+		if (dw_cidr_match(&s->pfx[i], a))
 			return true;
 	return false;
 }
@@ -300,7 +230,7 @@ static const char *token(const char *s, char *buf, size_t len)
 static int whitelist_line(struct aset *s, const char *line, bool state)
 {
 	char tok[128];
-	struct prefix p;
+	struct dw_cidr p;
 	const char *q;
 
 	while (*line == ' ' || *line == '\t')
@@ -371,69 +301,28 @@ static size_t whitelist_read(struct aset *s, FILE *f, const char *name)
 	return total;
 }
 
-/* dump_whitelist over the control socket (protocol DWCTL1, control.h: one
- * request line; "ok\n" and the body, or "error STATUS MESSAGE\n"). */
+/* dump_whitelist over the control socket (control_client.h). */
 static size_t whitelist_from_socket(struct aset *s, const char *path)
 {
-	struct sockaddr_un sun;
-	struct timeval tv = {10, 0};
-	static const char cmd[] = "DWCTL1 dump_whitelist\n";
-	char *buf = NULL;
-	size_t len = 0, cap = 0, total;
+	static const char cmd[] = DW_CONTROL_MAGIC " dump_whitelist\n";
+	struct dw_control_reply r;
+	char err[512];
+	size_t total;
 	FILE *f;
-	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		die("%s: socket path too long", path);
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
-		die("%s: connect: %s", path, strerror(errno));
-	if (write(fd, cmd, sizeof(cmd) - 1) != (ssize_t)(sizeof(cmd) - 1))
-		die("%s: write: %s", path, strerror(errno));
-	shutdown(fd, SHUT_WR);
-	for (;;) {
-		ssize_t n;
-		if (cap - len < 65536) {
-			char *nb;
-			cap = cap ? cap * 2 : 1 << 20;
-			if (cap > MAX_SOCKET_REPLY)
-				die("%s: reply larger than %u bytes", path, MAX_SOCKET_REPLY);
-			nb = realloc(buf, cap);
-			if (nb == NULL)
-				die("out of memory");
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("%s: read: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len < 3 || memcmp(buf, "ok\n", 3) != 0) {
-		size_t l = 0;
-		while (l < len && l < 200 && buf[l] != '\n')
-			l++;
-		die("%s: dump_whitelist failed: %.*s", path, (int)l, len ? buf : "(no reply)");
-	}
-	f = fmemopen(buf + 3, len > 3 ? len - 3 : 1, "r");
+	if (dw_control_call(path, cmd, 10, DW_CONTROL_MAX_ANSWER, &r, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (r.status != 0)
+		die("%s: dump_whitelist failed: error %d %.*s", path, r.status,
+		    (int)(r.body_len > 200 ? 200 : r.body_len), r.body);
+	f = fmemopen((void *)r.body, r.body_len ? r.body_len : 1, "r");
 	if (f == NULL)
 		die("fmemopen: %s", strerror(errno));
-	if (len == 3)
+	if (r.body_len == 0)
 		fgetc(f); /* empty body: an empty whitelist */
 	total = whitelist_read(s, f, path);
 	fclose(f);
-	free(buf);
+	dw_control_reply_free(&r);
 	return total;
 }
 
@@ -441,7 +330,7 @@ static size_t whitelist_from_socket(struct aset *s, const char *path)
 /* Flagged queries, aggregated */
 
 struct row {
-	struct addr client, server;
+	struct dw_addr client, server;
 	uint16_t qtype; /* 0 when there was no (readable) question */
 	uint64_t hash;
 	uint64_t count;
@@ -454,16 +343,22 @@ struct rows {
 	uint64_t dropped; /* flagged queries of rows beyond max */
 };
 
-static uint64_t row_hash(const struct addr *c, const struct addr *s, const char *qname,
+/** The keyed hash of a row's key: the two addresses, the type, the name. */
+static uint64_t row_hash(const struct dw_addr *c, const struct dw_addr *s, const char *qname,
                          unsigned qtype)
 {
-	uint64_t h = hash_bytes(0x84222325cbf29ce4ULL, c, sizeof(*c));
-	h = hash_bytes(h, s, sizeof(*s));
-	h = hash_bytes(h, &qtype, sizeof(qtype));
-	return hash_bytes(h, qname, strlen(qname));
+	uint8_t key[2 * sizeof(struct dw_addr) + 2 + NAME_TEXT_MAX];
+	size_t n = strlen(qname) < NAME_TEXT_MAX ? strlen(qname) : NAME_TEXT_MAX;
+
+	memcpy(key, c, sizeof(*c));
+	memcpy(key + sizeof(*c), s, sizeof(*s));
+	key[2 * sizeof(*c)] = (uint8_t)(qtype >> 8);
+	key[2 * sizeof(*c) + 1] = (uint8_t)qtype;
+	memcpy(key + 2 * sizeof(*c) + 2, qname, n);
+	return dw_siphash(hk0, hk1, key, 2 * sizeof(*c) + 2 + n, false);
 }
 
-static void rows_count(struct rows *r, const struct addr *c, const struct addr *s,
+static void rows_count(struct rows *r, const struct dw_addr *c, const struct dw_addr *s,
                        const char *qname, unsigned qtype)
 {
 	uint64_t h = row_hash(c, s, qname, qtype);
@@ -563,52 +458,31 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* The first question's name as text (lower case, escaped), and its end.
- * -1 when malformed. */
-static int qname_text(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap,
-                      size_t *end)
+/* The first question's name as text (dw_name_to_text(), lower case) and its
+ * type. -1 when malformed. */
+static int question_text(const uint8_t *msg, size_t len, char *out, size_t cap, unsigned *qtype)
 {
-	size_t n = 0, wire = 0;
+	uint8_t wire[DW_PCAPDNS_NAME_MAX];
+	uint16_t t;
+	int wl = dw_pcapdns_question(msg, len, wire, &t);
 
-	for (;;) {
-		uint8_t lab;
-		if (off >= len)
-			return -1;
-		lab = msg[off++];
-		wire++;
-		if (lab == 0)
-			break;
-		if (lab > 63 || off + lab > len || (wire += lab) > 255)
-			return -1;
-		for (uint8_t i = 0; i < lab; i++) {
-			uint8_t c = msg[off++];
-			if (c >= 'A' && c <= 'Z')
-				c = (uint8_t)(c + 32);
-			if (n + 5 >= cap)
-				return -1;
-			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			    c == '_')
-				out[n++] = (char)c;
-			else
-				n += (size_t)snprintf(out + n, cap - n, "\\%03u", c);
-		}
-		out[n++] = '.';
-	}
-	if (n == 0)
-		out[n++] = '.';
-	out[n] = '\0';
-	*end = off;
+	if (wl < 0)
+		return -1;
+	for (int i = 0; i < wl; i++) /* length bytes are <= 63, below 'A' */
+		if (wire[i] >= 'A' && wire[i] <= 'Z')
+			wire[i] = (uint8_t)(wire[i] + 32);
+	dw_name_to_text(wire, (size_t)wl, out, cap);
+	*qtype = t;
 	return 0;
 }
 
 /* One DNS message from client to server. tcp: be strict (a segment may be
  * the middle of a stream). Returns 0, or -1 when it is no DNS query. */
-static int dns_message(struct ctx *c, const struct addr *client, const struct addr *server,
+static int dns_message(struct ctx *c, const struct dw_addr *client, const struct dw_addr *server,
                        const uint8_t *msg, size_t len, bool tcp)
 {
 	char qname[NAME_TEXT_MAX];
 	unsigned qtype = 0;
-	size_t end;
 
 	if (len < 12)
 		return -1;
@@ -618,13 +492,11 @@ static int dns_message(struct ctx *c, const struct addr *client, const struct ad
 		if (tcp)
 			return -1;
 		strcpy(qname, "-");
-	} else if (qname_text(msg, len, 12, qname, sizeof(qname), &end) != 0 || end + 4 > len) {
+	} else if (question_text(msg, len, qname, sizeof(qname), &qtype) != 0) {
 		if (tcp)
 			return -1;
 		c->st.malformed++;
 		strcpy(qname, "<malformed>");
-	} else {
-		qtype = get16(msg + end);
 	}
 	c->st.queries++;
 	if (aset_has(c->resolvers, server)) {
@@ -647,9 +519,15 @@ static int dns_message(struct ctx *c, const struct addr *client, const struct ad
 /* A DNS message from the packet walk (pcapdns.h): only those sent to port 53. */
 static int on_message(void *arg, const struct dw_pcapdns_msg *m)
 {
-	struct addr src, dst;
-	addr_from(&src, m->family, m->src);
-	addr_from(&dst, m->family, m->dst);
+	struct dw_addr src, dst;
+
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	src.family = dst.family = (uint8_t)m->family;
+	memcpy(src.b, m->src, m->family == 4 ? 4 : 16);
+	memcpy(dst.b, m->dst, m->family == 4 ? 4 : 16);
+	unmap(&src);
+	unmap(&dst);
 	return dns_message(arg, &src, &dst, m->msg, m->len, m->tcp != 0);
 }
 
@@ -691,10 +569,10 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.rows.max = DEF_MAX_ROWS;
-	if (getrandom(&hkey, sizeof(hkey), 0) != (ssize_t)sizeof(hkey))
-		hkey = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	if (dw_siphash_key(&hk0, &hk1, errbuf, sizeof(errbuf)) != 0)
+		die("%s", errbuf);
 	while ((opt = getopt_long(argc, argv, "w:s:r:qh", longopts, NULL)) != -1) {
-		struct prefix p;
+		struct dw_cidr p;
 		char *end;
 		unsigned long v;
 		switch (opt) {
@@ -780,9 +658,9 @@ int main(int argc, char **argv)
 		qsort(c.rows.slots, k, sizeof(*c.rows.slots), row_cmp);
 	for (i = 0; i < k; i++) {
 		const struct row *r = &c.rows.slots[i];
-		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], t[16];
-		addr_text(&r->client, a, sizeof(a));
-		addr_text(&r->server, b, sizeof(b));
+		char a[DW_ADDR_STRLEN], b[DW_ADDR_STRLEN], t[16];
+		dw_addr_format(&r->client, a, sizeof(a));
+		dw_addr_format(&r->server, b, sizeof(b));
 		printf("client=%s server=%s qname=%s qtype=%s count=%" PRIu64 "\n", a, b, r->qname,
 		       qtype_text(r->qtype, r->qname, t, sizeof(t)), r->count);
 		free(r->qname);

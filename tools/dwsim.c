@@ -195,7 +195,7 @@ static int load_names(struct sim *s, const char *path, char *err, size_t errlen)
 			s->names = n;
 			cap = ncap;
 		}
-		len = dwsim_name_to_wire(name, s->names[s->nnames].qname);
+		len = dw_name_from_text(name, s->names[s->nnames].qname, WIRE_MAX);
 		if (len < 0) {
 			snprintf(err, errlen, "%s:%u: bad domain name '%s'", path, lineno, name);
 			goto fail;
@@ -230,7 +230,7 @@ static void set_domain(char *dst, const char *arg, const char *opt)
 
 	if (n > 0 && arg[n - 1] == '.')
 		n--;
-	if (n == 0 || n > 200 || dwsim_name_to_wire(arg, wire) < 0)
+	if (n == 0 || n > 200 || dw_name_from_text(arg, wire, sizeof(wire)) < 0)
 		usage_error("%s: bad domain '%s' (at most 200 characters)", opt, arg);
 	memcpy(dst, arg, n);
 	dst[n] = '\0';

@@ -272,3 +272,28 @@ void dw_pcapdns_packet(int dlt, const uint8_t *p, size_t len, uint16_t port, int
 bad:
 	st->malformed++;
 }
+
+/** Label by label, as dnswarden-scan and dwpcap both read a question. */
+int dw_pcapdns_question(const uint8_t *m, size_t len, uint8_t qname[DW_PCAPDNS_NAME_MAX],
+                        uint16_t *qtype)
+{
+	size_t off = 12, wl = 0;
+
+	for (;;) {
+		uint8_t lab;
+		if (off >= len)
+			return -1;
+		lab = m[off];
+		if (lab > 63 || off + 1 + lab > len || wl + 1 + lab > DW_PCAPDNS_NAME_MAX)
+			return -1;
+		memcpy(qname + wl, m + off, (size_t)lab + 1);
+		wl += (size_t)lab + 1;
+		off += (size_t)lab + 1;
+		if (lab == 0)
+			break;
+	}
+	if (off + 4 > len)
+		return -1;
+	*qtype = get16(m + off);
+	return (int)wl;
+}

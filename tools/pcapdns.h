@@ -14,6 +14,9 @@
  * is not reassembled: a segment is read as length-prefixed messages and one
  * that does not parse as such (a continuation) is skipped and counted.
  *
+ * dw_pcapdns_question() reads the question of such a message, the same way
+ * for both tools.
+ *
  * Cost: O(packet length), no allocation. Thread safety: none needed (no
  * state but the caller's). Errors: counted in struct dw_pcapdns_stats.
  */
@@ -48,6 +51,19 @@ struct dw_pcapdns_stats {
 /** Which messages the callback gets: sent to the server's port, sent from it. */
 #define DW_PCAPDNS_TO53 1
 #define DW_PCAPDNS_FROM53 2
+
+/** Longest wire name of a question (RFC 1035), the final zero included. */
+#define DW_PCAPDNS_NAME_MAX 255
+
+/** The first question of the DNS message m (len bytes, header included):
+ *  its uncompressed wire name into qname and its type into *qtype. O(name).
+ *  Returns the name's length (final zero included), or -1 when there is no
+ *  readable question: a short message, a label over 63 bytes (compression
+ *  pointers included: a question has nothing before it to point to), a
+ *  name past the message or over DW_PCAPDNS_NAME_MAX bytes, no room for the
+ *  type and class. The question count is the caller's to check. */
+int dw_pcapdns_question(const uint8_t *m, size_t len, uint8_t qname[DW_PCAPDNS_NAME_MAX],
+                        uint16_t *qtype);
 
 /** Walk one captured packet of link type dlt (pcap_datalink()), len
  *  captured bytes, calling fn for every DNS message matching dirs, port

@@ -5,6 +5,7 @@
  * JSON document, bounded by the response cap.
  */
 #include "control_int.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,39 +82,6 @@ static int puts_(struct dw_out *out, const char *s)
 	return put(out, s, strlen(s));
 }
 
-/** Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (c == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (c == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f; /* beyond U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /** Append the inside of a JSON string (no quotes): escapes what JSON needs,
  *  keeps valid UTF-8, turns invalid bytes into U+FFFD. */
 static int put_json_chars(struct dw_out *out, const char *s, size_t n)
@@ -131,7 +99,7 @@ static int put_json_chars(struct dw_out *out, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (u = utf8_len(p + i, n - i)) > 0) {
+		if (c >= 0x80 && (u = dw_utf8_len(p + i, n - i)) > 0) {
 			i += u;
 			continue;
 		}

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "control_client.h"
+#include "utf8.h"
 #include "tap.h"
 
 extern char **environ;
@@ -132,37 +134,6 @@ static void jws(struct jp *j)
 		j->p++;
 }
 
-/** Length of a valid UTF-8 sequence at p, 0 if invalid. */
-static size_t jutf8(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if ((size_t)(end - p) < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	if (c == 0xed)
-		hi = 0x9f;
-	if (c == 0xf0)
-		lo = 0x90;
-	if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /** A string. */
 static int jstring(struct jp *j)
 {
@@ -206,7 +177,7 @@ static int jstring(struct jp *j)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t u = jutf8(j->p, j->end);
+			size_t u = dw_utf8_len(j->p, (size_t)(j->end - j->p));
 			if (u == 0)
 				return 0;
 			j->p += u;
@@ -898,6 +869,86 @@ static void test_validator(void)
 			all = 0;
 		}
 	ok(all, "the test's JSON validator works");
+}
+
+/** dw_utf8_len(): what the JSON output keeps and what it replaces. */
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		size_t n, want;
+	} cases[] = {{"\xc3\xa9", 2, 2},
+	             {"\xe2\x82\xac", 3, 3},
+	             {"\xf0\x9f\x98\x80", 4, 4},
+	             {"\xf4\x8f\xbf\xbf", 4, 4},
+	             {"A", 1, 0},
+	             {"\x80", 1, 0},
+	             {"\xc0\x80", 2, 0},
+	             {"\xc1\xbf", 2, 0},
+	             {"\xe0\x80\x80", 3, 0},
+	             {"\xe0\x9f\xbf", 3, 0},
+	             {"\xed\xa0\x80", 3, 0},
+	             {"\xf0\x80\x80\x80", 4, 0},
+	             {"\xf4\x90\x80\x80", 4, 0},
+	             {"\xf5\x80\x80\x80", 4, 0},
+	             {"\xc3", 1, 0},
+	             {"\xe2\x82\xac", 2, 0},
+	             {"\xe2\x28\xac", 3, 0},
+	             {"\xed\x9f\xbf", 3, 3}};
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t got = dw_utf8_len((const unsigned char *)cases[i].s, cases[i].n);
+		if (got != cases[i].want) {
+			printf("# case %zu: got %zu, want %zu\n", i, got, cases[i].want);
+			all = 0;
+		}
+	}
+	ok(all, "dw_utf8_len: 2-4 byte sequences; overlong, surrogate, > U+10FFFF, cut: 0");
+	ok(dw_utf8_len(NULL, 4) == 0 && dw_utf8_len((const unsigned char *)"\xc3\xa9", 0) == 0,
+	   "dw_utf8_len: nothing to read is invalid");
+}
+
+/** The client the tools share (control_client.h), against the real server. */
+static void test_client(const char *path)
+{
+	struct dw_control_reply r;
+	char err[512], longpath[200];
+	int rc;
+
+	rc = dw_control_call(path, "DWCTL1 status\n", 10, DW_CONTROL_MAX_ANSWER, &r, err,
+	                     sizeof(err));
+	ok(rc == DW_CTLCALL_OK && r.status == 0 && r.len == strlen(STATUS_PLAIN) &&
+	       strcmp(r.buf, STATUS_PLAIN) == 0 && r.body == r.buf + 3 && r.body_len == r.len - 3,
+	   "client: ok, the whole answer and its body");
+	dw_control_reply_free(&r);
+	ok(r.buf == NULL && r.len == 0, "client: the answer is freed");
+	rc = dw_control_call(path, "DWCTL1 unblock 10.9.9.9\n", 10, DW_CONTROL_MAX_ANSWER, &r, err,
+	                     sizeof(err));
+	ok(rc == DW_CTLCALL_OK && r.status == 1 &&
+	       r.body_len == strlen("10.9.9.9 is not blocked") &&
+	       memcmp(r.body, "10.9.9.9 is not blocked", r.body_len) == 0,
+	   "client: error 1 and its message, without the newline");
+	dw_control_reply_free(&r);
+	rc = dw_control_call(path, "DWCTL1 nosuchverb\n", 10, DW_CONTROL_MAX_ANSWER, &r, err,
+	                     sizeof(err));
+	ok(rc == DW_CTLCALL_OK && r.status == 2, "client: error 2 (usage) for an unknown verb");
+	dw_control_reply_free(&r);
+	rc = dw_control_call(path, "DWCTL1 status\n", 10, 16, &r, err, sizeof(err));
+	ok(rc == DW_CTLCALL_TOOBIG && r.buf == NULL && strstr(err, "larger than 16 bytes"),
+	   "client: an answer over max is refused: %s", err);
+	snprintf(longpath, sizeof(longpath), "%s/no-such.sock", tmpdir);
+	rc = dw_control_call(longpath, "DWCTL1 status\n", 10, DW_CONTROL_MAX_ANSWER, &r, err,
+	                     sizeof(err));
+	ok(rc == DW_CTLCALL_CONNECT && r.errnum == ENOENT && strstr(err, longpath) &&
+	       strstr(err, "is unbound running with dnswarden?"),
+	   "client: no socket: connect fails, says where and why: %s", err);
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	rc = dw_control_call(longpath, "DWCTL1 status\n", 10, DW_CONTROL_MAX_ANSWER, &r, err,
+	                     sizeof(err));
+	ok(rc == DW_CTLCALL_PATH && strstr(err, "longer than"), "client: a path too long: %s", err);
 }
 
 /** Creation: mode, group, errors for bad input. */
@@ -1894,6 +1945,7 @@ int main(void)
 	fake.big = big;
 
 	test_validator();
+	test_utf8();
 	test_create(tmpdir);
 	test_stale_live(tmpdir);
 	test_manual_clock(tmpdir);
@@ -1905,6 +1957,7 @@ int main(void)
 		return 1;
 	}
 	test_protocol(path);
+	test_client(path);
 	if (!ok(executable(cli), "the CLI is built: %s", cli))
 		printf("#   build it, or set DW_BUILDDIR\n");
 	else

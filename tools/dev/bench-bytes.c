@@ -11,6 +11,7 @@
  *
  * Usage: bench-bytes [clients]   (default 1000000 = clients.max's default)
  */
+#include "bench-common.h"
 #include "clients.h"
 #include "conf.h"
 #include "detect.h"
@@ -18,22 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Resident set in bytes, from the kernel's own accounting. */
-static long long rss_bytes(void)
-{
-	char line[256];
-	long long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
 
 /* Fill the table as the engine would for n MX queries from n clients. */
 int main(int argc, char **argv)
@@ -67,7 +52,7 @@ int main(int argc, char **argv)
 	f.qclass = DW_Q_MX;
 	dw_detect_increments(&d, &f, inc);
 
-	long long rss0 = rss_bytes();
+	long long rss0 = bench_rss_bytes();
 	struct dw_clients *t = dw_clients_new(&cc, err, sizeof(err));
 
 	if (t == NULL) {
@@ -88,7 +73,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	long long rss1 = rss_bytes();
+	long long rss1 = bench_rss_bytes();
 	struct dw_clients_stats st;
 
 	dw_clients_stats(t, &st);

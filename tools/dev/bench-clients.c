@@ -8,10 +8,11 @@
  * /proc/self/status) is not blurred by what the allocator kept from the
  * previous phase. Peak RSS is about 150 MB; run time about 15 seconds.
  *
- * Build: gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule/engine \
- *          tools/dev/bench-clients.c module/engine/clients.c module/engine/window.c -o
- * /tmp/bench-clients Usage: bench-clients [clients] [updates]   (defaults 1000000, 10000000)
+ * Build: make (tools/dev/bench-clients, with bench-common.c, against the
+ * engine library).
+ * Usage: bench-clients [clients] [updates]   (defaults 1000000, 10000000)
  */
+#include "bench-common.h"
 #include "clients.h"
 
 #include <pthread.h>
@@ -34,57 +35,6 @@ struct bench {
 	struct dw_clients *tbl;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Resident set in bytes, from the kernel's own accounting. */
-static long long rss_bytes(void)
-{
-	char line[256];
-	long long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
-/* Source number n as an address: three of four IPv4, the rest distinct IPv6
- * /64s (host bits vary too, to exercise aggregation). Distinct for n < 2^30. */
-static void source(uint32_t n, struct dw_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (n % 4 != 3) {
-		uint32_t v = 0x0a000000u + n; /* 10.0.0.0 upwards, then beyond */
-
-		a->family = 4;
-		a->b[0] = (uint8_t)(v >> 24);
-		a->b[1] = (uint8_t)(v >> 16);
-		a->b[2] = (uint8_t)(v >> 8);
-		a->b[3] = (uint8_t)v;
-	} else {
-		a->family = 6;
-		a->b[0] = 0x20;
-		a->b[1] = 0x01;
-		a->b[2] = 0x0d;
-		a->b[3] = 0xb8;
-		a->b[4] = (uint8_t)(n >> 24);
-		a->b[5] = (uint8_t)(n >> 16);
-		a->b[6] = (uint8_t)(n >> 8);
-		a->b[7] = (uint8_t)n;
-		a->b[15] = (uint8_t)(n * 7 + 1);
-	}
-}
-
 /* A judge as cheap as the real detectors: thresholds, once per crossing. */
 static uint16_t judge(void *arg, const struct dw_client_view *v)
 {
@@ -103,16 +53,6 @@ static uint16_t judge(void *arg, const struct dw_client_view *v)
 		}
 	}
 	return f;
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
 }
 
 static struct dw_clients *make_table(uint32_t max)
@@ -150,17 +90,17 @@ static void *work(void *arg)
 	uint64_t s = w->seed;
 	unsigned fired = 0;
 	uint32_t pop = w->hot ? w->hot : b->clients;
-	double t0 = now_s();
+	double t0 = bench_now();
 
 	for (uint64_t i = 0; i < w->updates; i++) {
-		uint64_t r = xorshift(&s);
+		uint64_t r = bench_xorshift(&s);
 		uint16_t inc[6] = {0};
 
 		inc[(r >> 40) % 8 < 6 ? (r >> 40) % 8 : 0] = (uint16_t)((r >> 48) % 8 == 0);
 		dw_clients_update(b->tbl, &b->addrs[(r >> 8) % pop], 1000000 + (uint32_t)(i >> 20),
 		                  inc, judge, &fired);
 	}
-	w->secs = now_s() - t0;
+	w->secs = bench_now() - t0;
 	return NULL;
 }
 
@@ -170,7 +110,7 @@ static void run_threads(const struct bench *b, int n, uint32_t hot, const char *
 {
 	pthread_t th[8];
 	struct worker w[8];
-	double t0 = now_s();
+	double t0 = bench_now();
 
 	for (int i = 0; i < n; i++) {
 		w[i].b = b;
@@ -185,7 +125,7 @@ static void run_threads(const struct bench *b, int n, uint32_t hot, const char *
 		pthread_join(th[i], NULL);
 		lat += w[i].secs / (double)w[i].updates;
 	}
-	double wall = now_s() - t0;
+	double wall = bench_now() - t0;
 
 	printf("%s_ns=%.1f\n", name, lat / n * 1e9);
 	printf("%s_throughput_ns=%.1f\n", name, wall / (double)b->updates * 1e9);
@@ -222,21 +162,21 @@ static void phase_fill(uint32_t clients, uint64_t updates)
 	}
 	/* fault the population array in before the baseline */
 	memset(b.addrs, 0, (size_t)clients * sizeof(*b.addrs));
-	long long rss0 = rss_bytes();
-	double t0 = now_s();
+	long long rss0 = bench_rss_bytes();
+	double t0 = bench_now();
 
 	b.tbl = make_table(clients);
 	/* shards fill unevenly: keep adding new sources until every shard is
 	 * full, so the figures are for exactly `clients` tracked */
 	do {
 		for (uint32_t end = n + (n < clients ? clients : 10000); n < end; n++) {
-			source(n, &a);
+			bench_source(n, &a);
 			dw_clients_update(b.tbl, &a, 1000000, NULL, NULL, NULL);
 		}
 		dw_clients_stats(b.tbl, &st);
 	} while (st.tracked < clients);
-	double fill = now_s() - t0;
-	long long rss1 = rss_bytes();
+	double fill = bench_now() - t0;
+	long long rss1 = bench_rss_bytes();
 
 	printf("clients=%llu\n", (unsigned long long)st.tracked);
 	printf("fill_sources=%u\n", n);
@@ -267,18 +207,18 @@ static void phase_flood(uint32_t cap)
 	struct dw_clients_stats st;
 	struct dw_addr a;
 	const uint16_t inc[6] = {1, 0, 0, 0, 0, 0};
-	long long rss0 = rss_bytes(), rss_cap = 0;
+	long long rss0 = bench_rss_bytes(), rss_cap = 0;
 	struct dw_clients *t = make_table(cap);
-	double t0 = now_s();
+	double t0 = bench_now();
 
 	for (uint32_t i = 0; i < 2 * cap; i++) {
-		source(i, &a);
+		bench_source(i, &a);
 		dw_clients_update(t, &a, 2000000 + i / 100000, inc, NULL, NULL);
 		if (i + 1 == cap)
-			rss_cap = rss_bytes();
+			rss_cap = bench_rss_bytes();
 	}
-	double secs = now_s() - t0;
-	long long rss1 = rss_bytes();
+	double secs = bench_now() - t0;
+	long long rss1 = bench_rss_bytes();
 
 	dw_clients_stats(t, &st);
 	printf("flood_sources=%u\n", 2 * cap);
@@ -330,7 +270,7 @@ int main(int argc, char **argv)
 		        DW_CLIENTS_MAX);
 		return 2;
 	}
-	printf("rss_start_bytes=%lld\n", rss_bytes());
+	printf("rss_start_bytes=%lld\n", bench_rss_bytes());
 	if (in_child(phase_fill, clients, updates) != 0 || in_child(flood_adapter, clients, 0) != 0)
 		return 1;
 	return 0;

@@ -24,17 +24,16 @@
  *            --toggle-collect=dw_engine_observe tools/dev/bench-engine --callgrind N
  * then the total Ir divided by N is the instructions per dw_engine_observe().
  *
- * Build: make, once Makefile.am lists it; by hand (as tools/dev/bench does), against
- * the built engine library:
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Imodule/engine -c tools/dev/bench-engine.c
- *   ./libtool --mode=link gcc -pthread -o tools/dev/bench-engine bench-engine.o \
- *     module/libdwengine.la -lyaml -lmaxminddb
+ * Build: make (tools/dev/bench-engine, with bench-common.c, against the
+ * engine library).
  * Usage: bench-engine [queries]         (per pass; default 2000000)
  *        bench-engine --callgrind N [hot|1m]
  * Run time at the default: about 15 seconds; peak RSS about 200 MB.
  */
+#include "bench-common.h"
 #include "conf.h"
 #include "engine.h"
+#include "feature.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -68,7 +67,7 @@
 /** Clients of the large population: the default clients.max. */
 #define BIG 1000000u
 /** Longest wire name the mix holds. */
-#define WIRE_MAX 255
+#define WIRE_MAX DW_NAME_MAXWIRE
 
 /** One query of the mix, in wire form as the Unbound adapter hands it in. */
 struct mixq {
@@ -101,33 +100,6 @@ struct worker {
 	uint64_t sink; /* keeps the harness-only loop from being optimised away */
 };
 
-/** Monotonic time in seconds. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/** Resident set in bytes (VmRSS of /proc/self/status), -1 when unknown. */
-static long long rss_bytes(void)
-{
-	char line[256];
-	long long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtoll(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
-}
-
 /** The engine's log sink: count the line in *arg (an atomic_ulong), write
  *  nothing. Thread-safe. */
 static void log_sink(void *arg, int prio, const char *line)
@@ -136,73 +108,19 @@ static void log_sink(void *arg, int prio, const char *line)
 	atomic_fetch_add_explicit((atomic_ulong *)arg, 1, memory_order_relaxed);
 }
 
-/** xorshift64: the harness's random numbers (state must not be 0). */
-static inline uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 /**
- * Client number n as an address, as tools/dev/bench-clients makes them: three of
- * four IPv4 (10.0.0.0 upwards), the rest distinct IPv6 /64s with host bits set
- * (so the engine's aggregation runs). Distinct for n < 2^30.
- * \param n client number.
- * \param a filled.
- */
-static inline void source(uint32_t n, struct dw_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (n % 4 != 3) {
-		uint32_t v = 0x0a000000u + n;
-
-		a->family = 4;
-		a->b[0] = (uint8_t)(v >> 24);
-		a->b[1] = (uint8_t)(v >> 16);
-		a->b[2] = (uint8_t)(v >> 8);
-		a->b[3] = (uint8_t)v;
-	} else {
-		a->family = 6;
-		a->b[0] = 0x20;
-		a->b[1] = 0x01;
-		a->b[2] = 0x0d;
-		a->b[3] = 0xb8;
-		a->b[4] = (uint8_t)(n >> 24);
-		a->b[5] = (uint8_t)(n >> 16);
-		a->b[6] = (uint8_t)(n >> 8);
-		a->b[7] = (uint8_t)n;
-		a->b[15] = (uint8_t)(n * 7 + 1);
-	}
-}
-
-/**
- * Presentation name to uncompressed wire form (no escapes; labels < 64).
+ * Presentation name to uncompressed wire form (feature.h), or exit.
  * \param text "www.campus.test" (no final dot).
  * \param q receives wire and len.
  */
 static void set_name(const char *text, struct mixq *q)
 {
-	size_t n = 0;
-	const char *p = text;
+	int n = dw_name_from_text(text, q->wire, sizeof(q->wire));
 
-	while (*p != '\0') {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (l == 0 || l > 63 || n + 1 + l + 1 > WIRE_MAX) {
-			fprintf(stderr, "bench-engine: bad mix name %s\n", text);
-			exit(1);
-		}
-		q->wire[n++] = (uint8_t)l;
-		memcpy(q->wire + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
+	if (n < 0) {
+		fprintf(stderr, "bench-engine: bad mix name %s\n", text);
+		exit(1);
 	}
-	q->wire[n++] = 0;
 	q->len = (uint8_t)n;
 }
 
@@ -229,7 +147,7 @@ static void build_mix(struct mixq *mix)
 	unsigned i = 0, k;
 
 	for (k = 0; k < 850; k++, i++) { /* A, AAAA, HTTPS over ordinary names */
-		unsigned v = (unsigned)(xorshift(&s) % 64);
+		unsigned v = (unsigned)(bench_xorshift(&s) % 64);
 
 		if (k % 3 == 0)
 			snprintf(name, sizeof(name), "%s", plain[v % 12]);
@@ -260,7 +178,7 @@ static void build_mix(struct mixq *mix)
 	}
 	/* shuffle, so that consecutive mix indices are not of one kind */
 	for (k = MIX - 1; k > 0; k--) {
-		unsigned j = (unsigned)(xorshift(&s) % (k + 1));
+		unsigned j = (unsigned)(bench_xorshift(&s) % (k + 1));
 		struct mixq t = mix[k];
 
 		mix[k] = mix[j];
@@ -281,7 +199,7 @@ static inline void make_query(const struct bench *b, uint64_t r, uint32_t base, 
 {
 	const struct mixq *m = &b->mix[(uint32_t)(r >> 40) % MIX];
 
-	source(base + (uint32_t)((r & 0xffffffffu) % span), &q->client);
+	bench_source(base + (uint32_t)((r & 0xffffffffu) % span), &q->client);
 	q->qname = m->wire;
 	q->qname_len = m->len;
 	q->qtype = m->qtype;
@@ -296,22 +214,22 @@ static void *work(void *arg)
 	const struct bench *b = w->b;
 	uint64_t s = w->seed, sink = 0;
 	struct dw_query q;
-	double t0 = now_s();
+	double t0 = bench_now();
 
 	if (w->observe) {
 		for (uint64_t i = 0; i < w->queries; i++) {
-			make_query(b, xorshift(&s), w->base, w->span, &q);
+			make_query(b, bench_xorshift(&s), w->base, w->span, &q);
 			dw_engine_observe(b->e, &q);
 		}
 	} else {
 		for (uint64_t i = 0; i < w->queries; i++) {
-			make_query(b, xorshift(&s), w->base, w->span, &q);
+			make_query(b, bench_xorshift(&s), w->base, w->span, &q);
 			/* an opaque use of q, so the loop does what the other does */
 			__asm__ __volatile__("" : : "r"(&q) : "memory");
 			sink += q.qname_len;
 		}
 	}
-	w->secs = now_s() - t0;
+	w->secs = bench_now() - t0;
 	w->sink = sink;
 	return NULL;
 }
@@ -347,7 +265,7 @@ static double pass(const struct bench *b, int n, uint64_t queries, enum how how,
 {
 	pthread_t th[2];
 	struct worker w[2];
-	double sum = 0, t0 = now_s();
+	double sum = 0, t0 = bench_now();
 
 	for (int i = 0; i < n; i++) {
 		w[i].b = b;
@@ -366,7 +284,7 @@ static double pass(const struct bench *b, int n, uint64_t queries, enum how how,
 		sum += w[i].secs / (double)w[i].queries;
 	}
 	*lat = sum / n * 1e9;
-	return (now_s() - t0) / (double)queries * 1e9;
+	return (bench_now() - t0) / (double)queries * 1e9;
 }
 
 /**
@@ -449,15 +367,15 @@ static double warm(const struct bench *b, uint64_t extra)
 {
 	struct dw_query q;
 	uint64_t s = 0x853c49e6748fea9bULL;
-	double t0 = now_s(), secs;
+	double t0 = bench_now(), secs;
 
 	for (uint32_t n = 0; n < b->clients; n++) {
-		make_query(b, xorshift(&s), n, 1, &q);
+		make_query(b, bench_xorshift(&s), n, 1, &q);
 		dw_engine_observe(b->e, &q);
 	}
-	secs = now_s() - t0;
+	secs = bench_now() - t0;
 	for (uint64_t i = 0; i < extra; i++) {
-		make_query(b, xorshift(&s), 0, b->clients, &q);
+		make_query(b, bench_xorshift(&s), 0, b->clients, &q);
 		dw_engine_observe(b->e, &q);
 	}
 	return secs;
@@ -476,7 +394,7 @@ static void callgrind_run(const struct bench *b, uint64_t n)
 	warm(b, 50000);
 	CALLGRIND_START_INSTRUMENTATION;
 	for (uint64_t i = 0; i < n; i++) {
-		make_query(b, xorshift(&s), 0, b->clients, &q);
+		make_query(b, bench_xorshift(&s), 0, b->clients, &q);
 		dw_engine_observe(b->e, &q);
 	}
 	CALLGRIND_STOP_INSTRUMENTATION;
@@ -547,7 +465,7 @@ int main(int argc, char **argv)
 	dw_conf_free(conf);
 
 	/* (b) 1,000,000 clients: a full table, nearly every lookup misses the caches */
-	long long rss0 = rss_bytes();
+	long long rss0 = bench_rss_bytes();
 
 	b.clients = BIG;
 	b.e = make_engine(&conf, &lines);
@@ -557,7 +475,7 @@ int main(int argc, char **argv)
 	one = run(&b, 1, queries, SHARED, "1thread_1m");
 	two = run(&b, 2, queries, SHARED, "2threads_1m");
 	printf("engine_scaling_2threads_1m=%.2f\n", one / two);
-	printf("engine_rss_delta_1m_bytes=%lld\n", rss_bytes() - rss0);
+	printf("engine_rss_delta_1m_bytes=%lld\n", bench_rss_bytes() - rss0);
 	dw_engine_free(b.e);
 	dw_conf_free(conf);
 	printf("engine_log_lines=%lu\n", atomic_load(&lines));

@@ -81,8 +81,13 @@ static void slot_del(struct sim *s, uint32_t i)
 static void print_result(const struct sim *s, const struct slot *sl, int rcode, const char *answer)
 {
 	char name[TEXT_MAX], tbuf[12], rbuf[16];
+	size_t n;
 
-	dwsim_wire_to_text(sl->qname, sl->qlen, name);
+	/* dwsim prints names without the final dot; the root stays "." */
+	dw_name_to_text(sl->qname, sl->qlen, name, sizeof(name));
+	n = strlen(name);
+	if (n > 1 && name[n - 1] == '.')
+		name[n - 1] = '\0';
 	printf("client=%s qtype=%s qname=%s rcode=%s answer=%s\n", s->src[sl->src].text,
 	       dwsim_type_to_text(sl->qtype, tbuf), name,
 	       rcode < 0 ? "TIMEOUT" : dwsim_rcode_to_text((unsigned)rcode, rbuf), answer);

@@ -333,7 +333,7 @@ int dwsim_gen_next(struct sim *s, uint32_t si, uint64_t seq)
 	}
 	}
 	g->k++;
-	len = dwsim_name_to_wire(name, s->pq.qname);
+	len = dw_name_from_text(name, s->pq.qname, WIRE_MAX);
 	if (len < 0)
 		return -1;
 	s->pq.qlen = (uint8_t)len;

@@ -32,6 +32,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "feature.h" /* dw_name_from_text(), dw_name_to_text() */
+
 /* Limits and defaults. */
 #define MAX_SOURCES 65536   /**< distinct source addresses */
 #define MAX_INFLIGHT 65536  /**< pool size cap over all sources */
@@ -206,24 +208,6 @@ void dwsim_rng_seed(struct rng *r, uint64_t seed);
 
 /** Next 64 random bits (xoshiro256**). */
 uint64_t dwsim_rng_next(struct rng *r);
-
-/**
- * Encode a presentation-form name ("www.campus.test", trailing dot optional,
- * escapes \. \\ \DDD) into wire form.
- * \param text  NUL-terminated name; "." or "" is the root
- * \param wire  output, WIRE_MAX bytes
- * \return length in bytes of the wire form, or -1 if the name is invalid
- */
-int dwsim_name_to_wire(const char *text, uint8_t *wire);
-
-/**
- * Print a wire-form name in presentation form (no trailing dot; "." for the
- * root), escaping dots, backslashes and unprintable bytes.
- * \param wire  name as stored in a slot (known to be well formed)
- * \param len   its length
- * \param out   buffer of TEXT_MAX bytes
- */
-void dwsim_wire_to_text(const uint8_t *wire, size_t len, char *out);
 
 /** Name of a qtype: its mnemonic or TYPEnnn (into buf, 12 bytes). */
 const char *dwsim_type_to_text(uint16_t t, char *buf);

@@ -1,97 +1,14 @@
 /**
  * \file
- * dwsim's DNS wire format (sim.h): names between presentation and wire
- * form, type and rcode mnemonics, the query it sends and the bounds-checked
- * reading of the answers.
+ * dwsim's DNS wire format (sim.h): type and rcode mnemonics, the query it
+ * sends and the bounds-checked reading of the answers. Names between
+ * presentation and wire form are the engine's (feature.h:
+ * dw_name_from_text(), dw_name_to_text()).
  */
 #include "sim.h"
 
 /* ------------------------------------------------------------------------ */
-/* Names: presentation <-> wire */
-
-/**
- * Encode a presentation-form name ("www.campus.test", trailing dot optional,
- * escapes \. \\ \DDD) into wire form.
- * \param text  NUL-terminated name; "." or "" is the root
- * \param wire  output, WIRE_MAX bytes
- * \return length in bytes of the wire form, or -1 if the name is invalid
- */
-int dwsim_name_to_wire(const char *text, uint8_t *wire)
-{
-	size_t o = 0, lab = 0; /* o: bytes written; lab: current label's length byte */
-	int inlabel = 0;
-	const char *p = text;
-
-	if (p[0] == '.' && p[1] == '\0')
-		p++;
-	while (*p) {
-		int c = (unsigned char)*p++;
-
-		if (c == '.') {
-			if (!inlabel)
-				return -1; /* empty label: leading dot or ".." */
-			inlabel = 0;
-			continue;
-		}
-		if (c == '\\') {
-			if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-			    isdigit((unsigned char)p[2])) {
-				c = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-				if (c > 255)
-					return -1;
-				p += 3;
-			} else if (*p) {
-				c = (unsigned char)*p++;
-			} else {
-				return -1;
-			}
-		}
-		if (!inlabel) {
-			lab = o;
-			wire[o++] = 0;
-			inlabel = 1;
-		}
-		/* room for this byte and the final root label */
-		if (wire[lab] == 63 || o + 1 >= WIRE_MAX)
-			return -1;
-		wire[o++] = (uint8_t)c;
-		wire[lab]++;
-	}
-	wire[o++] = 0;
-	return (int)o;
-}
-
-/**
- * Print a wire-form name in presentation form (no trailing dot; "." for the
- * root), escaping dots, backslashes and unprintable bytes.
- * \param wire  name as stored in a slot (known to be well formed)
- * \param len   its length
- * \param out   buffer of TEXT_MAX bytes
- */
-void dwsim_wire_to_text(const uint8_t *wire, size_t len, char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len && wire[i] != 0 && o + 5 < TEXT_MAX) {
-		size_t n = wire[i++], j;
-
-		if (o > 0)
-			out[o++] = '.';
-		for (j = 0; j < n && i < len && o + 5 < TEXT_MAX; j++, i++) {
-			unsigned char c = wire[i];
-
-			if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')')
-				o += (size_t)snprintf(out + o, TEXT_MAX - o, "\\%c", c);
-			else if (c <= ' ' || c >= 0x7f)
-				o += (size_t)snprintf(out + o, TEXT_MAX - o, "\\%03u", c);
-			else
-				out[o++] = (char)c;
-		}
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = '\0';
-}
+/* Mnemonics */
 
 /** Mnemonics of the types dwsim knows by name. */
 static const struct {
