@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "control.h"
 #include "engine_int.h"
+#include "domain_commands.h"
 #include "forwarder_commands.h"
 #include "mail_commands.h"
 #include "whitelist_out.h"
@@ -120,6 +121,7 @@ static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
 		dw_out_kv_u64(out, "whitelist_entries", ws.entries);
 	}
 	dw_out_kv(out, "state_file", "%s", e->conf->state_file ? e->conf->state_file : "-");
+	dw_domains_status(e, out);
 	dw_fleet_status(e, out);
 }
 
@@ -196,6 +198,7 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "names.bytes", e->namestate ? dw_namestate_bytes(e->namestate) : 0);
 	dw_out_kv_u64(out, "blocks.active", dw_policy_active(e->policy));
 	dw_out_kv_u64(out, "memory.bytes", dw_engine_mem(e));
+	dw_domains_stats(e, out);
 	if (reset)
 		*base = now;
 }
@@ -292,6 +295,7 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       (uint64_t)(time(NULL) - e->start_wall));
 	dw_mail_metrics(e, out);
 	dw_fwd_metrics(e, out);
+	dw_domains_metrics(e, out);
 }
 
 /* ---- clients -------------------------------------------------------------- */
@@ -765,6 +769,9 @@ static const struct dw_command commands[] = {
     {"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
     {"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
     {"forwarders", 0, 0, "forwarders", dw_cmd_forwarders},
+    {"list_domains", 0, 0, "list_domains", dw_cmd_list_domains},
+    {"block_domain", 1, 3, "block_domain DOMAIN [DURATION|forever] [ACTION]", dw_cmd_block_domain},
+    {"unblock_domain", 1, 1, "unblock_domain DOMAIN", dw_cmd_unblock_domain},
 };
 
 /** The verb table for dw_control_new(). */
