@@ -65,7 +65,7 @@ sub run_backend {
 	open(my $fh, '<', $w->state) or die;
 	my @state = <$fh>;
 	close $fh;
-	like($state[0], qr/^# dnswarden state v1 /, 'after kill -9 the state file is whole (header)');
+	like($state[0], qr/^# dnswarden state v2 /, 'after kill -9 the state file is whole (header)');
 	ok((grep { /^block 127\.0\.47\.3\/32 nxdomain manual 1 / } @state), 'and holds the block');
 	$w->start;
 	is(wait_answer($w, '127.0.47.3', $NAME, 'A', 'NXDOMAIN', 3), 'NXDOMAIN', 'after kill -9 and a restart: still blocked');

@@ -101,6 +101,13 @@ is_deeply([map { $_->{client} } @{ $j->{clients} // [] }], [$FWD], 'forwarders -
 	or diag $out;
 ($st, $out) = $w->ctl('metrics');
 like($out, qr/^dnswarden_forwarder_verdicts_total 1$/m, 'metrics: forwarder verdicts');
+# the incident row says what was done, as the log line does (action=log)
+my $row = qr/^id=\d+ time=\S+ event=verdict client=\Q$FWD\E\/32 detector=mx_worm action=(\S+) /m;
+my $deadline = time + 10;
+($st, $out) = $w->ctl('incidents', '--client', $FWD);
+while ($out !~ $row && time < $deadline) { sleep 0.2; ($st, $out) = $w->ctl('incidents', '--client', $FWD) }
+is(($out =~ $row)[0], 'log', 'incidents: the forwarder\'s verdict row says action=log, as its log line')
+	or diag $out;
 ($st, $out) = $w->ctl('show_client', $FWD);
 like($out, qr/^forwarder=yes$/m, 'show_client: forwarder=yes');
 ($st, $out) = $w->ctl('block', $FWD, '1h');

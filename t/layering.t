@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # layering.t — the engine's dependencies point one way (HACKING.md, "Layering
 # inside the engine"), checked on the sources' #include lines:
-#   1. the control verbs (commands*.c, forwarder_commands.c, mail_commands.c)
+#   1. the control verbs (commands*.c, forwarder_commands.c, mail_commands.c,
+#      domain_commands.c)
 #      read the engine through engine_api.h, never engine_int.h;
 #   2. the engine's core never includes a verb's header nor calls
 #      dw_commands() (the adapter hands the verb table over), so there is no
@@ -26,9 +27,10 @@ sub includes {
 	return ([$text =~ /^\s*#\s*include\s+"([^"]+)"/mg], $text);
 }
 
-my %verb = map { $_ => 1 } qw(commands.c commands_incidents.c forwarder_commands.c mail_commands.c);
+my %verb = map { $_ => 1 } qw(commands.c commands_incidents.c forwarder_commands.c mail_commands.c
+	domain_commands.c);
 my %core = map { $_ => 1 } qw(engine.c engine.h engine_int.h engine_api.c engine_api.h enforce.c
-	report.c incident_events.c names.c names.h);
+	report.c incident_events.c names.c names.h domain_blocks.c domain_blocks.h);
 my (@verb_bad, @core_bad, @unit_bad, @unbound_bad);
 for my $f (@files) {
 	my $name = basename($f);
@@ -41,13 +43,14 @@ for my $f (@files) {
 	}
 	if ($core{$name} || $name =~ /^engine_/) {
 		push @core_bad, $name
-			if grep({ $has{$_} } qw(commands.h commands_incidents.h forwarder_commands.h mail_commands.h))
+			if grep({ $has{$_} } qw(commands.h commands_incidents.h forwarder_commands.h mail_commands.h
+			domain_commands.h))
 			|| $text =~ /\bdw_commands\s*\(/;
 		next;
 	}
 	push @unit_bad, $name if grep { $has{$_} } qw(engine.h engine_int.h engine_api.h);
 }
-is(scalar(keys %verb), 4, 'four verb files');
+is(scalar(keys %verb), 5, 'five verb files');
 ok(-f "$src/module/engine/$_", "$_ exists") for sort keys %verb;
 is("@verb_bad", '', 'the verb files do not include engine_int.h');
 is("@core_bad", '', "the engine's core includes no verb header and does not call dw_commands()");

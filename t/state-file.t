@@ -59,8 +59,8 @@ is(wait_answer($w, '127.0.14.1', $NAME, 'A', 'NXDOMAIN', 3), 'NXDOMAIN', 'a bloc
 is(wait_answer($w, '127.0.14.2', $NAME, 'A', 'NXDOMAIN', 3), 'NXDOMAIN', 'the other one too');
 is($w->ask('127.0.14.9', $NAME), $REAL, 'the incomplete last line is not taken');
 $deadline = time + 5;
-sleep 0.1 while time < $deadline && state_text() !~ /^# dnswarden state v1/;
-like(state_text(), qr/\A# dnswarden state v1 .*\n(?:.*\n)*block 127\.0\.14\.2\/32 /, 'the state file is rewritten from what loaded');
+sleep 0.1 while time < $deadline && state_text() !~ /^# dnswarden state v2/;
+like(state_text(), qr/\A# dnswarden state v2 .*\n(?:.*\n)*block 127\.0\.14\.2\/32 /, 'the state file is rewritten from what loaded');
 unlike(state_text(), qr/not-an-address|127\.0\.14\.9/, '... without the damaged lines');
 
 # lines over policy.max_blocks are counted, and the file kept aside

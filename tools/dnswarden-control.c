@@ -95,6 +95,14 @@ static const struct verb verbs[] = {
      {0},
      "forwarders",
      "pooled clients (forwarders:): factor, prefixes, tracked forwarders and their counts"},
+    {"list_domains", 0, 0, {0}, "list_domains", "domains blocked for every client (RPZ QNAME)"},
+    {"block_domain",
+     1,
+     3,
+     {ARG_NONE, ARG_DURATION, ARG_ACTION},
+     "block_domain DOMAIN [DURATION|forever] [ACTION]",
+     "block a domain and its subdomains for every client (default domain_duration, nxdomain)"},
+    {"unblock_domain", 1, 1, {ARG_NONE}, "unblock_domain DOMAIN", "lift a domain block"},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

@@ -56,4 +56,25 @@ struct dw_backend {
 	void (*maintain)(void *ctx, const struct dw_conf *conf);
 };
 
+/** dw_domain_backend.set()'s answer before Unbound has loaded the zone. */
+#define DW_DOMAIN_NOT_READY 1
+
+/**
+ * Domain blocks (domain_blocks.h) as the adapter enforces them: RPZ QNAME
+ * triggers DOMAIN and *.DOMAIN in the zone of rpz_zone, under either
+ * client backend. Same thread rules and errors as struct dw_backend; a
+ * failed set is retried at most once a second.
+ */
+struct dw_domain_backend {
+	void *ctx;
+	/** Make every client's query for domain or a name under it get action
+	 *  (nxdomain, nodata, sinkhole, drop); replaces what was there.
+	 *  DW_DOMAIN_NOT_READY: the zone is not loaded yet (start, reload; the
+	 *  zone file holds the block meanwhile): retried without a log line. */
+	int (*set)(void *ctx, const char *domain, enum dw_action action, const struct dw_conf *conf,
+	           char *err, size_t errlen);
+	/** Stop acting on domain (no error when nothing was set). */
+	int (*clear)(void *ctx, const char *domain, char *err, size_t errlen);
+};
+
 #endif

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "detect.h" /* DW_DETECT_FLAGS_FIRED */
 #include "engine_api.h"
+#include "domain_commands.h"
 #include "forwarder_commands.h"
 #include "incidents.h"
 #include "mail_commands.h"
@@ -119,6 +120,7 @@ static void cmd_status(void *arg, int argc, char **argv, struct dw_out *out)
 	dw_out_kv_u64(out, "blocks_active", s.blocks_active);
 	dw_out_kv_u64(out, "whitelist_entries", s.wl_entries);
 	dw_out_kv(out, "state_file", "%s", conf->state_file ? conf->state_file : "-");
+	dw_domains_status(e, out);
 	dw_fleet_status(e, out);
 }
 
@@ -170,6 +172,7 @@ static void print_stats(struct dw_engine *e, struct dw_out *out, int reset)
 	dw_out_kv_u64(out, "names.bytes", st.names_bytes);
 	dw_out_kv_u64(out, "blocks.active", st.blocks_active);
 	dw_out_kv_u64(out, "memory.bytes", st.memory_bytes);
+	dw_domains_stats(e, out);
 }
 
 /** stats: counters since the last reset, then reset (unbound-control style). */
@@ -258,6 +261,7 @@ static void cmd_metrics(void *arg, int argc, char **argv, struct dw_out *out)
 	       (uint64_t)(time(NULL) - s.started));
 	dw_mail_metrics(e, out);
 	dw_fwd_metrics(e, out);
+	dw_domains_metrics(e, out);
 }
 
 /* ---- clients -------------------------------------------------------------- */
@@ -665,6 +669,9 @@ static const struct dw_command commands[] = {
     {"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
     {"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
     {"forwarders", 0, 0, "forwarders", dw_cmd_forwarders},
+    {"list_domains", 0, 0, "list_domains", dw_cmd_list_domains},
+    {"block_domain", 1, 3, "block_domain DOMAIN [DURATION|forever] [ACTION]", dw_cmd_block_domain},
+    {"unblock_domain", 1, 1, "unblock_domain DOMAIN", dw_cmd_unblock_domain},
 };
 
 /** The verb table for dw_control_new(). */

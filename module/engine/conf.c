@@ -100,6 +100,12 @@ static const struct name_val action_names[] = {
     {"sinkhole", DW_ACT_SINKHOLE}, {"drop", DW_ACT_DROP},
     {"tcp-only", DW_ACT_TCP_ONLY}, {NULL, 0}};
 
+/* detectors.dns_tunnel.domain_action: what a domain block does (none: no
+ * domain block; refuse and tcp-only have no QNAME encoding worth having) */
+static const struct name_val domain_action_names[] = {
+    {"none", DW_ACT_LOG},          {"nxdomain", DW_ACT_NXDOMAIN}, {"nodata", DW_ACT_NODATA},
+    {"sinkhole", DW_ACT_SINKHOLE}, {"drop", DW_ACT_DROP},         {NULL, 0}};
+
 /* Facilities a daemon may log to; kern and the like are not ours to use. */
 static const struct name_val facility_names[] = {{"daemon", LOG_DAEMON}, {"user", LOG_USER},
                                                  {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV},
@@ -204,6 +210,28 @@ static const struct key det_tunnel_keys[] = {DISTINCT_KEYS,
                                               .flags = F_ROOT,
                                               .off = OFF(tunnel_exempt),
                                               .coff = OFF(tunnel_exempt_count)},
+                                             {.name = "domain_action",
+                                              .type = K_ENUM,
+                                              .flags = F_ROOT,
+                                              .off = OFF(tunnel_domain_action),
+                                              .names = domain_action_names},
+                                             {.name = "domain_duration",
+                                              .type = K_DURATION,
+                                              .flags = F_ROOT,
+                                              .off = OFF(tunnel_domain_duration),
+                                              .min = 1,
+                                              .max = 30 * 86400},
+                                             {.name = "domain_rate",
+                                              .type = K_U32,
+                                              .flags = F_ROOT,
+                                              .off = OFF(tunnel_domain_rate),
+                                              .min = 0,
+                                              .max = 1000},
+                                             {.name = "never_block",
+                                              .type = K_NAMES,
+                                              .flags = F_ROOT,
+                                              .off = OFF(domain_never_block),
+                                              .coff = OFF(domain_never_block_count)},
                                              {.name = NULL}};
 
 static const struct key det_dga_keys[] = {DISTINCT_KEYS, {.name = NULL}};
@@ -1427,6 +1455,9 @@ struct dw_conf *dw_conf_defaults(void)
 	c->policy_max_duration = 7 * 86400;
 	c->policy_max_blocks = 100000;
 	c->forwarder_factor = 10;
+	c->tunnel_domain_action = DW_ACT_LOG;
+	c->tunnel_domain_duration = 86400;
+	c->tunnel_domain_rate = 5;
 	c->debug_log_queries = false;
 	c->incidents_database = strdup("/var/lib/unbound/dnswarden-incidents.db");
 	c->incidents_keep = 180 * 86400;
@@ -1488,6 +1519,9 @@ void dw_conf_free(struct dw_conf *c)
 	for (i = 0; c->tunnel_exempt && i < c->tunnel_exempt_count; i++)
 		free(c->tunnel_exempt[i]);
 	free(c->tunnel_exempt);
+	for (i = 0; c->domain_never_block && i < c->domain_never_block_count; i++)
+		free(c->domain_never_block[i]);
+	free(c->domain_never_block);
 	for (i = 0; c->public_suffixes && i < c->public_suffix_count; i++)
 		free(c->public_suffixes[i]);
 	free(c->public_suffixes);

@@ -161,6 +161,13 @@ struct dw_conf {
 	struct dw_cidr *forwarders; /**< forwarders.prefixes */
 	size_t forwarder_count;     /**< <= DW_CONF_MAX_FORWARDERS */
 	uint32_t forwarder_factor;  /**< forwarders.threshold_factor, default 10 */
+	/* dns_tunnel's domain action (domain_blocks.h): the C2 domain blocked
+	 * for every client through an RPZ QNAME trigger */
+	enum dw_action tunnel_domain_action; /**< DW_ACT_LOG = none (default) */
+	uint32_t tunnel_domain_duration;     /**< seconds, default 1d */
+	uint32_t tunnel_domain_rate;         /**< new automatic domain blocks an hour, default 5 */
+	char **domain_never_block; /**< dns_tunnel.never_block, lower case, no final dot */
+	size_t domain_never_block_count;
 };
 
 /** Most forwarders.prefixes entries. */

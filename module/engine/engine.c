@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "domain_blocks.h"
 #include "engine_int.h"
 #include "fleet.h"
 #include "names.h"
@@ -150,6 +151,7 @@ static void *engine_thread(void *arg)
 		while (dw_ring_pop(e->verdicts, &v)) {
 			dw_report_verdict(e, &v, now_ms);
 			dw_enforce_verdict(e, &v, now_ms);
+			dw_domains_verdict(e, &v, now_ms);
 			pin_verdict(e, &v);
 			dw_fleet_verdict(e, &v, now_ms);
 		}
@@ -159,6 +161,7 @@ static void *engine_thread(void *arg)
 		if (e->control)
 			dw_control_service(e->control, pfd + 1, n - 1, now_ms);
 		dw_enforce_tick(e, now_ms);
+		dw_domains_tick(e, now_ms);
 		if (e->incidents)
 			dw_incidents_tick(e->incidents, now_ms);
 		dw_fleet_tick(e, now_ms);
@@ -266,6 +269,16 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 	e->wl_state.save = dw_whitelist_state_save;
 	e->wl_state.load_line = dw_whitelist_state_load_line;
 	e->wl_state.arg = e->wl;
+	e->domains = dw_domains_new(); /* domain blocks (domain_blocks.h) */
+	if (!e->domains) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e->dom_state.prefix = "domain";
+	e->dom_state.save = dw_domains_state_save;
+	e->dom_state.load_line = dw_domains_state_load_line;
+	e->dom_state.arg = e;
+	e->wl_state.next = &e->dom_state;
 	if (dw_incident_open(e, err, errlen) != 0)
 		goto fail;
 	dw_enforce_load(e);
@@ -312,6 +325,7 @@ void dw_engine_free(struct dw_engine *e)
 		while (dw_ring_pop(e->verdicts, &v)) {
 			dw_report_verdict(e, &v, dw_mono_ms());
 			dw_enforce_verdict(e, &v, dw_mono_ms());
+			dw_domains_verdict(e, &v, dw_mono_ms());
 		}
 		dw_enforce_flush(e, dw_mono_ms());
 	}
@@ -325,6 +339,7 @@ void dw_engine_free(struct dw_engine *e)
 	dw_ring_free(e->verdicts);
 	dw_upq_free(e->upstream);
 	dw_whitelist_free(e->wl);
+	dw_domains_free(e->domains);
 	dw_geoip_close(e->geoip);
 	dw_suspects_free(e->suspects);
 	dw_clients_free(e->clients);
@@ -499,6 +514,19 @@ void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b)
 {
 	e->backend = b;
 	e->need_sync = 1;
+}
+
+/** Domain blocks go to b from now on; everything is pushed again. */
+void dw_engine_set_domain_backend(struct dw_engine *e, const struct dw_domain_backend *b)
+{
+	e->dom_backend = b;
+	dw_domains_resync(e);
+}
+
+/** The resolver's own zones, out of the domain blocks' reach. */
+int dw_engine_protect_domains(struct dw_engine *e, const char *const *names, size_t n)
+{
+	return dw_domains_protect(e->domains, names, n);
 }
 
 /** The adapter's check of a new config, run by the reload verb. */

@@ -119,6 +119,14 @@ struct dw_backend;
 /** Attach the enforcement backend (before dw_engine_start(); borrowed). */
 void dw_engine_set_backend(struct dw_engine *e, const struct dw_backend *b);
 
+/** How domain blocks are enforced (NULL: only in the zone file), and the
+ *  zones of the resolver's own configuration no domain block may touch
+ *  (domain_blocks.h). Before dw_engine_start(); protect returns -1 on
+ *  ENOMEM. */
+struct dw_domain_backend;
+void dw_engine_set_domain_backend(struct dw_engine *e, const struct dw_domain_backend *b);
+int dw_engine_protect_domains(struct dw_engine *e, const char *const *names, size_t n);
+
 /** A check of a new config beyond the engine's own (the adapter's: paths
  *  as Unbound sees them inside its chroot, which it may rewrite in c, and
  *  the backend): 0, or -1 with the reason in err. */

@@ -311,3 +311,15 @@ struct dw_mailwatch *dw_engine_mailwatch(struct dw_engine *e)
 {
 	return e->mail;
 }
+
+/** See engine_api.h. */
+struct dw_domains *dw_engine_domains(struct dw_engine *e)
+{
+	return e->domains;
+}
+
+/** See engine_api.h. */
+int dw_engine_domains_live(const struct dw_engine *e)
+{
+	return e->dom_backend != NULL;
+}

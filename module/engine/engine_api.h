@@ -193,6 +193,11 @@ int dw_engine_reload(struct dw_engine *e, const char **path, char *err, size_t e
  *  the whitelist, the incident history (NULL when off), the mail watch. */
 struct dw_whitelist *dw_engine_whitelist(struct dw_engine *e);
 struct dw_incidents *dw_engine_incidents(struct dw_engine *e);
+/** The domain-block list (domain_blocks.h) the domain verbs read. */
+struct dw_domains *dw_engine_domains(struct dw_engine *e);
+/** 1 when a backend applies domain blocks to the running Unbound (else the
+ *  zone file holds them until the next start). */
+int dw_engine_domains_live(const struct dw_engine *e);
 struct dw_mailwatch *dw_engine_mailwatch(struct dw_engine *e);
 
 #endif

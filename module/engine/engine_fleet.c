@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "domain_blocks.h"
 #include "engine_int.h"
 #include "fleet.h"
 #include "rpzfile.h"
@@ -90,7 +91,7 @@ static uint64_t change_sig(const struct dw_engine *e)
 	unsigned i;
 	for (i = 0; i < DW_ACT_COUNT; i++)
 		s += e->blocks[i];
-	return s;
+	return s + dw_domains_sig(e->domains) * 104729u;
 }
 
 /* ---- the published zone --------------------------------------------------- */
@@ -128,9 +129,18 @@ static int collect_one(void *arg, const struct dw_block *b)
 	return 0;
 }
 
+/** What fill_zone writes: the client triggers, then the domain blocks. */
+struct zone_fill {
+	struct dw_engine *e;
+	const struct dw_rpz_zone *z;
+};
+
 static int fill_zone(void *arg, FILE *f)
 {
-	return dw_rpzfile_format(f, arg);
+	struct zone_fill *zf = arg;
+	if (dw_rpzfile_format(f, zf->z) != 0)
+		return -1;
+	return dw_domains_format_zone(zf->e, f, zf->z->zone); /* QNAME triggers */
 }
 
 /** Write the zone file now. 0, or -1 with err. */
@@ -153,7 +163,10 @@ static int write_zone(struct dw_engine *e, struct dw_fleet *fl, char *err, size_
 	z.sink6 = e->conf->sinkhole_v6;
 	z.t = c.t;
 	z.n = c.n;
-	rc = dw_safefile_write(fl->path, 0644, fill_zone, &z, err, errlen);
+	{
+		struct zone_fill zf = {.e = e, .z = &z};
+		rc = dw_safefile_write(fl->path, 0644, fill_zone, &zf, err, errlen);
+	}
 	free(c.t);
 	if (rc == 0) {
 		fl->serial = z.serial;
@@ -201,7 +214,7 @@ static void publish_tick(struct dw_engine *e, struct dw_fleet *fl, uint64_t now_
 	const char *cmd = e->conf->publish_command;
 	uint64_t sig = change_sig(e);
 	int st;
-	if (fl->path && fl->with_triggers) {
+	if (fl->path) { /* client triggers, or only domain blocks (hook) */
 		if (sig != fl->sig) {
 			fl->sig = sig;
 			fl->need_write = 1;

@@ -102,6 +102,11 @@ struct dw_engine {
 	struct dw_incident incident_buf;
 	struct dw_suspect_view incident_sv;
 	struct dw_fleet *fleet;        /* published zone, peers' zones (engine_fleet.c) */
+	/* module thread: domain blocks (domain_blocks.h), how they are enforced
+	 * (NULL: only in the zone file) and their lines of the state file */
+	struct dw_domains *domains;
+	const struct dw_domain_backend *dom_backend;
+	struct dw_state_extra dom_state;
 
 	/* distinct names (names.c): registrable domains, per-client sets; NULL
 	 * when no detector needs them. names_need: DW_NAMES_* bits (names.h) */

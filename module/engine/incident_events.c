@@ -124,7 +124,9 @@ void dw_incident_verdict(struct dw_engine *e, const struct dw_verdict *v, int ob
 	base(e, r, observe ? DW_INC_WOULD_BLOCK : DW_INC_VERDICT, &v->client,
 	     key_prefix(e, &v->client));
 	r->detector = (int8_t)v->detector;
-	r->action = (int8_t)dc->action;
+	/* what was done: a forwarder is never blocked, its row says log as
+	 * its log line does */
+	r->action = (int8_t)(v->forwarder ? DW_ACT_LOG : dc->action);
 	r->duration = dc->duration;
 	dw_format_mono(e, v->first_seen, t, sizeof(t));
 	dw_appendf(b, len, &n, "{\"count\":%u,\"threshold\":%u,\"window\":%u,\"first_seen\":\"%s\"",

@@ -14,7 +14,9 @@
 #include "errbuf.h"
 #include "safefile.h"
 
-#define HEADER "# dnswarden state v1"
+#define HEADER "# dnswarden state v2"
+/** The header before domain lines (still read). */
+#define HEADER_V1 "# dnswarden state v1"
 #define MAX_LINE 4096
 
 /** What dw_state_save hands to the safe writer. */
@@ -30,11 +32,13 @@ struct state_fill {
 static int fill_state(void *arg, FILE *f)
 {
 	const struct state_fill *s = arg;
+	const struct dw_state_extra *x;
 	fprintf(f, "%s saved=%" PRId64 "\n", HEADER, (int64_t)time(NULL));
 	dw_policy_save(s->policy, f);
 	dw_exempt_save(s->exempt, f);
-	if (s->extra && s->extra->save)
-		s->extra->save(s->extra->arg, f);
+	for (x = s->extra; x; x = x->next)
+		if (x->save)
+			x->save(x->arg, f);
 	return 0;
 }
 
@@ -116,7 +120,8 @@ int dw_state_load(const char *path, struct dw_policy *policy, struct dw_exempt *
 			snprintf(why, sizeof(why), "line too long");
 		}
 		if (lineno == 1 && rc == 0) {
-			if (strncmp(line, HEADER, strlen(HEADER)) == 0)
+			if (strncmp(line, HEADER, strlen(HEADER)) == 0 ||
+			    strncmp(line, HEADER_V1, strlen(HEADER_V1)) == 0)
 				continue;
 			r->bad_header = 1; /* damaged: still take every line that loads */
 			if (!r->malformed)
@@ -131,13 +136,18 @@ int dw_state_load(const char *path, struct dw_policy *policy, struct dw_exempt *
 				rc = dw_policy_load_line(policy, line, now, why, sizeof(why));
 			else if (strncmp(line, "exempt ", 7) == 0)
 				rc = dw_exempt_load_line(exempt, line, why, sizeof(why));
-			else if (extra && extra->load_line &&
-				 strncmp(line, extra->prefix, strlen(extra->prefix)) == 0 &&
-				 line[strlen(extra->prefix)] == ' ')
-				rc = extra->load_line(extra->arg, line, why, sizeof(why));
 			else {
-				rc = -1;
-				snprintf(why, sizeof(why), "unknown record");
+				const struct dw_state_extra *x = extra;
+				while (x && !(x->load_line &&
+				              strncmp(line, x->prefix, strlen(x->prefix)) == 0 &&
+				              line[strlen(x->prefix)] == ' '))
+					x = x->next;
+				if (x) {
+					rc = x->load_line(x->arg, line, why, sizeof(why));
+				} else {
+					rc = -1;
+					snprintf(why, sizeof(why), "unknown record");
+				}
 			}
 		}
 		if (rc == 0)

@@ -5,7 +5,8 @@
  * a callback, the learned nameserver whitelist.
  *
  * Format: text, one record a line, the first word saying which unit owns it
- * ("block …", "exempt …", "wl …"), after a "# dnswarden state v1" header.
+ * ("block …", "exempt …", "wl …", "domain …"), after a "# dnswarden state v2"
+ * header (v2 added "domain …" lines; a v1 file loads as it is).
  * Written whole through safefile.h: PATH.tmp (created O_EXCL|O_NOFOLLOW,
  * mode 0600: a link planted there is removed, never followed), every write
  * checked, fsync()ed, renamed over PATH (a symlink at PATH is replaced, its
@@ -36,6 +37,7 @@ struct dw_state_extra {
 	void (*save)(void *arg, FILE *f);
 	int (*load_line)(void *arg, const char *line, char *err, size_t errlen);
 	void *arg;
+	const struct dw_state_extra *next; /**< more records (domain blocks), or NULL */
 };
 
 /** Write the state; 0 or -1 with err. extra may be NULL. */

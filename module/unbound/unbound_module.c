@@ -34,6 +34,7 @@
 
 #include "backend.h"
 #include "commands.h"
+#include "unbound_rpz_domains.h"
 #include "confcheck.h"
 #include "engine.h"
 #include "engine_api.h"
@@ -64,6 +65,7 @@ struct dw_unbound {
 	struct dw_engine *engine;
 	struct dw_backend backend; /* rpz or hook; name NULL until chosen */
 	int hook;                  /* the pre-cache hook counts and enforces */
+	struct dw_domain_backend dom; /* domain blocks as RPZ QNAME triggers (ctx NULL: none) */
 	int use_syslog; /* Unbound logs to syslog: so do we, with our facility */
 	int facility;
 };
@@ -306,6 +308,24 @@ static struct dw_conf *next_config(struct module_env *env)
 	return NULL;
 }
 
+/** Domain blocks (domain_blocks.h) through the RPZ zone, under either
+ *  backend, and the unbound.conf zones they must not touch. Without an
+ *  rpz: clause domain blocks stay in the state only, unless
+ *  detectors.dns_tunnel.domain_action asks for them: then -1 with err. */
+static int start_domains(struct dw_unbound *u, struct module_env *env, const struct dw_conf *conf,
+                         char *err, size_t errlen)
+{
+	if (dw_rpz_domains_init(&u->dom, env, conf, err, errlen) == 0)
+		dw_engine_set_domain_backend(u->engine, &u->dom);
+	else if (conf->tunnel_domain_action != DW_ACT_LOG)
+		return -1;
+	if (dw_rpz_domains_protect(u->engine, env) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /** Build the engine and the backend with conf and hook into Unbound. 0, or
  *  -1 with err (the caller undoes a half start with teardown()). */
 static int start(struct module_env *env, int id, const struct dw_conf *conf, char *err,
@@ -336,6 +356,8 @@ static int start(struct module_env *env, int id, const struct dw_conf *conf, cha
 			return -1;
 	}
 	if (start_backend(u, env, conf, err, errlen) != 0)
+		return -1;
+	if (start_domains(u, env, conf, err, errlen) != 0)
 		return -1;
 	/* the RPZ zone file before Unbound loads its auth zones (after init) */
 	if (dw_unbound_fleet_setup(u->engine, env, conf, !u->hook, warn_line, u, err, errlen) != 0)
@@ -387,6 +409,7 @@ static void teardown(struct module_env *env, int id)
 		dw_engine_free(u->engine); /* joins the module's thread */
 		if (u->backend.name)
 			dw_rpz_backend_free(&u->backend);
+		dw_rpz_domains_free(&u->dom);
 		free(u);
 		de->dyn_env = NULL;
 	}

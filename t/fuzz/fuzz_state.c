@@ -16,11 +16,17 @@
  *   iterators, not through the save: a save that always drops a field would
  *   otherwise go unnoticed). The whitelist is compared through its saves.
  * Small caps (8 blocks, 64 whitelist entries) make the "full" paths reachable.
+ * Domain blocks ("domain ..." lines, domain_blocks.h) load into a bare engine
+ * holding only the domain set and the block clock; they are compared
+ * through their saves like the whitelist.
  */
 #include <stdarg.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "conf.h"
+#include "domain_blocks.h"
+#include "engine_int.h"
 #include "exempt.h"
 #include "fuzz_util.h"
 #include "policy.h"
@@ -40,12 +46,15 @@ struct units {
 	struct dw_exempt *exempt;
 	struct dw_whitelist *wl;
 	struct dw_state_extra extra;
+	struct dw_engine *eng; /* only conf, domains and the block clock are set */
+	struct dw_state_extra dom;
 };
 
 /** Fresh, empty units. */
 static void units_new(struct units *u)
 {
 	char err[256];
+	memset(u, 0, sizeof(*u));
 	u->policy = dw_policy_new(conf);
 	u->exempt = dw_exempt_new(conf);
 	u->wl = dw_whitelist_new(conf, err, sizeof(err));
@@ -54,6 +63,18 @@ static void units_new(struct units *u)
 	u->extra.save = dw_whitelist_state_save;
 	u->extra.load_line = dw_whitelist_state_load_line;
 	u->extra.arg = u->wl;
+	u->eng = calloc(1, sizeof(*u->eng));
+	FUZZ_CHECK(u->eng != NULL, "units: out of memory");
+	u->eng->conf = conf;
+	u->eng->start_wall = time(NULL);
+	u->eng->start_mono = dw_mono_now();
+	u->eng->domains = dw_domains_new();
+	FUZZ_CHECK(u->eng->domains != NULL, "units: out of memory");
+	u->dom.prefix = "domain";
+	u->dom.save = dw_domains_state_save;
+	u->dom.load_line = dw_domains_state_load_line;
+	u->dom.arg = u->eng;
+	u->extra.next = &u->dom;
 }
 
 /** Release the units. */
@@ -62,6 +83,8 @@ static void units_free(struct units *u)
 	dw_policy_free(u->policy);
 	dw_exempt_free(u->exempt);
 	dw_whitelist_free(u->wl);
+	dw_domains_free(u->eng->domains);
+	free(u->eng);
 }
 
 /** qsort comparator for line pointers. */
