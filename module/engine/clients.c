@@ -491,6 +491,13 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
                         uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
                         void *judge_arg)
 {
+	return dw_clients_update_need_h(t, client, hash, now, inc, UINT32_MAX, judge, judge_arg);
+}
+
+int dw_clients_update_need_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                             uint32_t now, const uint16_t *inc, uint32_t need,
+                             dw_clients_judge_fn judge, void *judge_arg)
+{
 	struct key key;
 	struct dw_client_view v;
 	uint16_t hash16;
@@ -513,12 +520,16 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
 	}
 	struct ent *e = ent_at(t, sh, i);
 	uint32_t at = now > e->last ? now : e->last;
-	bool counted = false;
+	bool counted = false, same = at == e->last;
 
-	if (at == e->last) {
+	if (same) {
 		/* the same second as the last counted update: no slot of any
-		 * counter expires, so a counter without increment is only read */
-		for (unsigned c = 0; c < t->ncounters; c++) {
+		 * counter expires, so a counter without increment is only read,
+		 * and one that is not needed is not even read */
+		memset(v.counts, 0, sizeof(v.counts));
+		for (uint32_t m = need & ((1u << t->ncounters) - 1); m != 0; m &= m - 1) {
+			unsigned c = (unsigned)__builtin_ctz(m);
+
 			if (inc != NULL && inc[c] != 0) {
 				v.counts[c] = counter_update(t, e, c, at, inc[c]);
 				counted = true;
@@ -544,7 +555,7 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
 	if (at > e->seen)
 		e->seen = at;
 	if (judge != NULL) {
-		for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
+		for (unsigned c = t->ncounters; !same && c < DW_CLIENTS_MAX_COUNTERS; c++)
 			v.counts[c] = 0;
 		v.now = v.last_seen = at;
 		v.first_seen = e->first;

@@ -215,6 +215,16 @@ int dw_clients_update_h(struct dw_clients *tbl, const struct dw_addr *client, ui
 int dw_clients_touch_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
                        uint32_t now, uint32_t *total);
 
+/** dw_clients_update_h() for a judge that reads only some counters: bit c
+ *  of need set = counter c is incremented (inc[c] may be nonzero only for
+ *  those) or read by the judge. A counter not in need reads as 0 in the
+ *  judge's view (its window still moves on); within the second of the
+ *  client's last counted update it is not touched at all. need =
+ *  UINT32_MAX is dw_clients_update_h(). */
+int dw_clients_update_need_h(struct dw_clients *tbl, const struct dw_addr *client, uint64_t hash,
+                             uint32_t now, const uint16_t *inc, uint32_t need,
+                             dw_clients_judge_fn judge, void *judge_arg);
+
 /** Protect a client from eviction until `until` (e.g. while it is blocked),
  *  inserting it when it is not tracked. For the module's thread; >= 0 as
  *  dw_clients_update(), < 0 on error. */
