@@ -226,6 +226,18 @@ static inline void set_head(struct shard *sh, uint32_t bucket, uint16_t i)
 	atomic_store_explicit(&sh->buckets[bucket], i, memory_order_relaxed);
 }
 
+/* Two 16-byte keys are equal: two 8-byte compares, no call. */
+static inline bool addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /* Chain walk; NIL when the client is not in this shard. Under the lock. */
 static uint16_t find(const struct shard *sh, uint32_t bucket, const struct key *key)
 {
@@ -234,7 +246,7 @@ static uint16_t find(const struct shard *sh, uint32_t bucket, const struct key *
 	while (i != NIL) {
 		const struct ent *e = ent_at(sh, i);
 
-		if (e->family == key->family && memcmp(e->addr, key->b, 16) == 0)
+		if (e->family == key->family && addr_eq(e->addr, key->b))
 			return i;
 		i = e->hnext;
 	}
@@ -244,6 +256,8 @@ static uint16_t find(const struct shard *sh, uint32_t bucket, const struct key *
 /* The LRU list (table_core.inc.c), for this entry type. */
 #define TC_TABLE_PARAM
 #define TC_ENT(sh, i) ent_at((sh), (i))
+#define TC_ENT_BYTES sizeof(struct ent)
+#define TC_INDEX_BYTES(sh) (((uint64_t)(sh)->bmask + 1) * sizeof(*(sh)->buckets))
 #include "table_core.inc.c"
 
 /* Remove entry i from its chain; its bucket comes from rehashing its key
@@ -268,33 +282,12 @@ static void hash_unlink(const struct dw_suspects *s, struct shard *sh, uint16_t 
 	ent_at(sh, at)->hnext = e->hnext;
 }
 
-/* Add one chunk, up to the cap; on failure nothing changes and the caller
- * evicts instead. */
-static void grow(struct shard *sh)
-{
-	if (sh->alloc >= sh->cap)
-		return;
-	if (sh->chunks == NULL) {
-		sh->chunks = calloc((sh->cap + CHUNK - 1) / CHUNK, sizeof(*sh->chunks));
-		if (sh->chunks == NULL)
-			return;
-	}
-	uint32_t c = sh->alloc / CHUNK, left = sh->cap - sh->alloc;
-	uint32_t n = left < CHUNK ? left : CHUNK;
-	struct ent *p = malloc((size_t)n * sizeof(*p));
-
-	if (p == NULL)
-		return;
-	sh->chunks[c] = p;
-	sh->alloc += n;
-}
-
 /* An entry for a new suspect: a fresh one, else the least recently noted one,
  * unlinked from list and chain. NIL only for an empty shard without memory. */
 static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *ret)
 {
 	if (sh->used == sh->alloc)
-		grow(sh);
+		grow_chunks(sh);
 	if (sh->used < sh->alloc)
 		return (uint16_t)sh->used++;
 	uint16_t victim = sh->tail;
@@ -796,20 +789,19 @@ void dw_suspects_stats(struct dw_suspects *s, struct dw_suspects_stats *out)
 	out->capacity = s->max;
 	out->entry_bytes = (uint32_t)sizeof(struct ent);
 	out->shards = s->nshards;
-	out->bytes = sizeof(*s) + (uint64_t)s->nshards * sizeof(struct shard);
+	struct tc_sums sum = {0, 0, 0, sizeof(*s) + (uint64_t)s->nshards * sizeof(struct shard)};
+
 	for (uint32_t n = 0; n < s->nshards; n++) {
 		struct shard *sh = &s->shards[n];
 
 		dw_tc_lock(&sh->mu);
-		out->tracked += sh->used;
-		out->inserts += sh->inserts;
-		out->evictions += sh->evictions;
-		out->bytes += (uint64_t)sh->alloc * sizeof(struct ent) +
-		              ((uint64_t)sh->bmask + 1) * sizeof(*sh->buckets);
-		if (sh->chunks != NULL)
-			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
+		shard_sums(sh, &sum);
 		dw_tc_unlock(&sh->mu);
 	}
+	out->tracked = sum.tracked;
+	out->inserts = sum.inserts;
+	out->evictions = sum.evictions;
+	out->bytes = sum.bytes;
 }
 
 /* Shards for max suspects: a power of two, AUTO_SHARDS unless that leaves
@@ -863,15 +855,11 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 		free(s);
 		return NULL;
 	}
+	shards_init(s->shards, s->nshards, max);
 	for (uint32_t n = 0; n < s->nshards; n++) {
 		struct shard *sh = &s->shards[n];
 		uint32_t nb = 1;
 
-		memset(sh, 0, sizeof(*sh));
-		atomic_init(&sh->mu, 0u);
-		/* spread the remainder so the caps add up to max exactly */
-		sh->cap = dw_tc_shard_cap(max, s->nshards, n);
-		sh->head = sh->tail = NIL;
 		while (nb < BUCKETS_PER_ENTRY * sh->cap)
 			nb <<= 1;
 		sh->bmask = nb - 1;
@@ -879,8 +867,7 @@ struct dw_suspects *dw_suspects_new(uint32_t max, uint32_t window_seconds, char 
 		if (sh->buckets == NULL) {
 			dw_set_err(err, errlen, "suspect store: out of memory for the index of %u",
 			        max);
-			s->nshards = n + 1; /* free what exists */
-			dw_suspects_free(s);
+			dw_suspects_free(s); /* the shards after n hold nothing yet */
 			return NULL;
 		}
 		for (uint32_t b = 0; b < nb; b++)
@@ -893,12 +880,7 @@ void dw_suspects_free(struct dw_suspects *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t n = 0; n < s->nshards; n++) {
-		struct shard *sh = &s->shards[n];
-
-		free_chunks(sh);
-		free((void *)sh->buckets);
-	}
+	shards_free(s->shards, s->nshards);
 	free(s->shards);
 	free(s);
 }
