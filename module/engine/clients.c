@@ -516,8 +516,9 @@ int dw_clients_update_need_h(struct dw_clients *t, const struct dw_addr *client,
 	} else {
 		for (unsigned c = 0; c < t->ncounters; c++) {
 			uint16_t n = inc ? inc[c] : 0;
+			uint32_t x = counter_update(t, e, c, at, n);
 
-			v.counts[c] = counter_update(t, e, c, at, n);
+			v.counts[c] = need >> c & 1 ? x : 0; /* as in the same second */
 			counted |= n != 0;
 		}
 		e->last = at;
