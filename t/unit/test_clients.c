@@ -514,8 +514,8 @@ static void test_need(void)
 	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1000, first, 1u << 0, judge_copy,
 	                         &v);
 	ok(v.counts[0] == 3 && v.counts[1] == 0 && v.counts[2] == 0,
-	   "same second, need {0}: the judge sees 3, 0, 0 (got %u %u %u)", v.counts[0],
-	   v.counts[1], v.counts[2]);
+	   "same second, need {0}: the judge sees 3, 0, 0 (got %u %u %u)", v.counts[0], v.counts[1],
+	   v.counts[2]);
 	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1000, third, 1u << 2 | 1u << 1,
 	                         judge_copy, &v);
 	ok(v.counts[0] == 0 && v.counts[1] == 2 && v.counts[2] == 3,
@@ -524,8 +524,8 @@ static void test_need(void)
 	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1001, first, 1u << 0, judge_copy,
 	                         &v);
 	ok(v.counts[0] == 4 && v.counts[1] == 0 && v.counts[2] == 0,
-	   "next second, need {0}: the judge sees 4, 0, 0 (got %u %u %u)", v.counts[0],
-	   v.counts[1], v.counts[2]);
+	   "next second, need {0}: the judge sees 4, 0, 0 (got %u %u %u)", v.counts[0], v.counts[1],
+	   v.counts[2]);
 	memset(&got, 0, sizeof(got));
 	is_int(dw_clients_get(t, &a, 1001, &got), 1, "the client is there");
 	ok(got.counts[0] == 4 && got.counts[1] == 2 && got.counts[2] == 3,

@@ -84,7 +84,7 @@ static uint16_t ask(const char *client, const char *name, uint16_t qtype, uint32
 	j.inc = inc;
 	j.only = dw_detect_plan(&det, incmask, &need);
 	dw_clients_update_need_h(tbl, &a, dw_clients_hash(tbl, &a), t, inc, need, dw_detect_judge,
-				 &j);
+	                         &j);
 	/* every detector on every query, as before the plan */
 	memset(&full, 0, sizeof(full));
 	full.d = &det;
