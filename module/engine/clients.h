@@ -60,9 +60,13 @@
  * shard looks at <= 8 clients and walks the victim's chain. A growth step allocates one chunk
  * (every 64 new clients of a shard) and, about log2(cap) times in a shard's life, rebuilds its
  * index in O(entries); that is the only time the query path calls malloc(). foreach is O(tracked),
- * stats O(shards). Measured (tools/dev/bench, whole-process callgrind, a
- * cache-hit plain query): dw_clients_hash() and dw_clients_touch_h() together
- * about 250 instructions, the SipHash 86 of them.
+ * stats O(shards). dw_clients_update_need_h() touches, within the second of
+ * the last counted update, only the counters its judge reads. Measured
+ * (tools/dev/bench, whole-process callgrind, cache hits): a plain query's
+ * dw_clients_hash() and dw_clients_touch_h() together about 250
+ * instructions, the SipHash 86 of them; a keyword query's
+ * dw_clients_update_need_h() about 380, its judge included (was 740 when
+ * every counter was summed and every detector judged).
  *
  * Thread safety and lock rules: every function may be called from any thread
  * concurrently, except dw_clients_free() (no call may be running or follow).

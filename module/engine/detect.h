@@ -29,8 +29,9 @@
  * guilty.
  *
  * Hysteresis (one verdict per offence): a detector that fired stays quiet
- * for the client until the client's count, as it stood before a counted
- * query, has fallen below the detector's re-arm level (detectors.NAME.rearm,
+ * for the client until the client's count, as it stood before a query that
+ * increments one of the detector's counters (dw_detect_plan()), has fallen
+ * below the detector's re-arm level (detectors.NAME.rearm,
  * default half the threshold rounded up), or until the client's block ends
  * (dw_detect_rearm_all(), run by the module's thread on expiry and unblock).
  * The next crossing after that is a new offence: a new verdict, and in
