@@ -189,6 +189,8 @@ static inline struct ent *ent_at(const struct dw_clients *t, const struct shard 
 /* The LRU list (table_core.inc.c), for this entry type. */
 #define TC_TABLE_PARAM const struct dw_clients *t,
 #define TC_ENT(sh, i) ent_at(t, (sh), (i))
+#define TC_ENT_BYTES t->stride
+#define TC_INDEX_BYTES(sh) ((uint64_t)(sh)->nbuckets * sizeof(uint16_t))
 #include "table_core.inc.c"
 
 static inline bool ent_is(const struct ent *e, const struct key *key)
@@ -230,34 +232,6 @@ static void hash_unlink(const struct dw_clients *t, struct shard *sh, uint16_t i
 	while (*link != i)
 		link = &ent_at(t, sh, *link)->hnext;
 	*link = e->hnext;
-}
-
-/* Entries in chunk number c of a shard: CHUNK, less for the last one. */
-static uint32_t chunk_len(const struct shard *sh, uint32_t c)
-{
-	uint32_t left = sh->cap - c * CHUNK;
-
-	return left < CHUNK ? left : CHUNK;
-}
-
-/* Add one chunk, up to the cap; on failure nothing changes and the caller
- * evicts instead. */
-static void grow_entries(const struct dw_clients *t, struct shard *sh)
-{
-	if (sh->alloc >= sh->cap)
-		return;
-	if (sh->chunks == NULL) {
-		sh->chunks = calloc((sh->cap + CHUNK - 1) / CHUNK, sizeof(*sh->chunks));
-		if (sh->chunks == NULL)
-			return;
-	}
-	uint32_t c = sh->alloc / CHUNK, n = chunk_len(sh, c);
-	unsigned char *p = malloc((size_t)n * t->stride);
-
-	if (p == NULL)
-		return;
-	sh->chunks[c] = p;
-	sh->alloc += n;
 }
 
 /* Rebuild the index with a power of two >= alloc buckets (load <= 1); on
@@ -330,7 +304,7 @@ static uint16_t pick_victim(const struct dw_clients *t, struct shard *sh, uint32
 static uint16_t take_entry(const struct dw_clients *t, struct shard *sh, uint32_t now, int *ret)
 {
 	if (sh->used == sh->alloc)
-		grow_entries(t, sh);
+		grow_chunks(t, sh);
 	if (sh->nbuckets < sh->alloc)
 		grow_index(t, sh);
 	if (sh->used < sh->alloc && sh->nbuckets > 0)
@@ -491,6 +465,13 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
                         uint32_t now, const uint16_t *inc, dw_clients_judge_fn judge,
                         void *judge_arg)
 {
+	return dw_clients_update_need_h(t, client, hash, now, inc, UINT32_MAX, judge, judge_arg);
+}
+
+int dw_clients_update_need_h(struct dw_clients *t, const struct dw_addr *client, uint64_t hash,
+                             uint32_t now, const uint16_t *inc, uint32_t need,
+                             dw_clients_judge_fn judge, void *judge_arg)
+{
 	struct key key;
 	struct dw_client_view v;
 	uint16_t hash16;
@@ -513,12 +494,16 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
 	}
 	struct ent *e = ent_at(t, sh, i);
 	uint32_t at = now > e->last ? now : e->last;
-	bool counted = false;
+	bool counted = false, same = at == e->last;
 
-	if (at == e->last) {
+	if (same) {
 		/* the same second as the last counted update: no slot of any
-		 * counter expires, so a counter without increment is only read */
-		for (unsigned c = 0; c < t->ncounters; c++) {
+		 * counter expires, so a counter without increment is only read,
+		 * and one that is not needed is not even read */
+		memset(v.counts, 0, sizeof(v.counts));
+		for (uint32_t m = need & ((1u << t->ncounters) - 1); m != 0; m &= m - 1) {
+			unsigned c = (unsigned)__builtin_ctz(m);
+
 			if (inc != NULL && inc[c] != 0) {
 				v.counts[c] = counter_update(t, e, c, at, inc[c]);
 				counted = true;
@@ -531,8 +516,9 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
 	} else {
 		for (unsigned c = 0; c < t->ncounters; c++) {
 			uint16_t n = inc ? inc[c] : 0;
+			uint32_t x = counter_update(t, e, c, at, n);
 
-			v.counts[c] = counter_update(t, e, c, at, n);
+			v.counts[c] = need >> c & 1 ? x : 0; /* as in the same second */
 			counted |= n != 0;
 		}
 		e->last = at;
@@ -544,7 +530,7 @@ int dw_clients_update_h(struct dw_clients *t, const struct dw_addr *client, uint
 	if (at > e->seen)
 		e->seen = at;
 	if (judge != NULL) {
-		for (unsigned c = t->ncounters; c < DW_CLIENTS_MAX_COUNTERS; c++)
+		for (unsigned c = t->ncounters; !same && c < DW_CLIENTS_MAX_COUNTERS; c++)
 			v.counts[c] = 0;
 		v.now = v.last_seen = at;
 		v.first_seen = e->first;
@@ -688,21 +674,21 @@ void dw_clients_stats(struct dw_clients *t, struct dw_clients_stats *out)
 	out->capacity = t->max;
 	out->entry_bytes = t->stride;
 	out->shards = t->nshards;
-	out->bytes = sizeof(*t) + (uint64_t)t->nshards * sizeof(struct shard);
+	struct tc_sums sum = {0, 0, 0, sizeof(*t) + (uint64_t)t->nshards * sizeof(struct shard)};
+
 	for (uint32_t s = 0; s < t->nshards; s++) {
 		struct shard *sh = &t->shards[s];
 
 		shard_lock(sh);
-		out->tracked += sh->used;
-		out->inserts += sh->inserts;
-		out->evictions += sh->evictions;
+		shard_sums(t, sh, &sum);
 		out->spared += sh->spared;
 		out->forced += sh->forced;
-		out->bytes += (uint64_t)sh->alloc * t->stride + sh->nbuckets * sizeof(uint16_t);
-		if (sh->chunks != NULL)
-			out->bytes += (sh->cap + CHUNK - 1) / CHUNK * sizeof(*sh->chunks);
 		shard_unlock(sh);
 	}
+	out->tracked = sum.tracked;
+	out->inserts = sum.inserts;
+	out->evictions = sum.evictions;
+	out->bytes = sum.bytes;
 }
 
 /* Shards for a table of max clients: a power of two, enough that no shard
@@ -804,14 +790,7 @@ struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err,
 		free(t);
 		return NULL;
 	}
-	for (uint32_t s = 0; s < t->nshards; s++) {
-		struct shard *sh = &t->shards[s];
-
-		memset(sh, 0, sizeof(*sh));
-		atomic_init(&sh->mu, 0);
-		sh->cap = dw_tc_shard_cap(conf->max, t->nshards, s);
-		sh->head = sh->tail = NIL;
-	}
+	shards_init(t->shards, t->nshards, conf->max);
 	return t;
 }
 
@@ -819,12 +798,7 @@ void dw_clients_free(struct dw_clients *t)
 {
 	if (t == NULL)
 		return;
-	for (uint32_t s = 0; s < t->nshards; s++) {
-		struct shard *sh = &t->shards[s];
-
-		free_chunks(sh);
-		free(sh->buckets);
-	}
+	shards_free(t->shards, t->nshards);
 	free(t->shards);
 	free(t);
 }

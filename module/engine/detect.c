@@ -15,7 +15,7 @@
 _Static_assert(DW_CLIENTS_MAX_COUNTERS >= DW_DET_SIGNATURE_NAMES + 1 + 2,
                "the client table cannot hold a counter per detector window");
 /* One fired bit per detector below the forwarder bit of the judge flags. */
-_Static_assert(DW_DET_COUNT <= 15, "the judge flags hold a bit per detector and the forwarder bit");
+_Static_assert(DW_DET_COUNT <= 14, "the judge flags: a bit per detector, JUDGE_SOME, forwarder");
 
 /** The feature each detector counts. */
 static const enum dw_counter_kind detector_kind[DW_DET_COUNT] = {
@@ -50,6 +50,23 @@ static int counter_for(struct dw_detect *d, enum dw_counter_kind kind, uint32_t 
 	d->kind[d->ncounters] = (uint8_t)kind;
 	d->window[d->ncounters] = window;
 	return d->ncounters++;
+}
+
+/** Which counters each enabled detector reads and, per counter, which
+ *  detectors read it (dw_detect_plan()). */
+static void plan_init(struct dw_detect *d)
+{
+	unsigned det;
+	for (det = 0; det < DW_DET_COUNT; det++) {
+		if (!d->enabled[det] || d->main[det] < 0)
+			continue;
+		d->reads[det] = (uint16_t)(1u << d->main[det]);
+		if (d->ptr[det] >= 0)
+			d->reads[det] |= (uint16_t)(1u << d->ptr[det]);
+		d->dets_of[d->main[det]] |= (uint16_t)(1u << det);
+		if (d->ptr[det] >= 0)
+			d->dets_of[d->ptr[det]] |= (uint16_t)(1u << det);
+	}
 }
 
 /** Lay out the counters the enabled detectors need. */
@@ -96,7 +113,16 @@ int dw_detect_init(struct dw_detect *d, const struct dw_conf *conf, struct dw_ex
 			d->count_classes |= 1u << DW_Q_PTR;
 		else
 			d->count_flags |= flag_of[d->kind[i]];
+		uint32_t w;
+		if (d->kind[i] == DW_CK_MX)
+			w = dw_detect_word(DW_Q_MX, 0);
+		else if (d->kind[i] == DW_CK_PTR)
+			w = dw_detect_word(DW_Q_PTR, 0);
+		else
+			w = dw_detect_word(DW_Q_A, flag_of[d->kind[i]]) & ~1u;
+		d->ctr_of_bit[__builtin_ctz(w)] |= (uint16_t)(1u << i);
 	}
+	plan_init(d);
 	return 0;
 }
 
@@ -126,37 +152,52 @@ void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *c
 		cc->narrow[i] = i < d->ncounters && need[i] <= DW_WINDOW_SLOT8_MAX;
 }
 
-/** Whether a query with features f counts towards a counter of kind k. */
-static int counts_towards(enum dw_counter_kind k, const struct dw_features *f)
+/** One increment per counter whose feature the query has: MX and PTR
+ *  counters count their class, the others their DW_FEAT_* flag (the bits
+ *  of dw_detect_word(); d->ctr_of_bit[b]: the counters that count bit b).
+ *  Returns the counters incremented, a bit each. */
+uint32_t dw_detect_increments_mask(const struct dw_detect *d, const struct dw_features *f,
+                                   uint16_t inc[DW_CLIENTS_MAX_COUNTERS])
 {
-	switch (k) {
-	case DW_CK_MX:
-		return f->qclass == DW_Q_MX;
-	case DW_CK_PTR:
-		return f->qclass == DW_Q_PTR;
-	case DW_CK_KEYWORD:
-		return (f->flags & DW_FEAT_KEYWORD) != 0;
-	case DW_CK_IPLIT:
-		return (f->flags & DW_FEAT_IPLIT) != 0;
-	case DW_CK_PTR_FWD:
-		return (f->flags & DW_FEAT_PTR_FORWARD) != 0;
-	case DW_CK_SIGNATURE:
-		return (f->flags & DW_FEAT_SIGNATURE) != 0;
-	default:
-		return 0;
-	}
+	uint32_t w = dw_detect_word(f->qclass, f->flags), m = 0;
+
+	memset(inc, 0, DW_CLIENTS_MAX_COUNTERS * sizeof(inc[0]));
+	for (; w != 0; w &= w - 1) /* the class bit and the flags: one to three */
+		m |= d->ctr_of_bit[__builtin_ctz(w)];
+	for (uint32_t b = m; b != 0; b &= b - 1)
+		inc[__builtin_ctz(b)] = 1;
+	return m;
 }
 
-/** One increment per counter whose feature the query has. */
+/** dw_detect_increments_mask(), counted. */
 unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_features *f,
 			      uint16_t inc[DW_CLIENTS_MAX_COUNTERS])
 {
-	unsigned i, n = 0;
-	for (i = 0; i < d->ncounters; i++) {
-		inc[i] = (uint16_t)counts_towards((enum dw_counter_kind)d->kind[i], f);
-		n += inc[i];
-	}
-	return n;
+	return (unsigned)__builtin_popcount(dw_detect_increments_mask(d, f, inc));
+}
+
+/** The counters with a nonzero increment, a bit each. O(counters). */
+uint32_t dw_detect_inc_mask(const struct dw_detect *d, const uint16_t inc[DW_CLIENTS_MAX_COUNTERS])
+{
+	uint32_t m = 0;
+	unsigned i;
+	for (i = 0; i < d->ncounters; i++)
+		if (inc[i] != 0)
+			m |= 1u << i;
+	return m;
+}
+
+/** The detectors the increments can change, and the counters they read. */
+uint16_t dw_detect_plan(const struct dw_detect *d, uint32_t incmask, uint32_t *need)
+{
+	uint16_t dets = 0;
+	uint32_t rd = 0;
+	for (uint32_t m = incmask; m != 0; m &= m - 1)
+		dets |= d->dets_of[__builtin_ctz(m)];
+	for (uint16_t m = dets; m != 0; m &= (uint16_t)(m - 1))
+		rd |= d->reads[__builtin_ctz(m)];
+	*need = rd | incmask;
+	return dets | DW_DETECT_JUDGE_SOME;
 }
 
 /** A detector's condition on the current counts, with threshold thr. */
@@ -204,11 +245,15 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 	int exempt = -1; /* unknown until needed */
 	unsigned det;
 
+	uint16_t todo =
+	    j->only ? (uint16_t)(j->only & DW_DETECT_FLAGS_FIRED) : DW_DETECT_FLAGS_FIRED;
+
 	j->total = v->total;
-	for (det = 0; det < DW_DET_COUNT; det++) {
-		uint16_t bit = (uint16_t)(1u << det);
+	for (; todo != 0; todo &= (uint16_t)(todo - 1)) {
+		uint16_t bit = (uint16_t)(todo & -todo);
 		int fwd = (flags & DW_DETECT_FLAG_FORWARDER) != 0;
 		uint32_t count, before;
+		det = (unsigned)__builtin_ctz(todo);
 		if (!d->enabled[det])
 			continue;
 		count = v->counts[d->main[det]];

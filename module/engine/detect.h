@@ -29,8 +29,9 @@
  * guilty.
  *
  * Hysteresis (one verdict per offence): a detector that fired stays quiet
- * for the client until the client's count, as it stood before a counted
- * query, has fallen below the detector's re-arm level (detectors.NAME.rearm,
+ * for the client until the client's count, as it stood before a query that
+ * increments one of the detector's counters (dw_detect_plan()), has fallen
+ * below the detector's re-arm level (detectors.NAME.rearm,
  * default half the threshold rounded up), or until the client's block ends
  * (dw_detect_rearm_all(), run by the module's thread on expiry and unblock).
  * The next crossing after that is a new offence: a new verdict, and in
@@ -100,6 +101,12 @@ struct dw_detect {
 	const struct dw_cidr *fwd;
 	size_t fwd_count;
 	uint32_t fwd_factor;
+	/** per bit of dw_detect_word(): the counters that count it */
+	uint16_t ctr_of_bit[32];
+	/** per counter: the detectors whose condition reads it */
+	uint16_t dets_of[DW_CLIENTS_MAX_COUNTERS];
+	/** per detector: the counters its condition reads (bit per counter) */
+	uint16_t reads[DW_DET_COUNT];
 };
 
 /** Flags bit (the client's judge flags): the client is a forwarder. The
@@ -107,6 +114,9 @@ struct dw_detect {
 #define DW_DETECT_FLAG_FORWARDER ((uint16_t)0x8000u)
 /** Every detector's "fired, not re-armed" bit. */
 #define DW_DETECT_FLAGS_FIRED ((uint16_t)((1u << DW_DET_COUNT) - 1u))
+/** A bit of struct dw_judgement's `only` that is no detector: "the set is
+ *  given" even when it holds no detector. */
+#define DW_DETECT_JUDGE_SOME ((uint16_t)0x4000u)
 
 /** Whether any counter counts a query of class qc with flags: O(1), the
  *  query path's test before dw_detect_increments(). */
@@ -145,6 +155,8 @@ struct dw_judgement {
 	 *  re-arm test then uses the counts as they are */
 	const uint16_t *inc;
 	uint8_t forwarder; /**< the client is a forwarder (valid when fired) */
+	/** detectors to judge (dw_detect_plan()); 0 = every enabled one */
+	uint16_t only;
 };
 
 /** The re-arm level of a detector's settings: rearm when set, else half
@@ -180,12 +192,35 @@ void dw_detect_windows(const struct dw_detect *d, uint32_t window[DW_CLIENTS_MAX
  *  Leaves max, ipv6_prefix and shards alone. */
 void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *cc);
 
-/** Fill inc[] (d->ncounters entries) for one query; returns how many are
- *  nonzero. */
+/** A query's class and flags as one word: bit qclass, flags from bit 8.
+ *  A counter counts the query when its counts_word shares a bit. O(1). */
+static inline uint32_t dw_detect_word(enum dw_qclass qc, uint32_t flags)
+{
+	return (1u << qc) | (flags << 8);
+}
+
+/** Fill inc[] (all DW_CLIENTS_MAX_COUNTERS entries, 0 or 1) for one query;
+ *  returns how many are nonzero. O(1): a lookup per bit of the query. */
 unsigned dw_detect_increments(const struct dw_detect *d, const struct dw_features *f,
 			      uint16_t inc[DW_CLIENTS_MAX_COUNTERS]);
 
-/** dw_clients_judge_fn: arg is a struct dw_judgement. */
+/** dw_detect_increments() returning the incremented counters, a bit each. */
+uint32_t dw_detect_increments_mask(const struct dw_detect *d, const struct dw_features *f,
+                                   uint16_t inc[DW_CLIENTS_MAX_COUNTERS]);
+
+/** The counters with a nonzero inc[], a bit each. O(counters). */
+uint32_t dw_detect_inc_mask(const struct dw_detect *d, const uint16_t inc[DW_CLIENTS_MAX_COUNTERS]);
+
+/** Which detectors a query that increments the counters of incmask can
+ *  change (a crossing needs a counter of the detector to grow; a re-arm is
+ *  only looked at on such a query, see dw_detect_judge()): their bits, plus
+ *  DW_DETECT_JUDGE_SOME so that the set is never 0 (= all, in
+ *  struct dw_judgement). *need receives the counters those detectors read,
+ *  and incmask (dw_clients_update_need_h()). O(bits set). */
+uint16_t dw_detect_plan(const struct dw_detect *d, uint32_t incmask, uint32_t *need);
+
+/** dw_clients_judge_fn: arg is a struct dw_judgement. Judges the detectors
+ *  in j->only (all when 0); the others' flag bits are left as they are. */
 uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v);
 
 /** dw_clients_judge_fn for the end of a client's block: re-arms every

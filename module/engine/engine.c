@@ -395,6 +395,21 @@ void dw_engine_observe(struct dw_engine *e, const struct dw_query *q)
 	dw_engine_observe_at(e, q, dw_mono_now());
 }
 
+/** A verdict's view holds the counters the judge read (dw_detect_plan());
+ *  the verdict line shows every counter, so read the others (a second
+ *  lock, only on a crossing; the counts are those of a moment later). */
+static void complete_view(struct dw_engine *e, const struct dw_addr *client, uint32_t now,
+                          const uint16_t *inc, uint32_t need, struct dw_client_view *v)
+{
+	struct dw_client_view full;
+
+	if (dw_clients_get(e->clients, client, now, &full) != 1)
+		return;
+	for (unsigned c = 0; c < v->ncounters; c++)
+		if (!(need >> c & 1) && inc[c] == 0)
+			v->counts[c] = full.counts[c];
+}
+
 /** dw_engine_observe() at engine second now (the offline scanner's clock). */
 void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_t now)
 {
@@ -403,25 +418,30 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
 	struct dw_addr key;
 	uint64_t h;
+	uint32_t need, incmask;
 	int counted;
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
 					  memory_order_relaxed);
 	dw_mailwatch_observe(e->mail, &q->client, q->qtype, q->rcode);
-	f.qclass = dw_qclass_of(q->qtype);
-	f.flags = 0;
-	f.literal.family = 0;
-	if (dw_features_possible(e->features, q->qname, q->qname_len, q->qtype) &&
-	    dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f) != 0) {
-		memset(&f, 0, sizeof(f));
+	if (dw_features_possible(e->features, q->qname, q->qname_len, q->qtype)) {
+		/* a malformed name: no flags, the class still set */
+		(void)dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f);
+	} else {
 		f.qclass = dw_qclass_of(q->qtype);
+		f.flags = 0;
+		f.literal.family = 0;
 	}
 	h = dw_clients_hash(e->clients, &q->client);
+	incmask = 0;
 	counted = dw_detect_counts(&e->detect, f.qclass, f.flags) &&
-	          dw_detect_increments(&e->detect, &f, inc) != 0;
-	if (dw_names_possible(e, q, f.qclass)) /* MX, NXDOMAIN, a long first label */
+	          (incmask = dw_detect_increments_mask(&e->detect, &f, inc)) != 0;
+	if (dw_names_possible(e, q, f.qclass)) { /* MX, NXDOMAIN, a long first label */
 		counted = dw_names_observe(e, q, h, now, f.qclass, inc, counted);
+		if (counted)
+			incmask = dw_detect_inc_mask(&e->detect, inc);
+	}
 	if (!counted) {
 		uint32_t total = 0;
 		int rc = dw_clients_touch_h(e->clients, &q->client, h, now, &total);
@@ -443,15 +463,23 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 		dw_addr_mask(&key, e->conf->ipv6_prefix);
 	dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
 			   q->qname ? q->qname_len : 0);
-	memset(&j, 0, sizeof(j));
+	/* no memset: j.view is written by the judge when something fired */
 	j.d = &e->detect;
+	j.fired = 0;
+	j.total = 0;
+	j.forwarder = 0;
 	j.inc = inc; /* the re-arm test looks at the count before this query */
-	if (dw_clients_update_h(e->clients, &q->client, h, now, inc, dw_detect_judge, &j) < 0)
+	j.only = dw_detect_plan(&e->detect, incmask, &need); /* only what inc can change */
+	if (dw_clients_update_need_h(e->clients, &q->client, h, now, inc, need, dw_detect_judge,
+	                             &j) < 0)
 		return;
 	if (j.fired) {
 		struct dw_verdict v[DW_DET_COUNT];
-		unsigned i, n = dw_detect_verdicts(&j, v);
+		unsigned i, n;
 		uint64_t one = 1;
+
+		complete_view(e, &q->client, now, inc, need, &j.view);
+		n = dw_detect_verdicts(&j, v);
 		for (i = 0; i < n; i++) {
 			atomic_fetch_add_explicit(&e->verdicts_total[v[i].detector], 1,
 						  memory_order_relaxed);

@@ -11,7 +11,15 @@
  * Cost: dw_engine_observe() is on the resolver's per-query path: O(qname
  * length) feature extraction plus one client-table update under one shard
  * lock; no allocation, no I/O (except the debug.log_queries line, which is
- * off by default and documented as a debugging aid).
+ * off by default and documented as a debugging aid). A query no enabled
+ * detector counts only touches its client; a counted one also notes the
+ * suspect and judges only the detectors its increments can change.
+ * Measured (tools/dev/bench, whole-process callgrind, 1 thread, cache
+ * hits, Ir a query added by the module): about 730 for a plain A query
+ * (of which about 120 are glibc's cancellation points in recvfrom/sendto,
+ * taken because the module's thread makes Unbound multi-threaded, and
+ * about 45 Unbound's dynlib callback chain), about 1,880 for a query with
+ * a counted feature (a keyword).
  * Thread safety: dw_engine_observe() may be called from any number of threads
  * at once. dw_engine_new()/dw_engine_free() are not concurrent with anything.
  * Errors: constructors return NULL and fill err with a line a person can act on.

@@ -9,6 +9,7 @@
  * allocates, locks or logs.
  */
 #include "feature.h"
+#include "siphash.h" /* dw_fold8() */
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -102,8 +103,25 @@ static int load_name(struct name *nm, const uint8_t *wire, size_t len)
 	if (scan_name(wire, len, nm->off, &nm->n) != 0)
 		return -1;
 	nm->len = len;
-	for (i = 0; i < len; i++)
-		nm->lc[i] = lower(wire[i]); /* length bytes are <= 63, never A-Z */
+	/* 8 bytes at a time (length bytes are <= 63, never A-Z); the tail as
+	 * the last 8 bytes again, or byte by byte in a name shorter than 8 */
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t m;
+
+		memcpy(&m, wire + i, 8);
+		m = dw_fold8(m);
+		memcpy(nm->lc + i, &m, 8);
+	}
+	if (i < len && len >= 8) {
+		uint64_t m;
+
+		memcpy(&m, wire + len - 8, 8);
+		m = dw_fold8(m);
+		memcpy(nm->lc + len - 8, &m, 8);
+	} else {
+		for (; i < len; i++)
+			nm->lc[i] = lower(wire[i]);
+	}
 	return 0;
 }
 

@@ -9,22 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-/** ASCII lower case of the 8 bytes of a word at once (SWAR): a byte is an
- *  upper-case letter when its low 7 bits are >= 'A' and <= 'Z' and its top
- *  bit is clear; the additions stay inside each byte (7-bit values plus at
- *  most 0x3f), so no carry crosses into a neighbour. */
-static inline uint64_t fold8(uint64_t m)
-{
-	const uint64_t hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
-	const uint64_t ones = 0x0101010101010101ULL;
-	uint64_t h = m & lo7;
-	uint64_t ge_a = h + ones * (0x80 - 'A'); /* top bit: >= 'A' */
-	uint64_t gt_z = h + ones * (0x7f - 'Z'); /* top bit: > 'Z' */
-	uint64_t upper = ge_a & ~gt_z & ~m & hi;
-
-	return m | upper >> 2; /* 0x80 >> 2 is the 0x20 case bit */
-}
-
 /** A little-endian 8-byte word. */
 static inline uint64_t load_le64(const uint8_t *p)
 {
@@ -50,7 +34,7 @@ uint64_t dw_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t n, bool lo
 		uint64_t m = load_le64(p + i);
 
 		if (lower)
-			m = fold8(m);
+			m = dw_fold8(m);
 		v[3] ^= m;
 		dw_sipround(v);
 		v[0] ^= m;
@@ -58,7 +42,7 @@ uint64_t dw_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t n, bool lo
 	for (j = 0; i + j < n; j++)
 		t |= (uint64_t)p[i + j] << (8 * j);
 	if (lower)
-		t = fold8(t); /* zero bytes stay zero */
+		t = dw_fold8(t); /* zero bytes stay zero */
 	return dw_sipfinish(v, t | (uint64_t)n << 56);
 }
 

@@ -20,6 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** ASCII lower case of the 8 bytes of a word at once (SWAR): a byte is an
+ *  upper-case letter when its low 7 bits are >= 'A' and <= 'Z' and its top
+ *  bit is clear; the additions stay inside each byte (7-bit values plus at
+ *  most 0x3f), so no carry crosses into a neighbour. Zero bytes stay zero. */
+static inline uint64_t dw_fold8(uint64_t m)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t h = m & lo7;
+	uint64_t ge_a = h + ones * (0x80 - 'A'); /* top bit: >= 'A' */
+	uint64_t gt_z = h + ones * (0x7f - 'Z'); /* top bit: > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~m & hi;
+
+	return m | upper >> 2; /* 0x80 >> 2 is the 0x20 case bit */
+}
+
 /** One SipRound over the state v[0..3]. */
 static inline void dw_sipround(uint64_t v[4])
 {

@@ -37,7 +37,9 @@
  *     ("..."), which no uncut name ends with (uncut valid names end in one
  *     '.', malformed ones in "<malformed>"); the view also flags cut names.
  *     Two long names that share their first 93 bytes stay distinct (a keyed
- *     hash of the whole text is kept with each name).
+ *     32-bit hash of the whole name is kept with each name; not SipHash: it
+ *     only spares comparisons, and a suspect's own names are all it can
+ *     collide with).
  *
  * Eviction: at most `max` suspects (max / shards per shard, the remainder
  * spread, so the total is exactly max); a new suspect in a full shard
@@ -67,16 +69,19 @@
  *     For a suspect: + one window update, all 10 when a new window slot began
  *     (O(8) each, window.h).
  *   - dw_suspects_note(): before the lock, a check of the wire name's labels
- *     and a SipHash of the case-folded wire name, 8 bytes a step (a
+ *     and a keyed multiply-xorshift hash of the case-folded wire name, 8
+ *     bytes a step (a
  *     malformed name is printed and its text hashed instead); then one shard
  *     lock, the chain walk, one window update per counted counter (all 10
- *     when a new window slot began), <= 8 hash compares; a kept name is
- *     confirmed by one pass over its wire bytes (an escape-free text) or a
- *     token-by-token compare (escaped or cut), and rewritten only when the
- *     case of a letter changed; only a name new to the suspect is printed
- *     (dw_name_to_text()) and copied (<= 97 bytes). Measured (tools/bench,
- *     whole-process callgrind): about 600 instructions for a repeated
- *     18-byte name, lock included. An
+ *     when a new window slot began; within the slot only the counted
+ *     counters' current slot is bumped), <= 8 hash compares; a kept
+ *     escape-free name is confirmed by one memcmp() of its text with the
+ *     wire name's plain text (a letter in another case: one pass over the
+ *     wire bytes), an escaped or cut one token by token, and rewritten only
+ *     when the case of a letter changed; only a name new to the suspect is
+ *     printed (dw_name_to_text()) and copied (<= 97 bytes). Measured
+ *     (tools/dev/bench, whole-process callgrind): about 550 instructions
+ *     for a repeated 18-byte name, lock and hash included (was 820). An
  *     insert may allocate one chunk (warm-up, every 16 new suspects of a
  *     shard, until the shard holds max / shards); an insert into a full
  *     shard also walks the victim's chain. No allocation once full, no I/O.

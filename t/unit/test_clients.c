@@ -498,6 +498,42 @@ static uint16_t judge_copy(void *arg, const struct dw_client_view *v)
 	return v->flags;
 }
 
+/* dw_clients_update_need_h(): the judge sees the counters in need, the
+ * others read 0 in its view while they keep counting. */
+static void test_need(void)
+{
+	struct dw_clients_conf c = conf_of(100, 1);
+	struct dw_clients *t = dw_clients_new(&c, NULL, 0);
+	struct dw_addr a = v4(192, 0, 2, 7);
+	struct dw_client_view v, got;
+	const uint16_t all[3] = {1, 1, 1}, first[3] = {1, 0, 0}, third[3] = {0, 0, 1};
+
+	dw_clients_update(t, &a, 1000, all, NULL, NULL);
+	dw_clients_update(t, &a, 1000, all, NULL, NULL);
+	memset(&v, 0xff, sizeof(v));
+	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1000, first, 1u << 0, judge_copy,
+	                         &v);
+	ok(v.counts[0] == 3 && v.counts[1] == 0 && v.counts[2] == 0,
+	   "same second, need {0}: the judge sees 3, 0, 0 (got %u %u %u)", v.counts[0], v.counts[1],
+	   v.counts[2]);
+	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1000, third, 1u << 2 | 1u << 1,
+	                         judge_copy, &v);
+	ok(v.counts[0] == 0 && v.counts[1] == 2 && v.counts[2] == 3,
+	   "same second, need {1,2}: the judge sees 0, 2, 3 (got %u %u %u)", v.counts[0],
+	   v.counts[1], v.counts[2]);
+	dw_clients_update_need_h(t, &a, dw_clients_hash(t, &a), 1001, first, 1u << 0, judge_copy,
+	                         &v);
+	ok(v.counts[0] == 4 && v.counts[1] == 0 && v.counts[2] == 0,
+	   "next second, need {0}: the judge sees 4, 0, 0 (got %u %u %u)", v.counts[0], v.counts[1],
+	   v.counts[2]);
+	memset(&got, 0, sizeof(got));
+	is_int(dw_clients_get(t, &a, 1001, &got), 1, "the client is there");
+	ok(got.counts[0] == 4 && got.counts[1] == 2 && got.counts[2] == 3,
+	   "the counters the judge did not read kept counting: 4, 2, 3 (got %u %u %u)",
+	   got.counts[0], got.counts[1], got.counts[2]);
+	dw_clients_free(t);
+}
+
 /* Flood-proof eviction: who is protected, the fallback, pins, narrow slots. */
 static void test_protection(void)
 {
@@ -630,6 +666,7 @@ int main(void)
 	test_eviction();
 	test_foreach();
 	test_protection();
+	test_need();
 	test_threads(2);
 	test_threads(4);
 	test_flood_threads();

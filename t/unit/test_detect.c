@@ -19,6 +19,9 @@ static struct dw_conf *conf;
 static struct dw_feature_set *fs;
 static struct dw_detect det;
 static struct dw_clients *tbl;
+static struct dw_clients *twin; /* the same queries, judged by every detector */
+static int plan_differs;        /* queries where the two judged differently */
+static int asked;
 static struct dw_exempt *exempt;
 
 /** Set one detector's threshold and window. */
@@ -51,7 +54,9 @@ static void build(void)
 	cc.ncounters = det.ncounters;
 	dw_detect_windows(&det, cc.window);
 	tbl = dw_clients_new(&cc, err, sizeof(err));
-	if (!tbl) {
+	dw_clients_free(twin);
+	twin = dw_clients_new(&cc, err, sizeof(err));
+	if (!tbl || !twin) {
 		printf("Bail out! %s\n", err);
 		exit(1);
 	}
@@ -71,10 +76,22 @@ static uint16_t ask(const char *client, const char *name, uint16_t qtype, uint32
 		printf("Bail out! bad test input %s %s\n", client, name);
 		exit(1);
 	}
-	dw_detect_increments(&det, &f, inc);
+	struct dw_judgement full;
+	uint32_t need, incmask = dw_detect_increments_mask(&det, &f, inc);
+	/* as the engine: only the detectors the increments can change */
 	memset(&j, 0, sizeof(j));
 	j.d = &det;
-	dw_clients_update(tbl, &a, t, inc, dw_detect_judge, &j);
+	j.inc = inc;
+	j.only = dw_detect_plan(&det, incmask, &need);
+	dw_clients_update_need_h(tbl, &a, dw_clients_hash(tbl, &a), t, inc, need, dw_detect_judge,
+	                         &j);
+	/* every detector on every query, as before the plan */
+	memset(&full, 0, sizeof(full));
+	full.d = &det;
+	full.inc = inc;
+	dw_clients_update(twin, &a, t, inc, dw_detect_judge, &full);
+	plan_differs += j.fired != full.fired;
+	asked++;
 	return j.fired;
 }
 
@@ -231,6 +248,10 @@ int main(void)
 		   "a config prefix can be removed at run time");
 	}
 	dw_exempt_free(exempt);
+	ok(asked > 100 && plan_differs == 0,
+	   "judging only the planned detectors fired as judging all of them on all %d queries "
+	   "(%d differed)",
+	   asked, plan_differs);
 	conf->exempt = NULL;
 	conf->exempt_count = 0;
 	dw_conf_free(conf);
