@@ -346,3 +346,13 @@ bool dw_cidr_match(const struct dw_cidr *c, const struct dw_addr *a)
 	len = c->len > n * 8 ? (unsigned)(n * 8) : c->len;
 	return prefix_eq(a->b, c->addr.b, len);
 }
+
+/** See addr.h: the forwarder lists' membership test. */
+bool dw_cidr_list_match(const struct dw_cidr *list, size_t n, const struct dw_addr *a)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (dw_cidr_match(&list[i], a))
+			return true;
+	return false;
+}

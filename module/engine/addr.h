@@ -63,4 +63,7 @@ void dw_cidr_format(const struct dw_cidr *c, char *buf, size_t len);
 /** True when a lies inside c (same family). */
 bool dw_cidr_match(const struct dw_cidr *c, const struct dw_addr *a);
 
+/** True when a lies inside any of the n prefixes of list (O(n)). */
+bool dw_cidr_list_match(const struct dw_cidr *list, size_t n, const struct dw_addr *a);
+
 #endif

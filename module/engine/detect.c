@@ -223,17 +223,6 @@ static int mail_server_exempt(const struct dw_detect *d, unsigned det,
 	return d->mail && dw_mailwatch_match(d->mail, &v->addr) >= 0;
 }
 
-/** Whether the client is one of the forwarders (linear: run once per
- *  crossing of a plain threshold, then cached in the flags). */
-static int is_forwarder(const struct dw_detect *d, const struct dw_addr *a)
-{
-	size_t i;
-	for (i = 0; i < d->fwd_count; i++)
-		if (dw_cidr_match(&d->fwd[i], a))
-			return 1;
-	return 0;
-}
-
 /** Fire once per offence (detect.h, hysteresis): flags bit = "fired and not
  *  re-armed yet". Exempt clients get their bit set (so the exemption list
  *  is scanned once per crossing, not once per query) but no verdict. */
@@ -263,7 +252,8 @@ uint16_t dw_detect_judge(void *arg, const struct dw_client_view *v)
 			flags &= (uint16_t)~bit; /* fell below the re-arm level: armed again */
 		if ((flags & bit) || !condition(d, det, v, d->threshold[det]))
 			continue;
-		if (!fwd && d->fwd_count && is_forwarder(d, &v->addr)) {
+		/* linear: once per crossing of a plain threshold, then in the flags */
+		if (!fwd && d->fwd_count && dw_cidr_list_match(d->fwd, d->fwd_count, &v->addr)) {
 			flags |= DW_DETECT_FLAG_FORWARDER;
 			fwd = 1;
 		}

@@ -10,16 +10,6 @@
 
 #include "engine_api.h"
 
-/** Whether a is inside one of the configured forwarders' prefixes. */
-static int in_forwarders(const struct dw_conf *c, const struct dw_addr *a)
-{
-	size_t i;
-	for (i = 0; i < c->forwarder_count; i++)
-		if (dw_cidr_match(&c->forwarders[i], a))
-			return 1;
-	return 0;
-}
-
 /** The tracked forwarder clients, copied out of the shard locks. */
 struct fwd_walk {
 	const struct dw_conf *conf;
@@ -31,7 +21,7 @@ struct fwd_walk {
 static int fwd_one(void *arg, const struct dw_client_view *v)
 {
 	struct fwd_walk *w = arg;
-	if (!in_forwarders(w->conf, &v->addr))
+	if (!dw_cidr_list_match(w->conf->forwarders, w->conf->forwarder_count, &v->addr))
 		return 0;
 	if (w->n < DW_FWD_LIST_MAX)
 		w->v[w->n++] = *v;
@@ -109,7 +99,9 @@ void dw_cmd_forwarders(void *arg, int argc, char **argv, struct dw_out *out)
 /** show_client: whether the client is judged as a forwarder. */
 void dw_fwd_show_client(struct dw_engine *e, const struct dw_addr *key, struct dw_out *out)
 {
-	dw_out_kv_bool(out, "forwarder", in_forwarders(dw_engine_conf(e), key));
+	dw_out_kv_bool(out, "forwarder",
+	               dw_cidr_list_match(dw_engine_conf(e)->forwarders,
+	                                  dw_engine_conf(e)->forwarder_count, key));
 }
 
 /** metrics: configured prefixes and verdicts on forwarders. */
