@@ -33,6 +33,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use DWTest;
 use DWPostfix;
+use File::Temp qw(tempdir);
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
@@ -89,7 +90,12 @@ if ($sink_pid == 0) {
 	POSIX::_exit(0);
 }
 
-my $pf = DWPostfix->new(dir => "$dir/postfix", addr => $MX, mynetworks => '127.13.1.0/24',
+# Postfix's own users (postfix, nobody) must reach its directories, so they
+# live in a public temporary directory, not under the clone (which may sit in
+# a 0700 home directory), as in t/report.t.
+my $pfdir = tempdir('dw-mailwatch-postfix-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $pfdir or die "chmod $pfdir: $!";
+my $pf = DWPostfix->new(dir => $pfdir, addr => $MX, mynetworks => '127.13.1.0/24',
 	users => [qw(alice bob carol dave)]);
 $pf->start;
 
