@@ -45,9 +45,9 @@ static void out_domain(struct dw_engine *e, struct dw_out *out, const struct dw_
 	dw_out_kv(out, "expires", "%s", t);
 	dw_out_kv(out, "enforced", "%s",
 	          dw_engine_conf(e)->mode != DW_MODE_ENFORCE ? "no"
-	          : !dw_engine_domains_live(e)                ? "zonefile"
-	          : b->applied                     ? "yes"
-	                                           : "pending");
+	          : !dw_engine_domains_live(e)               ? "zonefile"
+	          : b->applied                               ? "yes"
+	                                                     : "pending");
 }
 
 void dw_cmd_list_domains(void *arg, int argc, char **argv, struct dw_out *out)
