@@ -13,6 +13,7 @@
 #include "engine_int.h"
 #include "feature.h"
 #include "names.h"
+#include "rpzfile.h"
 
 /** A failed backend push is retried this often (ms). */
 #define RETRY_MS 1000
@@ -542,22 +543,6 @@ int dw_domains_get(const struct dw_domains *d, size_t i, struct dw_domain_block 
 	return 0;
 }
 
-/** The RPZ encoding of a domain block's action: a CNAME target, or NULL
- *  for local data (sinkhole). */
-static const char *cname_of(enum dw_action a)
-{
-	switch (a) {
-	case DW_ACT_NODATA:
-		return "*.";
-	case DW_ACT_DROP:
-		return "rpz-drop.";
-	case DW_ACT_SINKHOLE:
-		return NULL;
-	default:
-		return ".";
-	}
-}
-
 int dw_domains_format_zone(struct dw_engine *e, FILE *f, const char *zone)
 {
 	struct dw_domains *d = e->domains;
@@ -567,7 +552,7 @@ int dw_domains_format_zone(struct dw_engine *e, FILE *f, const char *zone)
 		return 0;
 	for (i = 0; i < d->n; i++) {
 		const struct dw_domain_block *b = &d->b[i];
-		const char *cname = cname_of((enum dw_action)b->action);
+		const char *cname = dw_rpz_cname_of((enum dw_action)b->action);
 		char until[32], a[DW_ADDR_STRLEN];
 		if (b->expires)
 			dw_format_block_time(e, b->expires, until, sizeof(until));

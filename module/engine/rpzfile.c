@@ -174,8 +174,8 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
-/** The CNAME target encoding action, or NULL for local data (sinkhole). */
-static const char *cname_of(enum dw_action a)
+/** See rpzfile.h. */
+const char *dw_rpz_cname_of(enum dw_action a)
 {
 	switch (a) {
 	case DW_ACT_NODATA:
@@ -202,7 +202,7 @@ int dw_rpzfile_format(FILE *f, const struct dw_rpz_zone *z)
 	for (i = 0; i < z->n; i++) {
 		const struct dw_rpz_trigger *t = &z->t[i];
 		char label[DW_RPZ_LABEL_MAX], client[DW_ADDR_STRLEN + 4], until[40], a[DW_ADDR_STRLEN];
-		const char *cname = cname_of((enum dw_action)t->action);
+		const char *cname = dw_rpz_cname_of((enum dw_action)t->action);
 		if (dw_rpz_label(&t->key, label, sizeof(label)) != 0)
 			continue;
 		dw_cidr_format(&t->key, client, sizeof(client));

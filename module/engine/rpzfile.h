@@ -92,4 +92,10 @@ typedef int (*dw_rpz_trigger_fn)(void *arg, const struct dw_cidr *key, enum dw_a
 long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, void *arg,
                      uint32_t *serial, char *err, size_t errlen);
 
+/** The RPZ encoding of an action as a CNAME target ("." nxdomain, "*."
+ *  nodata, "rpz-drop.", "rpz-tcp-only."), or NULL for local data (sinkhole);
+ *  refuse, which RPZ cannot say, gets nxdomain's. Client-ip and QNAME
+ *  triggers use the same encoding. */
+const char *dw_rpz_cname_of(enum dw_action a);
+
 #endif

@@ -740,9 +740,23 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 
 /* ------------------------------------------------------------------------ */
 
-/** The config_auth of our zone in unbound.conf, or NULL. */
-static struct config_auth *find_rpz_clause(struct config_file *cfg, const uint8_t *zname,
-                                           size_t znamelen)
+/** See unbound_rpz.h: the zone's text (final dot) and wire names. */
+int dw_unbound_rpz_zone(const struct dw_conf *conf, char *ztext, size_t tlen, uint8_t *zname,
+                        size_t *znamelen, char *err, size_t errlen)
+{
+	const char *zone = conf->rpz_zone && conf->rpz_zone[0] ? conf->rpz_zone : "dnswarden.rpz.";
+	size_t zl = strlen(zone);
+	snprintf(ztext, tlen, "%s%s", zone, zl && zone[zl - 1] == '.' ? "" : ".");
+	if (sldns_str2wire_dname_buf(ztext, zname, znamelen) != 0) {
+		snprintf(err, errlen, "rpz_zone: '%s' is not a domain name", zone);
+		return -1;
+	}
+	return 0;
+}
+
+/** See unbound_rpz.h: the auth-zone or rpz clause of unbound.conf named zname. */
+struct config_auth *dw_unbound_rpz_clause(struct config_file *cfg, const uint8_t *zname,
+                                          size_t znamelen)
 {
 	struct config_auth *a;
 	for (a = cfg->auths; a; a = a->next) {
@@ -761,8 +775,6 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 {
 	struct dw_rpz *p;
 	struct config_auth *a;
-	const char *zone = conf->rpz_zone && conf->rpz_zone[0] ? conf->rpz_zone : "dnswarden.rpz.";
-	size_t zl = strlen(zone);
 	int i;
 
 	memset(b, 0, sizeof(*b));
@@ -786,14 +798,13 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 		snprintf(err, errlen, "rpz backend: out of memory");
 		return -1;
 	}
-	snprintf(p->ztext, sizeof(p->ztext), "%s%s", zone, zl && zone[zl - 1] == '.' ? "" : ".");
 	p->znamelen = sizeof(p->zname);
-	if (sldns_str2wire_dname_buf(p->ztext, p->zname, &p->znamelen) != 0) {
-		snprintf(err, errlen, "rpz_zone: '%s' is not a domain name", zone);
+	if (dw_unbound_rpz_zone(conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, err,
+	                        errlen) != 0) {
 		free(p);
 		return -1;
 	}
-	a = find_rpz_clause(env->cfg, p->zname, p->znamelen);
+	a = dw_unbound_rpz_clause(env->cfg, p->zname, p->znamelen);
 	if (!a || !a->isrpz) {
 		snprintf(err, errlen,
 		         "enforcement: rpz needs 'rpz: name: %s' in unbound.conf (and respip in "

@@ -38,6 +38,7 @@
 
 #include "engine.h"
 #include "unbound_rpz_domains.h"
+#include "unbound_rpz.h"
 
 /** Longest RR in wire format we build. */
 #define RR_MAX 600
@@ -211,8 +212,6 @@ int dw_rpz_domains_init(struct dw_domain_backend *b, struct module_env *env,
 {
 	struct dw_rpz_domains *p;
 	struct config_auth *a;
-	const char *zone = conf->rpz_zone && conf->rpz_zone[0] ? conf->rpz_zone : "dnswarden.rpz.";
-	size_t zl = strlen(zone);
 
 	memset(b, 0, sizeof(*b));
 	if (!env || !env->auth_zones || !env->cfg) {
@@ -224,21 +223,14 @@ int dw_rpz_domains_init(struct dw_domain_backend *b, struct module_env *env,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(p->ztext, sizeof(p->ztext), "%s%s", zone, zl && zone[zl - 1] == '.' ? "" : ".");
 	p->znamelen = sizeof(p->zname);
-	if (sldns_str2wire_dname_buf(p->ztext, p->zname, &p->znamelen) != 0) {
-		snprintf(err, errlen, "rpz_zone: '%s' is not a domain name", zone);
+	if (dw_unbound_rpz_zone(conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, err,
+	                        errlen) != 0) {
 		free(p);
 		return -1;
 	}
-	for (a = env->cfg->auths; a; a = a->next) {
-		uint8_t nm[LDNS_MAX_DOMAINLEN + 1];
-		size_t nmlen = sizeof(nm);
-		if (a->name && a->isrpz && sldns_str2wire_dname_buf(a->name, nm, &nmlen) == 0 &&
-		    nmlen == p->znamelen && query_dname_compare(nm, p->zname) == 0)
-			break;
-	}
-	if (!a) {
+	a = dw_unbound_rpz_clause(env->cfg, p->zname, p->znamelen);
+	if (!a || !a->isrpz) {
 		snprintf(err, errlen,
 		         "detectors.dns_tunnel.domain_action needs 'rpz: name: %s' in unbound.conf "
 		         "(and respip in module-config): domain blocks are RPZ QNAME triggers",
