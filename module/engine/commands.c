@@ -74,23 +74,31 @@ static void flag_names(uint16_t flags, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/** See commands.h. */
+void dw_cmd_out_span(const struct dw_engine *e, struct dw_out *out, int64_t created,
+                     int64_t expires)
+{
+	char t[32];
+	dw_format_block_time(e, created, t, sizeof(t));
+	dw_out_kv(out, "since", "%s", t);
+	if (expires)
+		dw_format_block_time(e, expires, t, sizeof(t));
+	else
+		snprintf(t, sizeof(t), "never");
+	dw_out_kv(out, "expires", "%s", t);
+}
+
 /** The fields of one block entry. */
 static void out_block(const struct dw_engine *e, struct dw_out *out, const struct dw_block *b)
 {
-	char a[DW_ADDR_STRLEN], t[32];
+	char a[DW_ADDR_STRLEN];
 	dw_addr_format(&b->client, a, sizeof(a));
 	dw_out_kv(out, "client", "%s/%u", a, b->prefix);
 	dw_out_kv(out, "action", "%s", dw_action_name((enum dw_action)b->action));
 	dw_out_kv(out, "reason", "%s",
 		  b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
 	dw_out_kv_u64(out, "duration", b->duration);
-	dw_format_block_time(e, b->created, t, sizeof(t));
-	dw_out_kv(out, "since", "%s", t);
-	if (b->expires)
-		dw_format_block_time(e, b->expires, t, sizeof(t));
-	else
-		snprintf(t, sizeof(t), "never");
-	dw_out_kv(out, "expires", "%s", t);
+	dw_cmd_out_span(e, out, b->created, b->expires);
 	dw_out_kv_u64(out, "offences", b->offences);
 	dw_out_kv_bool(out, "applied", b->applied == DW_APPLIED_YES);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "domain_blocks.h"
 #include "engine.h"
 #include "engine_api.h"
@@ -31,18 +32,11 @@ static int arg_domain(struct dw_out *out, const char *s, char *buf, size_t len)
 /** One domain block's fields. */
 static void out_domain(struct dw_engine *e, struct dw_out *out, const struct dw_domain_block *b)
 {
-	char t[32];
 	dw_out_kv(out, "domain", "%s", b->name);
 	dw_out_kv(out, "action", "%s", dw_action_name((enum dw_action)b->action));
 	dw_out_kv(out, "reason", "%s",
 	          b->detector >= 0 ? dw_detector_name((enum dw_detector)b->detector) : "manual");
-	dw_format_block_time(e, b->created, t, sizeof(t));
-	dw_out_kv(out, "since", "%s", t);
-	if (b->expires)
-		dw_format_block_time(e, b->expires, t, sizeof(t));
-	else
-		snprintf(t, sizeof(t), "never");
-	dw_out_kv(out, "expires", "%s", t);
+	dw_cmd_out_span(e, out, b->created, b->expires);
 	dw_out_kv(out, "enforced", "%s",
 	          dw_engine_conf(e)->mode != DW_MODE_ENFORCE ? "no"
 	          : !dw_engine_domains_live(e)               ? "zonefile"
