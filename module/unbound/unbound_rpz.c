@@ -740,23 +740,9 @@ static void op_maintain(void *ctx, const struct dw_conf *conf)
 
 /* ------------------------------------------------------------------------ */
 
-/** See unbound_rpz.h: the zone's text (final dot) and wire names. */
-int dw_unbound_rpz_zone(const struct dw_conf *conf, char *ztext, size_t tlen, uint8_t *zname,
-                        size_t *znamelen, char *err, size_t errlen)
-{
-	const char *zone = conf->rpz_zone && conf->rpz_zone[0] ? conf->rpz_zone : "dnswarden.rpz.";
-	size_t zl = strlen(zone);
-	snprintf(ztext, tlen, "%s%s", zone, zl && zone[zl - 1] == '.' ? "" : ".");
-	if (sldns_str2wire_dname_buf(ztext, zname, znamelen) != 0) {
-		snprintf(err, errlen, "rpz_zone: '%s' is not a domain name", zone);
-		return -1;
-	}
-	return 0;
-}
-
-/** See unbound_rpz.h: the auth-zone or rpz clause of unbound.conf named zname. */
-struct config_auth *dw_unbound_rpz_clause(struct config_file *cfg, const uint8_t *zname,
-                                          size_t znamelen)
+/** The auth-zone or rpz clause of unbound.conf named zname, or NULL. */
+static struct config_auth *find_clause(struct config_file *cfg, const uint8_t *zname,
+                                       size_t znamelen)
 {
 	struct config_auth *a;
 	for (a = cfg->auths; a; a = a->next) {
@@ -768,6 +754,26 @@ struct config_auth *dw_unbound_rpz_clause(struct config_file *cfg, const uint8_t
 			return a;
 	}
 	return NULL;
+}
+
+/** See unbound_rpz.h: Unbound's auth zones, the zone's names, its clause. */
+int dw_unbound_rpz_find(struct module_env *env, const struct dw_conf *conf, char *ztext,
+                        size_t tlen, uint8_t *zname, size_t *znamelen, struct config_auth **clause,
+                        const char *who, char *err, size_t errlen)
+{
+	const char *zone = conf->rpz_zone && conf->rpz_zone[0] ? conf->rpz_zone : "dnswarden.rpz.";
+	size_t zl = strlen(zone);
+	if (!env || !env->auth_zones || !env->cfg) {
+		snprintf(err, errlen, "%sUnbound gave no auth zones", who);
+		return -1;
+	}
+	snprintf(ztext, tlen, "%s%s", zone, zl && zone[zl - 1] == '.' ? "" : ".");
+	if (sldns_str2wire_dname_buf(ztext, zname, znamelen) != 0) {
+		snprintf(err, errlen, "rpz_zone: '%s' is not a domain name", zone);
+		return -1;
+	}
+	*clause = find_clause(env->cfg, zname, *znamelen);
+	return 0;
 }
 
 int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const struct dw_conf *conf,
@@ -789,22 +795,17 @@ int dw_rpz_backend_init(struct dw_backend *b, struct module_env *env, const stru
 			return -1;
 		}
 	}
-	if (!env || !env->auth_zones || !env->cfg) {
-		snprintf(err, errlen, "rpz backend: Unbound gave no auth zones");
-		return -1;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		snprintf(err, errlen, "rpz backend: out of memory");
 		return -1;
 	}
 	p->znamelen = sizeof(p->zname);
-	if (dw_unbound_rpz_zone(conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, err,
-	                        errlen) != 0) {
+	if (dw_unbound_rpz_find(env, conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, &a,
+	                        "rpz backend: ", err, errlen) != 0) {
 		free(p);
 		return -1;
 	}
-	a = dw_unbound_rpz_clause(env->cfg, p->zname, p->znamelen);
 	if (!a || !a->isrpz) {
 		snprintf(err, errlen,
 		         "enforcement: rpz needs 'rpz: name: %s' in unbound.conf (and respip in "

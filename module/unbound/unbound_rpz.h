@@ -89,16 +89,15 @@ struct dw_rpz_stats {
  *  rpz backend. */
 int dw_rpz_backend_stats(const struct dw_backend *b, struct dw_rpz_stats *out);
 
-struct config_file;
 struct config_auth;
-/** The RPZ zone's name (rpz_zone, default dnswarden.rpz.) as text with the
- *  final dot into ztext and as a wire name into zname (*znamelen: its room
- *  in, its length out). 0, or -1 with err ("rpz_zone: … is not a domain
- *  name"). Shared by the client-ip backend and the domain blocks. */
-int dw_unbound_rpz_zone(const struct dw_conf *conf, char *ztext, size_t tlen, uint8_t *zname,
-                        size_t *znamelen, char *err, size_t errlen);
-/** The auth-zone or rpz clause of unbound.conf named zname, or NULL. */
-struct config_auth *dw_unbound_rpz_clause(struct config_file *cfg, const uint8_t *zname,
-                                          size_t znamelen);
+/** What both RPZ users (the client-ip backend, the domain blocks) look up at
+ *  start: Unbound's auth zones must exist (else "WHO Unbound gave no auth
+ *  zones"); the zone's name (rpz_zone, default dnswarden.rpz.) as text with
+ *  the final dot into ztext and as a wire name into zname (*znamelen: its
+ *  room in, its length out); *clause receives unbound.conf's auth-zone or
+ *  rpz clause of that name, or NULL. 0, or -1 with err. */
+int dw_unbound_rpz_find(struct module_env *env, const struct dw_conf *conf, char *ztext,
+                        size_t tlen, uint8_t *zname, size_t *znamelen, struct config_auth **clause,
+                        const char *who, char *err, size_t errlen);
 
 #endif

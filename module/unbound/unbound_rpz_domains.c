@@ -214,22 +214,17 @@ int dw_rpz_domains_init(struct dw_domain_backend *b, struct module_env *env,
 	struct config_auth *a;
 
 	memset(b, 0, sizeof(*b));
-	if (!env || !env->auth_zones || !env->cfg) {
-		snprintf(err, errlen, "Unbound gave no auth zones");
-		return -1;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	p->znamelen = sizeof(p->zname);
-	if (dw_unbound_rpz_zone(conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, err,
-	                        errlen) != 0) {
+	if (dw_unbound_rpz_find(env, conf, p->ztext, sizeof(p->ztext), p->zname, &p->znamelen, &a,
+	                        "", err, errlen) != 0) {
 		free(p);
 		return -1;
 	}
-	a = dw_unbound_rpz_clause(env->cfg, p->zname, p->znamelen);
 	if (!a || !a->isrpz) {
 		snprintf(err, errlen,
 		         "detectors.dns_tunnel.domain_action needs 'rpz: name: %s' in unbound.conf "
