@@ -226,6 +226,25 @@ int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint
                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
                        size_t qname_len);
 
+/** The key the store hashes names with (dw_name_hash(), feature.h): after
+ *  this call a well-formed name's dw_features.name_hash from a feature set
+ *  with this key (dw_feature_set_name_key()) may be passed to
+ *  dw_suspects_note_wf(). Call once, right after dw_suspects_new(), before
+ *  any other call (not thread-safe). Without it the store uses its own
+ *  random key. */
+void dw_suspects_set_name_key(struct dw_suspects *s, uint64_t k0, uint64_t k1);
+
+/** dw_suspects_note_h() for a name the caller has already checked and
+ *  hashed: qname (not NULL) is well formed (dw_features_of() returned 0 for
+ *  it), name_hash is dw_name_hash() of it with the store's name key and
+ *  name_upper whether it holds a letter A-Z (dw_features.name_hash and
+ *  .name_upper, the key set with dw_suspects_set_name_key()). Spares the
+ *  store a second pass over the name. A wrong hash files the name as
+ *  another one (a wrong evidence list, counts unchanged). */
+int dw_suspects_note_wf(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                        size_t qname_len, uint32_t name_hash, int name_upper);
+
 /** dw_suspects_touch_class() with the client's hash already computed. */
 int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
                               uint32_t now, enum dw_qclass qc);
