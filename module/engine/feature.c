@@ -25,6 +25,7 @@
 
 /** Most labels a 255-byte name can hold (each takes >= 2 bytes). */
 #define MAX_LABELS 128
+_Static_assert(MAX_LABELS >= DW_NAME_MAXWIRE / 2, "scan_name() does not count labels");
 
 /** A validated wire name, lower-cased, with the offset of each label. */
 struct name {
@@ -80,22 +81,27 @@ static uint8_t lower(uint8_t c)
  */
 static int scan_name(const uint8_t *wire, size_t len, uint8_t *off, size_t *n)
 {
-	size_t lim = len, pos = 0;
+	size_t lim = len, pos = 0, k = 0;
+	int rc = -1;
 
 	if (lim > DW_NAME_MAXWIRE)
 		lim = DW_NAME_MAXWIRE;
-	*n = 0;
+	/* no label count check: a label takes >= 2 of the < 255 bytes before
+	 * the terminator, so there are at most 127 (MAX_LABELS is 128) */
 	while (pos < lim) {
 		uint8_t l = wire[pos];
 
-		if (l == 0)
-			return pos + 1 == len ? 0 : -1; /* trailing bytes are an error */
-		if (l > 63 || pos + 1 + l >= lim || *n >= MAX_LABELS)
-			return -1; /* also: no room left for the terminator */
-		off[(*n)++] = (uint8_t)pos;
+		if (l == 0) {
+			rc = pos + 1 == len ? 0 : -1; /* trailing bytes are an error */
+			break;
+		}
+		if (l > 63 || pos + 1 + l >= lim)
+			break; /* also: no room left for the terminator */
+		off[k++] = (uint8_t)pos;
 		pos += 1 + (size_t)l;
 	}
-	return -1;
+	*n = k;
+	return rc;
 }
 
 /** Validate and lower-case a query name into nm, hashing it on the way

@@ -302,26 +302,33 @@ static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *r
 	return victim;
 }
 
+/* count() when a new window slot began: every counter moves. */
+static void count_slow(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
+{
+	for (unsigned c = 0; c < NCOUNTERS; c++)
+		(void)dw_window_update(&s->win, e->slots[c], e->last, at, (uint16_t)((inc >> c) & 1u));
+	e->last = at;
+}
+
 /* Move e's windows to `at` (>= e->last) and add one to every counter whose
  * bit is set in inc. Within the slot of e->last nothing expires, so only the
- * incremented counters need the call (see the file comment). */
-static void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
+ * incremented counters need the call (see the file comment); that common
+ * case is inline. */
+static inline void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
 {
 	uint32_t slot = at / s->win.g;
 
-	if (at == e->last || slot == e->last / s->win.g) {
-		/* dw_window_update() within the slot of last: nothing expires,
-		 * the current slot grows by one (saturating); no sum needed */
-		for (; inc != 0; inc &= inc - 1) { /* the set bits only */
-			uint16_t *cur = &e->slots[__builtin_ctz(inc)][slot % DW_WINDOW_SLOTS];
+	if (at != e->last && slot != e->last / s->win.g) {
+		count_slow(s, e, at, inc);
+		return;
+	}
+	/* dw_window_update() within the slot of last: nothing expires, the
+	 * current slot grows by one (saturating); no sum needed */
+	for (; inc != 0; inc &= inc - 1) { /* the set bits only */
+		uint16_t *cur = &e->slots[__builtin_ctz(inc)][slot % DW_WINDOW_SLOTS];
 
-			if (*cur != DW_WINDOW_SLOT_MAX)
-				++*cur;
-		}
-	} else {
-		for (unsigned c = 0; c < NCOUNTERS; c++)
-			(void)dw_window_update(&s->win, e->slots[c], e->last, at,
-			                       (uint16_t)((inc >> c) & 1u));
+		if (*cur != DW_WINDOW_SLOT_MAX)
+			++*cur;
 	}
 	e->last = at;
 }
@@ -534,6 +541,14 @@ static bool plain_text_of(const uint8_t *w, size_t len, char *out)
 	return true;
 }
 
+/* A kept name's info byte: the flags and class of its latest query. */
+static inline uint8_t name_info(enum dw_qclass qc, uint32_t features)
+{
+	unsigned c = (unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER;
+
+	return (uint8_t)((features & FEAT_MASK) | c << INFO_QC_SHIFT);
+}
+
 /* Whether a text holds a letter A-Z (only when a kept text changes). */
 static bool text_upper(const char *t)
 {
@@ -618,9 +633,7 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 		set_lower(e, slot, !text_upper(e->names[slot]));
 	}
 	e->nhash[slot] = nm->hash;
-	e->info[slot] = (uint8_t)((features & FEAT_MASK) |
-	                          ((unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER)
-	                              << INFO_QC_SHIFT);
+	e->info[slot] = name_info(qc, features);
 	if (!nm->have_text)
 		return; /* same name, same cut */
 	if (nm->cut)
@@ -638,9 +651,9 @@ static void init_ent(struct ent *e, const struct key *key, uint32_t now)
 	e->first = e->last = e->noted = now;
 }
 
-static int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash, uint32_t now,
-                enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len,
-                struct name *nm);
+static inline int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len, struct name *nm) __attribute__((always_inline));
 
 int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
                      enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len)
@@ -678,10 +691,11 @@ int dw_suspects_note_wf(struct dw_suspects *s, const struct dw_addr *client, uin
 	return note(s, client, hash, now, qc, features, qname, qname_len, &nm);
 }
 
-/* The note itself, the name prepared (nm, unused when qname is NULL). */
-static int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash, uint32_t now,
-                enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len,
-                struct name *nm)
+/* The note itself, the name prepared (nm, unused when qname is NULL);
+ * inlined into both callers (one call less on the query path). */
+static inline int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len, struct name *nm)
 {
 	struct key key;
 	uint32_t bucket;
@@ -720,8 +734,17 @@ static int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t ha
 
 	count(s, e, at, counter_bits(qc, features));
 	e->noted = at;
-	if (qname != NULL)
-		remember(s, e, nm, qname, qname_len, qc, features);
+	if (qname != NULL) {
+		unsigned f = e->order[0];
+
+		/* the most common repeat, inline: the front name again (as in
+		 * remember()'s fast test); only its class and flags change */
+		if (e->nnames != 0 && e->nhash[f] == nm->hash && nm->wf && !nm->upper &&
+		    (e->plain & e->lower & (1u << f)))
+			e->info[f] = name_info(qc, features);
+		else
+			remember(s, e, nm, qname, qname_len, qc, features);
+	}
 	dw_tc_unlock(&sh->mu);
 	return ret;
 }
