@@ -306,7 +306,8 @@ static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *r
 static void count_slow(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
 {
 	for (unsigned c = 0; c < NCOUNTERS; c++)
-		(void)dw_window_update(&s->win, e->slots[c], e->last, at, (uint16_t)((inc >> c) & 1u));
+		(void)dw_window_update(&s->win, e->slots[c], e->last, at,
+		                       (uint16_t)((inc >> c) & 1u));
 	e->last = at;
 }
 

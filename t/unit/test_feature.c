@@ -692,9 +692,14 @@ static void test_random_text(void)
 static void test_name_hash(void)
 {
 	struct dw_feature_set *fs = dw_feature_set_new(default_kw, 6, NULL, 0, NULL, 0);
-	static const char *const names[] = {"a", "ab.c", "abcdef", "abcdefg.h", "mail.campus.test",
-	                                    "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z",
-	                                    "x1234567890123456789012345678901234567890.example.org"};
+	static const char *const names[] = {
+	    "a",
+	    "ab.c",
+	    "abcdef",
+	    "abcdefg.h",
+	    "mail.campus.test",
+	    "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z",
+	    "x1234567890123456789012345678901234567890.example.org"};
 	uint64_t k0, k1;
 	int good = 1;
 
@@ -706,11 +711,12 @@ static void test_name_hash(void)
 		int len = dw_name_from_text(names[i], w, sizeof(w)), lu;
 		struct dw_features f, g;
 
-		for (size_t j = 0; names[i][j] != '\0'; j++)
-			up[j + 1] = 0, up[j] = (char)(j % 3 == 0 && names[i][j] >= 'a' &&
-			                                      names[i][j] <= 'z'
-			                                  ? names[i][j] - 32
-			                                  : names[i][j]);
+		/* every third letter a capital */
+		for (size_t j = 0; names[i][j] != '\0'; j++) {
+			char c = names[i][j];
+
+			up[j] = j % 3 == 0 && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+		}
 		up[strlen(names[i])] = '\0';
 		lu = dw_name_from_text(up, wu, sizeof(wu));
 		if (len < 0 || lu != len || dw_features_of(fs, w, (size_t)len, 1, &f) != 0 ||
@@ -722,9 +728,10 @@ static void test_name_hash(void)
 		if (f.name_hash != dw_name_hash(k0, k1, w, (size_t)len, &u) || u != 0 ||
 		    f.name_upper != 0 || g.name_hash != f.name_hash || g.name_upper != 1) {
 			good = 0;
-			printf("# %s (%d bytes): hash %08x, dw_name_hash %08x, %s %08x upper %u/%u\n",
-			     names[i], len, f.name_hash, dw_name_hash(k0, k1, w, (size_t)len, NULL),
-			     up, g.name_hash, f.name_upper, g.name_upper);
+			printf(
+			    "# %s (%d bytes): hash %08x, dw_name_hash %08x, %s %08x upper %u/%u\n",
+			    names[i], len, f.name_hash, dw_name_hash(k0, k1, w, (size_t)len, NULL),
+			    up, g.name_hash, f.name_upper, g.name_upper);
 		}
 	}
 	ok(good, "name_hash is dw_name_hash() with the set's key, case-blind; name_upper is right");

@@ -850,8 +850,9 @@ static void test_feature_hash(void)
 	struct dw_addr a = v4(192, 0, 2, 77);
 	struct dw_suspect_view v;
 	static const char *const spell[] = {
-	    "mail.example.com", "MAIL.Example.COM", "mail.example.com", "mail.example.com",
-	    "Mail.example.com", "mail.example.com", "an-eight.x", "AN-EIGHT.x", "an-eight.x",
+	    "mail.example.com", "MAIL.Example.COM", "mail.example.com",
+	    "mail.example.com", "Mail.example.com", "mail.example.com",
+	    "an-eight.x",       "AN-EIGHT.x",       "an-eight.x",
 	};
 	struct dw_clients_conf cc;
 	struct dw_clients *t;
@@ -881,13 +882,12 @@ static void test_feature_hash(void)
 		if (i % 2)
 			note(s, &a, 100, DW_Q_A, DW_FEAT_KEYWORD, spell[i]);
 		else
-			dw_suspects_note_wf(s, &a, dw_clients_hash(t, &a), 100,
-			                    DW_Q_A, DW_FEAT_KEYWORD, w.b, w.len, f.name_hash,
-			                    f.name_upper);
+			dw_suspects_note_wf(s, &a, dw_clients_hash(t, &a), 100, DW_Q_A,
+			                    DW_FEAT_KEYWORD, w.b, w.len, f.name_hash, f.name_upper);
 		snprintf(want, sizeof(want), "%s.", spell[i]);
 		if (dw_suspects_get(s, &a, 100, &v) != 1 || !name_is(&v, 0, want)) {
 			printf("# after %s: %u names, front %s\n", spell[i], v.nnames,
-			     v.nnames ? v.names[0] : "-");
+			       v.nnames ? v.names[0] : "-");
 			same = 0;
 		}
 	}
