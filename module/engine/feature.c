@@ -41,6 +41,7 @@ struct name {
 struct keyword {
 	uint8_t len;
 	uint8_t s[DW_FEAT_MAX_KEYWORD_LEN];
+	uint64_t w8, m8; /**< len <= 8: its bytes as one word, and the mask of them */
 };
 
 /** A signature hash-table slot; off 0 marks an empty slot. */
@@ -277,6 +278,14 @@ static bool has_keyword(const struct dw_feature_set *fs, const struct name *nm)
 
 		if (k->len > l)
 			continue;
+		if (k->len <= 8 && nm->len >= 9) { /* lc[1..8] is the name's: one compare */
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if ((w & k->m8) == k->w8)
+				return true;
+			continue;
+		}
 		while (j < k->len && p[j] == k->s[j]) /* a few bytes: no memcmp() call */
 			j++;
 		if (j == k->len)
@@ -454,6 +463,13 @@ static int add_keyword(struct dw_feature_set *fs, size_t idx, const char *kw, ch
 		k.s[i] = c;
 	}
 	k.len = (uint8_t)l;
+	if (l <= 8) {
+		uint8_t ones[8] = {0};
+
+		memset(ones, 0xff, l);
+		memcpy(&k.m8, ones, 8);
+		memcpy(&k.w8, k.s, 8); /* zero after the keyword: k was cleared */
+	}
 	fs->kw[fs->nkw] = k;
 	fs->kw_first[k.s[0]] |= 1u << fs->nkw;
 	fs->nkw++;

@@ -65,7 +65,7 @@
  * open-addressing hash set on that hash (one probe sequence per query at
  * load <= 1/2; keyed, so no query can be chosen to lengthen it). Measured
  * (tools/dev/bench, callgrind): about 300 instructions for an 18-byte A
- * name with a keyword, the hash included. A feature set costs about 3.3 KiB plus, per
+ * name with a keyword, the hash included. A feature set costs about 3.8 KiB plus, per
  * signature, its wire length + 1 bytes and 16..32 bytes of hash table.
  * Thread safety: a struct dw_feature_set is immutable once built; any number
  * of threads may call dw_features_of() on it concurrently. Free it only when
