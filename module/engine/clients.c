@@ -421,6 +421,34 @@ static inline uint32_t counter_sum8(const struct dw_clients *t, const struct ent
 	return (uint32_t)x + (uint32_t)(x >> 32);
 }
 
+/* Counter c of entry e in the second of its last counted update (at ==
+ * e->last) of a window that counts all 8 slots: nothing expires, so add inc
+ * to the current slot (saturating, as dw_window_update()) and return the
+ * sum. Sums before the store, as dw_window_update() does (a read right
+ * after a narrow store into the ring stalls store forwarding); no call, no
+ * loop. */
+static inline uint32_t counter_bump8(const struct dw_clients *t, struct ent *e, unsigned c,
+                                     uint32_t at, uint16_t inc)
+{
+	unsigned char *p = e->slots + t->off[c];
+	uint32_t sum = counter_sum8(t, e, c), pos = (at / t->win[c].g) % DW_WINDOW_SLOTS;
+
+	if (t->narrow[c]) {
+		uint8_t old = p[pos];
+		uint8_t sat =
+		    (uint8_t)(inc > DW_WINDOW_SLOT8_MAX - old ? DW_WINDOW_SLOT8_MAX : old + inc);
+
+		p[pos] = sat;
+		return sum + sat - old;
+	}
+	uint16_t old, sat;
+
+	memcpy(&old, p + 2 * pos, 2);
+	sat = (uint16_t)(old > DW_WINDOW_SLOT_MAX - inc ? DW_WINDOW_SLOT_MAX : old + inc);
+	memcpy(p + 2 * pos, &sat, 2);
+	return sum + sat - old;
+}
+
 /* Counter c of entry e at `at` >= e->last, read only. */
 static inline uint32_t counter_read(const struct dw_clients *t, const struct ent *e, unsigned c,
                                     uint32_t at)
@@ -505,7 +533,9 @@ int dw_clients_update_need_h(struct dw_clients *t, const struct dw_addr *client,
 			unsigned c = (unsigned)__builtin_ctz(m);
 
 			if (inc != NULL && inc[c] != 0) {
-				v.counts[c] = counter_update(t, e, c, at, inc[c]);
+				v.counts[c] = t->win[c].k == DW_WINDOW_SLOTS
+				                  ? counter_bump8(t, e, c, at, inc[c])
+				                  : counter_update(t, e, c, at, inc[c]);
 				counted = true;
 			} else if (t->win[c].k == DW_WINDOW_SLOTS) {
 				v.counts[c] = counter_sum8(t, e, c);

@@ -67,6 +67,20 @@ static void plan_init(struct dw_detect *d)
 		if (d->ptr[det] >= 0)
 			d->dets_of[d->ptr[det]] |= (uint16_t)(1u << det);
 	}
+	for (unsigned c = 0; c < DW_CLIENTS_MAX_COUNTERS; c++) {
+		uint32_t rd = 1u << c;
+
+		for (det = 0; det < DW_DET_COUNT; det++)
+			if (d->dets_of[c] >> det & 1)
+				rd |= d->reads[det];
+		d->need_of[c] = (uint16_t)rd;
+	}
+	for (unsigned q = 0; q < DW_Q_COUNT; q++)
+		d->ctr_of_qc[q] = d->ctr_of_bit[q];
+	for (unsigned f = 0; f < (1u << DW_FEAT_COUNT); f++)
+		for (unsigned b = 0; b < DW_FEAT_COUNT; b++)
+			if (f >> b & 1)
+				d->ctr_of_flags[f] |= d->ctr_of_bit[8 + b];
 }
 
 /** Lay out the counters the enabled detectors need. */
@@ -159,11 +173,12 @@ void dw_detect_clients_conf(const struct dw_detect *d, struct dw_clients_conf *c
 uint32_t dw_detect_increments_mask(const struct dw_detect *d, const struct dw_features *f,
                                    uint16_t inc[DW_CLIENTS_MAX_COUNTERS])
 {
-	uint32_t w = dw_detect_word(f->qclass, f->flags), m = 0;
+	/* the bits of dw_detect_word(), folded at init: two lookups */
+	uint32_t m = d->ctr_of_flags[f->flags & ((1u << DW_FEAT_COUNT) - 1)];
 
+	if ((unsigned)f->qclass < DW_Q_COUNT)
+		m |= d->ctr_of_qc[f->qclass];
 	memset(inc, 0, DW_CLIENTS_MAX_COUNTERS * sizeof(inc[0]));
-	for (; w != 0; w &= w - 1) /* the class bit and the flags: one to three */
-		m |= d->ctr_of_bit[__builtin_ctz(w)];
 	for (uint32_t b = m; b != 0; b &= b - 1)
 		inc[__builtin_ctz(b)] = 1;
 	return m;
@@ -192,6 +207,12 @@ uint16_t dw_detect_plan(const struct dw_detect *d, uint32_t incmask, uint32_t *n
 {
 	uint16_t dets = 0;
 	uint32_t rd = 0;
+	if (incmask != 0 && (incmask & (incmask - 1)) == 0 &&
+	    incmask < (1u << DW_CLIENTS_MAX_COUNTERS)) { /* one counter: the table */
+		unsigned c = (unsigned)__builtin_ctz(incmask);
+		*need = d->need_of[c];
+		return (uint16_t)(d->dets_of[c] | DW_DETECT_JUDGE_SOME);
+	}
 	for (uint32_t m = incmask; m != 0; m &= m - 1)
 		dets |= d->dets_of[__builtin_ctz(m)];
 	for (uint16_t m = dets; m != 0; m &= (uint16_t)(m - 1))

@@ -107,6 +107,12 @@ struct dw_detect {
 	uint16_t dets_of[DW_CLIENTS_MAX_COUNTERS];
 	/** per detector: the counters its condition reads (bit per counter) */
 	uint16_t reads[DW_DET_COUNT];
+	/** ctr_of_bit folded per query class and per flag set (O(1) increments) */
+	uint16_t ctr_of_qc[DW_Q_COUNT];
+	uint16_t ctr_of_flags[1u << DW_FEAT_COUNT];
+	/** per counter: dw_detect_plan()'s need for a query that increments
+	 *  only that counter (the common case, no loop) */
+	uint16_t need_of[DW_CLIENTS_MAX_COUNTERS];
 };
 
 /** Flags bit (the client's judge flags): the client is a forwarder. The

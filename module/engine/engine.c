@@ -248,6 +248,9 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		uint64_t k0, k1;
 		dw_clients_hash_key(e->clients, &k0, &k1);
 		dw_suspects_set_client_key(e->suspects, k0, k1);
+		/* and one name hash (the feature pass's) serves the store too */
+		dw_feature_set_name_key(e->features, &k0, &k1);
+		dw_suspects_set_name_key(e->suspects, k0, k1);
 	}
 	e->geoip = dw_geoip_open(conf->geoip_country_db, conf->geoip_asn_db, err, errlen);
 	if (!e->geoip)
@@ -461,8 +464,12 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	key = q->client;
 	if (key.family == 6)
 		dw_addr_mask(&key, e->conf->ipv6_prefix);
-	dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
-			   q->qname ? q->qname_len : 0);
+	if (f.flags != 0) /* dw_features_of() ran: the name is valid and hashed */
+		dw_suspects_note_wf(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
+		                    q->qname_len, f.name_hash, f.name_upper);
+	else
+		dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
+		                   q->qname ? q->qname_len : 0);
 	/* no memset: j.view is written by the judge when something fired */
 	j.d = &e->detect;
 	j.fired = 0;

@@ -25,6 +25,7 @@
 
 /** Most labels a 255-byte name can hold (each takes >= 2 bytes). */
 #define MAX_LABELS 128
+_Static_assert(MAX_LABELS >= DW_NAME_MAXWIRE / 2, "scan_name() does not count labels");
 
 /** A validated wire name, lower-cased, with the offset of each label. */
 struct name {
@@ -32,12 +33,15 @@ struct name {
 	size_t len;                  /**< wire length, final 0 included */
 	uint8_t off[MAX_LABELS];     /**< offset of each label's length byte */
 	size_t n;                    /**< labels, the root not counted */
+	uint32_t hash;               /**< dw_name_hash() with the set's name key */
+	uint8_t upper;               /**< the name holds a letter A-Z */
 };
 
 /** One keyword, lower case. */
 struct keyword {
 	uint8_t len;
 	uint8_t s[DW_FEAT_MAX_KEYWORD_LEN];
+	uint64_t w8, m8; /**< len <= 8: its bytes as one word, and the mask of them */
 };
 
 /** A signature hash-table slot; off 0 marks an empty slot. */
@@ -56,6 +60,7 @@ struct dw_feature_set {
 	struct sig_slot *slots; /**< NULL when there are no signatures */
 	uint8_t *blob;          /**< records [len][lower-cased wire name] */
 	uint64_t sig_len[4];    /**< bit l: some signature is l bytes long (wire) */
+	uint64_t nk0, nk1;      /**< random name key (dw_name_hash()) */
 };
 
 /** ASCII-only case folding: DNS names compare case-insensitively on A-Z
@@ -77,27 +82,35 @@ static uint8_t lower(uint8_t c)
  */
 static int scan_name(const uint8_t *wire, size_t len, uint8_t *off, size_t *n)
 {
-	size_t lim = len, pos = 0;
+	size_t lim = len, pos = 0, k = 0;
+	int rc = -1;
 
 	if (lim > DW_NAME_MAXWIRE)
 		lim = DW_NAME_MAXWIRE;
-	*n = 0;
+	/* no label count check: a label takes >= 2 of the < 255 bytes before
+	 * the terminator, so there are at most 127 (MAX_LABELS is 128) */
 	while (pos < lim) {
 		uint8_t l = wire[pos];
 
-		if (l == 0)
-			return pos + 1 == len ? 0 : -1; /* trailing bytes are an error */
-		if (l > 63 || pos + 1 + l >= lim || *n >= MAX_LABELS)
-			return -1; /* also: no room left for the terminator */
-		off[(*n)++] = (uint8_t)pos;
+		if (l == 0) {
+			rc = pos + 1 == len ? 0 : -1; /* trailing bytes are an error */
+			break;
+		}
+		if (l > 63 || pos + 1 + l >= lim)
+			break; /* also: no room left for the terminator */
+		off[k++] = (uint8_t)pos;
 		pos += 1 + (size_t)l;
 	}
-	return -1;
+	*n = k;
+	return rc;
 }
 
-/** Validate and lower-case a query name into nm; -1 when malformed. */
-static int load_name(struct name *nm, const uint8_t *wire, size_t len)
+/** Validate and lower-case a query name into nm, hashing it on the way
+ *  (the words of dw_name_hash(), which this loop must keep in step with);
+ *  -1 when malformed. */
+static int load_name(struct name *nm, const uint8_t *wire, size_t len, uint64_t k0, uint64_t k1)
 {
+	uint64_t h = dw_name_hash_start(k0, len), m, f, up = 0;
 	size_t i;
 
 	if (scan_name(wire, len, nm->off, &nm->n) != 0)
@@ -106,22 +119,30 @@ static int load_name(struct name *nm, const uint8_t *wire, size_t len)
 	/* 8 bytes at a time (length bytes are <= 63, never A-Z); the tail as
 	 * the last 8 bytes again, or byte by byte in a name shorter than 8 */
 	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t m;
-
 		memcpy(&m, wire + i, 8);
-		m = dw_fold8(m);
-		memcpy(nm->lc + i, &m, 8);
+		f = dw_fold8(m);
+		up |= f ^ m;
+		h = dw_name_hash_word(h, f);
+		memcpy(nm->lc + i, &f, 8);
 	}
 	if (i < len && len >= 8) {
-		uint64_t m;
-
 		memcpy(&m, wire + len - 8, 8);
-		m = dw_fold8(m);
-		memcpy(nm->lc + len - 8, &m, 8);
-	} else {
-		for (; i < len; i++)
+		f = dw_fold8(m);
+		up |= f ^ m;
+		h = dw_name_hash_word(h, f);
+		memcpy(nm->lc + len - 8, &f, 8);
+	} else if (i < len) {
+		m = 0;
+		for (; i < len; i++) {
 			nm->lc[i] = lower(wire[i]);
+			m |= (uint64_t)wire[i] << (8 * i);
+		}
+		f = dw_fold8(m);
+		up |= f ^ m;
+		h = dw_name_hash_word(h, f);
 	}
+	nm->hash = dw_name_hash_end(h, k1);
+	nm->upper = up != 0;
 	return 0;
 }
 
@@ -253,25 +274,24 @@ static bool has_keyword(const struct dw_feature_set *fs, const struct name *nm)
 	p = label(nm, 0, &l);
 	for (cand = fs->kw_first[p[0]]; cand != 0; cand &= cand - 1) {
 		const struct keyword *k = &fs->kw[__builtin_ctz(cand)];
+		size_t j = 1; /* the first byte picked the candidate */
 
-		if (k->len <= l && memcmp(p, k->s, k->len) == 0)
+		if (k->len > l)
+			continue;
+		if (k->len <= 8 && nm->len >= 9) { /* lc[1..8] is the name's: one compare */
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if ((w & k->m8) == k->w8)
+				return true;
+			continue;
+		}
+		while (j < k->len && p[j] == k->s[j]) /* a few bytes: no memcmp() call */
+			j++;
+		if (j == k->len)
 			return true;
 	}
 	return false;
-}
-
-/** FNV-1a: cheap and good enough, since only the configured (trusted) names
- *  are in the table; a hostile query costs one probe sequence either way. */
-static uint32_t hash_name(const uint8_t *p, size_t len)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
 }
 
 /** Look a lower-cased wire name up in the signature set. */
@@ -347,12 +367,16 @@ int dw_features_of(const struct dw_feature_set *fs, const uint8_t *qname, size_t
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->qclass = dw_qclass_of(qtype);
-	if (qname == NULL || load_name(&nm, qname, len) != 0)
+	if (qname == NULL ||
+	    load_name(&nm, qname, len, fs != NULL ? fs->nk0 : 0, fs != NULL ? fs->nk1 : 0) != 0)
 		return -1;
+	out->name_hash = nm.hash;
+	out->name_upper = nm.upper;
 
-	/* a name of a length no signature has is not hashed at all */
+	/* a name of a length no signature has is not looked up at all; the
+	 * table is keyed with the name hash (dw_name_hash(), the set's key) */
 	if (fs != NULL && fs->nsig != 0 && (fs->sig_len[nm.len >> 6] >> (nm.len & 63) & 1) &&
-	    sig_find(fs, nm.lc, nm.len, hash_name(nm.lc, nm.len)))
+	    sig_find(fs, nm.lc, nm.len, nm.hash))
 		out->flags |= DW_FEAT_SIGNATURE;
 
 	if ((out->qclass == DW_Q_A || out->qclass == DW_Q_AAAA) && has_keyword(fs, &nm))
@@ -439,6 +463,13 @@ static int add_keyword(struct dw_feature_set *fs, size_t idx, const char *kw, ch
 		k.s[i] = c;
 	}
 	k.len = (uint8_t)l;
+	if (l <= 8) {
+		uint8_t ones[8] = {0};
+
+		memset(ones, 0xff, l);
+		memcpy(&k.m8, ones, 8);
+		memcpy(&k.w8, k.s, 8); /* zero after the keyword: k was cleared */
+	}
 	fs->kw[fs->nkw] = k;
 	fs->kw_first[k.s[0]] |= 1u << fs->nkw;
 	fs->nkw++;
@@ -492,7 +523,7 @@ static int build_signatures(struct dw_feature_set *fs, const char *const *sigs, 
 			return -1;
 		for (j = 0; j < l; j++)
 			wire[j] = lower(wire[j]);
-		h = hash_name(wire, l);
+		h = dw_name_hash(fs->nk0, fs->nk1, wire, l, NULL);
 		if (sig_find(fs, wire, l, h))
 			continue; /* duplicate */
 		for (j = h & fs->sig_mask; fs->slots[j].off != 0; j = (j + 1) & fs->sig_mask)
@@ -526,6 +557,10 @@ struct dw_feature_set *dw_feature_set_new(const char *const *keywords, size_t nk
 		set_err(err, errlen, "feature set: out of memory");
 		return NULL;
 	}
+	if (dw_siphash_key(&fs->nk0, &fs->nk1, err, errlen) != 0) {
+		free(fs);
+		return NULL;
+	}
 	for (i = 0; i < nkw; i++) {
 		if (add_keyword(fs, i, keywords[i], err, errlen) != 0) {
 			dw_feature_set_free(fs);
@@ -537,6 +572,13 @@ struct dw_feature_set *dw_feature_set_new(const char *const *keywords, size_t nk
 		return NULL;
 	}
 	return fs;
+}
+
+/** The key the query path hashes names with (feature.h). */
+void dw_feature_set_name_key(const struct dw_feature_set *fs, uint64_t *k0, uint64_t *k1)
+{
+	*k0 = fs != NULL ? fs->nk0 : 0;
+	*k1 = fs != NULL ? fs->nk1 : 0;
 }
 
 /** The set owns two heap blocks besides itself. */

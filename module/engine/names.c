@@ -146,7 +146,9 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 	size_t off, roff;
 	int feature = 0;
 	unsigned weight;
-	int nosfx;
+	int nosfx = -1; /* names under no real TLD: looked up only when needed */
+	int mx = (need & DW_NAMES_MX) && qc == DW_Q_MX && counted;
+	int tun = (need & DW_NAMES_TUNNEL) && dw_tunnel_possible(q->qname, q->qname_len);
 
 	if (!counted)
 		memset(inc, 0, sizeof(uint16_t) * DW_CLIENTS_MAX_COUNTERS);
@@ -154,17 +156,18 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 	    off + 1 >= q->qname_len)
 		return counted; /* malformed or the root: nothing to count */
 	roff = off;
-	nosfx = dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) == 0;
-	if (nosfx)
-		off = q->qname_len - 1; /* no real TLD: one pseudo base, the root */
+	if (mx || tun) {
+		nosfx = dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) == 0;
+		if (nosfx)
+			off = q->qname_len - 1; /* no real TLD: one pseudo base, the root */
+	}
 	memset(&op, 0, sizeof(op));
-	if ((need & DW_NAMES_MX) && qc == DW_Q_MX && counted) {
+	if (mx) {
 		op.mx = 1;
 		op.mx_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
 		op.mx_window = mx_window(&e->detect);
 	}
-	if ((need & DW_NAMES_TUNNEL) && off > 0 && dw_tunnel_possible(q->qname, q->qname_len) &&
-	    (weight = dw_tunnel_weight(q->qname, off)) > 0) {
+	if (tun && off > 0 && (weight = dw_tunnel_weight(q->qname, off)) > 0) {
 		op.tun = 1;
 		op.tun_weight = (uint8_t)weight;
 		op.tun_base = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
@@ -172,8 +175,11 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		op.tun_window = c->det[DW_DET_DNS_TUNNEL].window;
 		op.tun_threshold = c->det[DW_DET_DNS_TUNNEL].threshold;
 	}
-	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE && !nosfx &&
-	    dw_dga_score(q->qname + roff + 1, q->qname[roff]) > DW_DGA_THRESHOLD) {
+	/* the cheap test first, the TLD lookup only for a generated-looking label */
+	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE &&
+	    dw_dga_score(q->qname + roff + 1, q->qname[roff]) > DW_DGA_THRESHOLD &&
+	    (nosfx >= 0 ? !nosfx
+	                : dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) != 0)) {
 		op.dga = 1;
 		op.dga_hash = dw_name_hash32(e->name_key, q->qname + roff, q->qname_len - roff);
 		op.dga_window = c->det[DW_DET_DGA].window;

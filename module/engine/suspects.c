@@ -77,7 +77,8 @@ struct ent {
 	uint8_t info[NAMES];  /* per slot: latest flags | qclass << INFO_QC_SHIFT */
 	uint8_t cut;          /* per slot: the text was cut */
 	uint8_t plain;        /* per slot: the text has no escape and is not cut (plain_is_wire) */
-	uint8_t spare[2];
+	uint8_t lower;        /* per slot: the text holds no letter A-Z (the fast repeat) */
+	uint8_t spare;
 	uint32_t nhash[NAMES]; /* per slot: keyed hash of the case-folded name (prepare_name) */
 	uint16_t slots[NCOUNTERS][DW_WINDOW_SLOTS]; /* classes, then flags */
 	char names[NAMES][TEXT];                    /* per slot, NUL-terminated */
@@ -101,7 +102,7 @@ struct dw_suspects {
 	struct shard *shards;
 	uint32_t nshards, shard_mask;
 	uint32_t max;
-	uint64_t k0, k1;   /* SipHash key (names; clients unless set_client_key) */
+	uint64_t k0, k1;   /* random key: names (dw_name_hash()), clients unless set_client_key */
 	uint64_t ck0, ck1; /* SipHash key of client addresses */
 	struct dw_window win;
 };
@@ -119,6 +120,7 @@ struct name {
 	const uint8_t *wire; /* the query's name when wf */
 	uint32_t hash;       /* wf: of the case-folded wire name; else of the folded text */
 	bool wf;             /* the wire name is well formed */
+	bool upper;          /* wf: the name holds a letter A-Z */
 	bool have_text;      /* text and cut are set */
 	bool cut;
 	char text[TEXT];
@@ -130,47 +132,40 @@ static inline uint8_t fold(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-/* A name's hash, ASCII-lower-cased 8 bytes at a time (dw_fold8()): keyed
- * with the store's random key, a multiply-xorshift per word and a final
- * mix, about 40 instructions for an 18-byte name where SipHash took 210.
- * It only picks which of a suspect's 8 kept names are compared with the
- * query's, so a collision costs one comparison; SipHash's guarantee against
- * chosen collisions guards chains and shards, which names never form. */
-static uint32_t name_hash(const struct dw_suspects *s, const uint8_t *p, size_t n)
+/* A name's hash: dw_name_hash() (feature.h) with the store's name key, so
+ * that the feature pass's hash of a query (dw_features.name_hash, with the
+ * same key: dw_suspects_set_name_key()) can be passed in instead. It picks
+ * which of a suspect's 8 kept names is the query's (see remember(): a kept
+ * plain lower-case name whose hash matches is taken as the same name
+ * without a comparison); SipHash's guarantee against chosen collisions
+ * guards chains and shards, which names never form. */
+static uint32_t name_hash(const struct dw_suspects *s, const uint8_t *p, size_t n, bool *upper)
 {
-	const uint64_t mul = 0x9e3779b97f4a7c15ULL;
-	uint64_t h = s->k0 ^ (uint64_t)n * mul, m = 0;
-	size_t i = 0;
+	uint8_t up;
+	uint32_t h = dw_name_hash(s->k0, s->k1, p, n, &up);
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&m, p + i, 8);
-		h = (h ^ dw_fold8(m)) * mul;
-		h ^= h >> 32;
-	}
-	if (i < n) {
-		if (n >= 8) {
-			memcpy(&m, p + n - 8, 8); /* the last 8 bytes, overlapping */
-		} else {
-			m = 0;
-			for (size_t j = 0; j < n; j++)
-				m |= (uint64_t)p[j] << (8 * j);
-		}
-		h = (h ^ dw_fold8(m)) * mul;
-	}
-	h = (h ^ s->k1) * 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return (uint32_t)(h ^ h >> 32);
+	*upper = up != 0;
+	return h;
 }
 
 /* The stored key of an address; -1 for an unknown family. */
 static int make_key(const struct dw_addr *a, struct key *out)
 {
-	if (a->family != 4 && a->family != 6)
+	uint64_t lo = 0, hi = 0;
+
+	if (a->family == 4) {
+		uint32_t w;
+
+		memcpy(&w, a->b, 4);
+		memcpy(&lo, &w, 4); /* bytes 0..3, the rest zero, in either byte order */
+	} else if (a->family == 6) {
+		memcpy(&lo, a->b, 8);
+		memcpy(&hi, a->b + 8, 8);
+	} else {
 		return -1;
-	memset(out, 0, sizeof(*out));
-	memcpy(out->b, a->b, a->family == 4 ? 4 : 16);
+	}
+	memcpy(out->b, &lo, 8);
+	memcpy(out->b + 8, &hi, 8);
 	out->family = a->family;
 	return 0;
 }
@@ -209,6 +204,12 @@ void dw_suspects_set_client_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
 {
 	s->ck0 = k0;
 	s->ck1 = k1;
+}
+
+void dw_suspects_set_name_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
+{
+	s->k0 = k0;
+	s->k1 = k1;
 }
 
 static inline struct ent *ent_at(const struct shard *sh, uint32_t i)
@@ -301,26 +302,34 @@ static uint16_t take_entry(const struct dw_suspects *s, struct shard *sh, int *r
 	return victim;
 }
 
+/* count() when a new window slot began: every counter moves. */
+static void count_slow(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
+{
+	for (unsigned c = 0; c < NCOUNTERS; c++)
+		(void)dw_window_update(&s->win, e->slots[c], e->last, at,
+		                       (uint16_t)((inc >> c) & 1u));
+	e->last = at;
+}
+
 /* Move e's windows to `at` (>= e->last) and add one to every counter whose
  * bit is set in inc. Within the slot of e->last nothing expires, so only the
- * incremented counters need the call (see the file comment). */
-static void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
+ * incremented counters need the call (see the file comment); that common
+ * case is inline. */
+static inline void count(const struct dw_suspects *s, struct ent *e, uint32_t at, uint32_t inc)
 {
 	uint32_t slot = at / s->win.g;
 
-	if (slot == e->last / s->win.g) {
-		/* dw_window_update() within the slot of last: nothing expires,
-		 * the current slot grows by one (saturating); no sum needed */
-		for (; inc != 0; inc &= inc - 1) { /* the set bits only */
-			uint16_t *cur = &e->slots[__builtin_ctz(inc)][slot % DW_WINDOW_SLOTS];
+	if (at != e->last && slot != e->last / s->win.g) {
+		count_slow(s, e, at, inc);
+		return;
+	}
+	/* dw_window_update() within the slot of last: nothing expires, the
+	 * current slot grows by one (saturating); no sum needed */
+	for (; inc != 0; inc &= inc - 1) { /* the set bits only */
+		uint16_t *cur = &e->slots[__builtin_ctz(inc)][slot % DW_WINDOW_SLOTS];
 
-			if (*cur != DW_WINDOW_SLOT_MAX)
-				++*cur;
-		}
-	} else {
-		for (unsigned c = 0; c < NCOUNTERS; c++)
-			(void)dw_window_update(&s->win, e->slots[c], e->last, at,
-			                       (uint16_t)((inc >> c) & 1u));
+		if (*cur != DW_WINDOW_SLOT_MAX)
+			++*cur;
 	}
 	e->last = at;
 }
@@ -370,7 +379,7 @@ static void name_text(const struct dw_suspects *s, const uint8_t *qname, size_t 
 	dw_name_to_text(qname, len, full, sizeof(full));
 	n = strlen(full);
 	if (!nm->wf)
-		nm->hash = name_hash(s, (const uint8_t *)full, n);
+		nm->hash = name_hash(s, (const uint8_t *)full, n, &nm->upper);
 	nm->have_text = true;
 	nm->cut = n > DW_SUSPECTS_NAME_MAX;
 	if (!nm->cut) {
@@ -395,7 +404,7 @@ static void prepare_name(const struct dw_suspects *s, const uint8_t *qname, size
 	nm->wf = wire_ok(qname, len);
 	if (nm->wf) {
 		nm->wire = qname;
-		nm->hash = name_hash(s, qname, len);
+		nm->hash = name_hash(s, qname, len, &nm->upper);
 	} else {
 		nm->wire = NULL;
 		name_text(s, qname, len, nm);
@@ -533,6 +542,32 @@ static bool plain_text_of(const uint8_t *w, size_t len, char *out)
 	return true;
 }
 
+/* A kept name's info byte: the flags and class of its latest query. */
+static inline uint8_t name_info(enum dw_qclass qc, uint32_t features)
+{
+	unsigned c = (unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER;
+
+	return (uint8_t)((features & FEAT_MASK) | c << INFO_QC_SHIFT);
+}
+
+/* Whether a text holds a letter A-Z (only when a kept text changes). */
+static bool text_upper(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if (*t >= 'A' && *t <= 'Z')
+			return true;
+	return false;
+}
+
+/* Set or clear slot's bit in e->lower. */
+static inline void set_lower(struct ent *e, unsigned slot, bool lower)
+{
+	if (lower)
+		e->lower |= (uint8_t)(1u << slot);
+	else
+		e->lower &= (uint8_t) ~(1u << slot);
+}
+
 /* Record a name in e: to the front if already there, else in a free slot or
  * in place of the oldest. A well-formed name already there is compared and
  * respelled in place; only a new one is printed (here, under the lock). */
@@ -548,6 +583,13 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 		slot = e->order[pos];
 		if (e->nhash[slot] != nm->hash)
 			continue;
+		if (nm->wf && !nm->upper && (e->plain & e->lower & (1u << slot))) {
+			/* the common repeat: a lower-case name, kept plain in lower
+			 * case, with its hash (which covers the length): the same
+			 * name, spelled the same (the header's collision note) */
+			match = 2;
+			break;
+		}
 		if (nm->have_text)
 			match = text_equal(e->names[slot], nm->text);
 		else if (e->plain & (1u << slot)) {
@@ -572,8 +614,10 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 			name_text(s, qname, len, nm);
 	}
 	slot = e->order[pos];
-	memmove(&e->order[1], &e->order[0], pos);
-	e->order[0] = (uint8_t)slot;
+	if (pos != 0) {
+		memmove(&e->order[1], &e->order[0], pos);
+		e->order[0] = (uint8_t)slot;
+	}
 	/* the latest spelling, class and flags */
 	if (nm->have_text) {
 		size_t n = strlen(nm->text);
@@ -584,12 +628,13 @@ static void remember(const struct dw_suspects *s, struct ent *e, struct name *nm
 			e->plain |= (uint8_t)(1u << slot);
 		else
 			e->plain &= (uint8_t) ~(1u << slot);
-	} else if (match != 2) /* respell only when a letter's case differs */
+		set_lower(e, slot, !text_upper(nm->text));
+	} else if (match != 2) { /* respell only when a letter's case differs */
 		(void)wire_is_text(e->names[slot], e->cut & (1u << slot), nm->wire, true);
+		set_lower(e, slot, !text_upper(e->names[slot]));
+	}
 	e->nhash[slot] = nm->hash;
-	e->info[slot] = (uint8_t)((features & FEAT_MASK) |
-	                          ((unsigned)qc < DW_Q_COUNT ? (unsigned)qc : (unsigned)DW_Q_OTHER)
-	                              << INFO_QC_SHIFT);
+	e->info[slot] = name_info(qc, features);
 	if (!nm->have_text)
 		return; /* same name, same cut */
 	if (nm->cut)
@@ -607,6 +652,10 @@ static void init_ent(struct ent *e, const struct key *key, uint32_t now)
 	e->first = e->last = e->noted = now;
 }
 
+static inline int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len, struct name *nm) __attribute__((always_inline));
+
 int dw_suspects_note(struct dw_suspects *s, const struct dw_addr *client, uint32_t now,
                      enum dw_qclass qc, uint32_t features, const uint8_t *qname, size_t qname_len)
 {
@@ -622,15 +671,39 @@ int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint
                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
                        size_t qname_len)
 {
-	struct key key;
 	struct name nm;
+
+	if (qname != NULL)
+		prepare_name(s, qname, qname_len, &nm);
+	return note(s, client, hash, now, qc, features, qname, qname_len, &nm);
+}
+
+int dw_suspects_note_wf(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                        size_t qname_len, uint32_t name_hash, int name_upper)
+{
+	struct name nm;
+
+	nm.have_text = false;
+	nm.wf = true;
+	nm.wire = qname;
+	nm.hash = name_hash;
+	nm.upper = name_upper != 0;
+	return note(s, client, hash, now, qc, features, qname, qname_len, &nm);
+}
+
+/* The note itself, the name prepared (nm, unused when qname is NULL);
+ * inlined into both callers (one call less on the query path). */
+static inline int note(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                       uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                       size_t qname_len, struct name *nm)
+{
+	struct key key;
 	uint32_t bucket;
 	int ret = 0;
 
 	if (make_key(client, &key) != 0)
 		return DW_SUSPECTS_EINVAL;
-	if (qname != NULL)
-		prepare_name(s, qname, qname_len, &nm);
 	struct shard *sh = locate_h(s, hash, &bucket);
 
 	dw_tc_lock(&sh->mu);
@@ -662,8 +735,17 @@ int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint
 
 	count(s, e, at, counter_bits(qc, features));
 	e->noted = at;
-	if (qname != NULL)
-		remember(s, e, &nm, qname, qname_len, qc, features);
+	if (qname != NULL) {
+		unsigned f = e->order[0];
+
+		/* the most common repeat, inline: the front name again (as in
+		 * remember()'s fast test); only its class and flags change */
+		if (e->nnames != 0 && e->nhash[f] == nm->hash && nm->wf && !nm->upper &&
+		    (e->plain & e->lower & (1u << f)))
+			e->info[f] = name_info(qc, features);
+		else
+			remember(s, e, nm, qname, qname_len, qc, features);
+	}
 	dw_tc_unlock(&sh->mu);
 	return ret;
 }

@@ -37,9 +37,19 @@
  *     ("..."), which no uncut name ends with (uncut valid names end in one
  *     '.', malformed ones in "<malformed>"); the view also flags cut names.
  *     Two long names that share their first 93 bytes stay distinct (a keyed
- *     32-bit hash of the whole name is kept with each name; not SipHash: it
- *     only spares comparisons, and a suspect's own names are all it can
- *     collide with).
+ *     32-bit hash of the whole name, dw_name_hash() of feature.h, which
+ *     covers its length, is kept with each name). A well-formed query name
+ *     without a capital letter whose hash and length equal those of a kept
+ *     escape-free, uncut, all-lower-case text is taken for that name
+ *     without comparing bytes (the common repeat); every other case is
+ *     compared. Collision consequence: a different name of the same length
+ *     and hash (probability about 8 × 2^-32 per such query, and the key is
+ *     random per store, so names cannot be chosen to collide without
+ *     learning it) is filed as the kept one: the evidence list shows the
+ *     earlier name with the new query's class and flags. Counts, verdicts
+ *     and other suspects are unaffected, a suspect's own names are all it
+ *     can collide with, and a client could hide a name from its own list
+ *     more simply by asking 8 others.
  *
  * Eviction: at most `max` suspects (max / shards per shard, the remainder
  * spread, so the total is exactly max); a new suspect in a full shard
@@ -70,18 +80,22 @@
  *     (O(8) each, window.h).
  *   - dw_suspects_note(): before the lock, a check of the wire name's labels
  *     and a keyed multiply-xorshift hash of the case-folded wire name, 8
- *     bytes a step (a
- *     malformed name is printed and its text hashed instead); then one shard
- *     lock, the chain walk, one window update per counted counter (all 10
- *     when a new window slot began; within the slot only the counted
- *     counters' current slot is bumped), <= 8 hash compares; a kept
- *     escape-free name is confirmed by one memcmp() of its text with the
- *     wire name's plain text (a letter in another case: one pass over the
- *     wire bytes), an escaped or cut one token by token, and rewritten only
- *     when the case of a letter changed; only a name new to the suspect is
- *     printed (dw_name_to_text()) and copied (<= 97 bytes). Measured
- *     (tools/dev/bench, whole-process callgrind): about 550 instructions
- *     for a repeated 18-byte name, lock and hash included (was 820). An
+ *     bytes a step (dw_name_hash(); a malformed name is printed and its
+ *     text hashed instead); dw_suspects_note_wf() takes both from the
+ *     feature pass instead (dw_features.name_hash). Then one shard lock,
+ *     the chain walk, one window update per counted counter (all 10 when a
+ *     new window slot began; within the slot only the counted counters'
+ *     current slot is bumped), <= 8 hash compares; a repeated lower-case
+ *     name kept plain needs nothing more (the collision note above); any
+ *     other kept escape-free name is confirmed by one memcmp() of its text
+ *     with the wire name's plain text (a letter in another case: one pass
+ *     over the wire bytes), an escaped or cut one token by token, and
+ *     rewritten only when the case of a letter changed; only a name new to
+ *     the suspect is printed (dw_name_to_text()) and copied (<= 97 bytes).
+ *     Measured (tools/dev/bench, whole-process callgrind, callgrind_annotate
+ *     --inclusive=yes): about 220 instructions for a repeated 18-byte
+ *     lower-case name through dw_suspects_note_wf(), lock included (was
+ *     550 with the hash and the comparison, 820 before that). An
  *     insert may allocate one chunk (warm-up, every 16 new suspects of a
  *     shard, until the shard holds max / shards); an insert into a full
  *     shard also walks the victim's chain. No allocation once full, no I/O.
@@ -225,6 +239,25 @@ void dw_suspects_set_client_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
 int dw_suspects_note_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
                        size_t qname_len);
+
+/** The key the store hashes names with (dw_name_hash(), feature.h): after
+ *  this call a well-formed name's dw_features.name_hash from a feature set
+ *  with this key (dw_feature_set_name_key()) may be passed to
+ *  dw_suspects_note_wf(). Call once, right after dw_suspects_new(), before
+ *  any other call (not thread-safe). Without it the store uses its own
+ *  random key. */
+void dw_suspects_set_name_key(struct dw_suspects *s, uint64_t k0, uint64_t k1);
+
+/** dw_suspects_note_h() for a name the caller has already checked and
+ *  hashed: qname (not NULL) is well formed (dw_features_of() returned 0 for
+ *  it), name_hash is dw_name_hash() of it with the store's name key and
+ *  name_upper whether it holds a letter A-Z (dw_features.name_hash and
+ *  .name_upper, the key set with dw_suspects_set_name_key()). Spares the
+ *  store a second pass over the name. A wrong hash files the name as
+ *  another one (a wrong evidence list, counts unchanged). */
+int dw_suspects_note_wf(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,
+                        uint32_t now, enum dw_qclass qc, uint32_t features, const uint8_t *qname,
+                        size_t qname_len, uint32_t name_hash, int name_upper);
 
 /** dw_suspects_touch_class() with the client's hash already computed. */
 int dw_suspects_touch_class_h(struct dw_suspects *s, const struct dw_addr *client, uint64_t hash,

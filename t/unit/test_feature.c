@@ -685,6 +685,59 @@ static void test_random_text(void)
 	ok(bad == 0, "200000 random texts: every accepted name (%zu) round-trips", accepted);
 }
 
+/* dw_features.name_hash is dw_name_hash() of the wire name with the set's
+ * key (the fused fold-and-hash loop keeps in step with it for every length
+ * class: < 8, = 8, a multiple of 8, other), blind to case; name_upper says
+ * whether a capital is in it. */
+static void test_name_hash(void)
+{
+	struct dw_feature_set *fs = dw_feature_set_new(default_kw, 6, NULL, 0, NULL, 0);
+	static const char *const names[] = {
+	    "a",
+	    "ab.c",
+	    "abcdef",
+	    "abcdefg.h",
+	    "mail.campus.test",
+	    "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z",
+	    "x1234567890123456789012345678901234567890.example.org"};
+	uint64_t k0, k1;
+	int good = 1;
+
+	dw_feature_set_name_key(fs, &k0, &k1);
+	ok(k0 != 0 || k1 != 0, "a feature set has a random name key");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char up[128];
+		uint8_t w[DW_NAME_MAXWIRE], wu[DW_NAME_MAXWIRE], u = 9;
+		int len = dw_name_from_text(names[i], w, sizeof(w)), lu;
+		struct dw_features f, g;
+
+		/* every third letter a capital */
+		for (size_t j = 0; names[i][j] != '\0'; j++) {
+			char c = names[i][j];
+
+			up[j] = j % 3 == 0 && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+		}
+		up[strlen(names[i])] = '\0';
+		lu = dw_name_from_text(up, wu, sizeof(wu));
+		if (len < 0 || lu != len || dw_features_of(fs, w, (size_t)len, 1, &f) != 0 ||
+		    dw_features_of(fs, wu, (size_t)lu, 28, &g) != 0) {
+			good = 0;
+			printf("# %s: not read\n", names[i]);
+			continue;
+		}
+		if (f.name_hash != dw_name_hash(k0, k1, w, (size_t)len, &u) || u != 0 ||
+		    f.name_upper != 0 || g.name_hash != f.name_hash || g.name_upper != 1) {
+			good = 0;
+			printf(
+			    "# %s (%d bytes): hash %08x, dw_name_hash %08x, %s %08x upper %u/%u\n",
+			    names[i], len, f.name_hash, dw_name_hash(k0, k1, w, (size_t)len, NULL),
+			    up, g.name_hash, f.name_upper, g.name_upper);
+		}
+	}
+	ok(good, "name_hash is dw_name_hash() with the set's key, case-blind; name_upper is right");
+	dw_feature_set_free(fs);
+}
+
 int main(void)
 {
 	test_qclass();
@@ -697,5 +750,6 @@ int main(void)
 	test_hostile();
 	test_random();
 	test_random_text();
+	test_name_hash();
 	return done_testing();
 }

@@ -839,6 +839,70 @@ static void test_shared_hash(void)
 	dw_clients_free(t);
 }
 
+/* The feature pass's name hash (dw_features.name_hash, the feature set's
+ * key given to the store) files a name where the store's own hash does:
+ * dw_suspects_note_wf() and dw_suspects_note() see one name; the fast
+ * repeat of a lower-case name never keeps a stale spelling. */
+static void test_feature_hash(void)
+{
+	struct dw_feature_set *fs = dw_feature_set_new(NULL, 0, NULL, 0, NULL, 0);
+	struct dw_suspects *s = dw_suspects_new(100, 600, NULL, 0);
+	struct dw_addr a = v4(192, 0, 2, 77);
+	struct dw_suspect_view v;
+	static const char *const spell[] = {
+	    "mail.example.com", "MAIL.Example.COM", "mail.example.com",
+	    "mail.example.com", "Mail.example.com", "mail.example.com",
+	    "an-eight.x",       "AN-EIGHT.x",       "an-eight.x",
+	};
+	struct dw_clients_conf cc;
+	struct dw_clients *t;
+	uint64_t k0, k1;
+	int same = 1;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.max = 1000;
+	cc.ipv6_prefix = 64;
+	cc.ncounters = 1;
+	cc.window[0] = 600;
+	t = dw_clients_new(&cc, NULL, 0);
+	dw_clients_hash_key(t, &k0, &k1);
+	dw_suspects_set_client_key(s, k0, k1);
+	dw_feature_set_name_key(fs, &k0, &k1);
+	dw_suspects_set_name_key(s, k0, k1);
+	for (size_t i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+		struct wire w = wire_of(spell[i]);
+		struct dw_features f;
+		char want[128];
+
+		if (dw_features_of(fs, w.b, w.len, 1, &f) != 0) {
+			same = 0;
+			break;
+		}
+		/* alternate the two entries: both must agree on every name */
+		if (i % 2)
+			note(s, &a, 100, DW_Q_A, DW_FEAT_KEYWORD, spell[i]);
+		else
+			dw_suspects_note_wf(s, &a, dw_clients_hash(t, &a), 100, DW_Q_A,
+			                    DW_FEAT_KEYWORD, w.b, w.len, f.name_hash, f.name_upper);
+		snprintf(want, sizeof(want), "%s.", spell[i]);
+		if (dw_suspects_get(s, &a, 100, &v) != 1 || !name_is(&v, 0, want)) {
+			printf("# after %s: %u names, front %s\n", spell[i], v.nnames,
+			       v.nnames ? v.names[0] : "-");
+			same = 0;
+		}
+	}
+	ok(same, "note_wf (the feature pass's hash) and note see one name; the latest spelling "
+	         "is kept through the fast repeat");
+	ok(dw_suspects_get(s, &a, 100, &v) == 1 && v.nnames == 2 &&
+	       name_is(&v, 1, "mail.example.com."),
+	   "two distinct names kept, got %u", v.nnames);
+	ok(v.qclass[DW_Q_A] == 9 && v.feature[0] == 9, "every note counted (a=%u keyword=%u)",
+	   v.qclass[DW_Q_A], v.feature[0]);
+	dw_suspects_free(s);
+	dw_clients_free(t);
+	dw_feature_set_free(fs);
+}
+
 int main(void)
 {
 	test_new();
@@ -853,5 +917,6 @@ int main(void)
 	run_threads(4);
 	test_churn();
 	test_shared_hash();
+	test_feature_hash();
 	return done_testing();
 }
