@@ -66,9 +66,9 @@
  * stats O(shards). dw_clients_update_need_h() touches, within the second of
  * the last counted update, only the counters its judge reads. Measured
  * (tools/dev/bench, whole-process callgrind, cache hits): a plain query's
- * dw_clients_hash() and dw_clients_touch_h() together about 115
- * instructions, the hash 20 of them (250 and 86 with SipHash and the
- * touch going through the generic find-or-insert); a keyword query's
+ * dw_clients_hash() and dw_clients_touch_h() together about 120
+ * instructions, the hash 27 of them with its call (250 and 103 with
+ * SipHash and the touch through the generic find-or-insert); a keyword query's
  * dw_clients_update_need_h() about 380, its judge included (was 740 when
  * every counter was summed and every detector judged).
  *
