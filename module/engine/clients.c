@@ -29,6 +29,7 @@
  * writes to two random neighbours on most of its queries.
  */
 #include "clients.h"
+#include "clienthash.h"
 #include "errbuf.h"
 #include "siphash.h"
 #include "table_core.h"
@@ -105,7 +106,8 @@ struct dw_clients {
 	uint8_t ncounters, ipv6_prefix;
 	uint8_t narrow[DW_CLIENTS_MAX_COUNTERS]; /* counter c has 8-bit slots */
 	uint16_t off[DW_CLIENTS_MAX_COUNTERS];   /* byte offset of counter c's slots */
-	uint64_t k0, k1;                         /* SipHash key */
+	uint64_t k0, k1;                         /* the secret the hash derives from */
+	struct dw_chash ch;                      /* the client hash (clienthash.h) */
 	struct dw_window win[DW_CLIENTS_MAX_COUNTERS];
 };
 
@@ -115,13 +117,11 @@ struct key {
 	uint8_t family;
 };
 
-
-/* SipHash-1-3 (Aumasson & Bernstein; the variant Rust and Python use for
- * their hash tables) of the 9-byte message "k as little-endian, family":
- * keyed, so spoofed sources cannot be picked to share a chain or a shard. */
-static uint64_t key_hash(const struct dw_clients *t, const struct key *key)
+/* The keyed hash of a key (clienthash.h: strongly universal, random per
+ * table): spoofed sources cannot be picked to share a chain or a shard. */
+static inline uint64_t key_hash(const struct dw_clients *t, const struct key *key)
 {
-	return dw_siphash_u64(t->k0, t->k1, key->k, key->family);
+	return dw_chash(&t->ch, key->k, key->family);
 }
 
 /* The first n (4 or 8) bytes of p as a big-endian integer: one load and a
@@ -343,26 +343,28 @@ static inline void prefetch_head(const struct shard *sh, uint16_t hash16)
 		__builtin_prefetch(&b[hash16 & (n - 1)]);
 }
 
-/* Find the client in its (locked) shard, or insert it; NIL on ENOMEM. A
- * known client seen in a new second moves to the front of the LRU list. */
-static uint16_t find_or_insert(const struct dw_clients *t, struct shard *sh, uint16_t hash16,
-                               const struct key *key, uint32_t now, int *ret)
+/* A known client's query at now: the first one in a new second moves it
+ * to the front of the LRU list. Under the shard's lock. */
+static inline void seen_at(const struct dw_clients *t, struct shard *sh, uint16_t i, uint32_t now)
 {
-	uint16_t i = find(t, sh, hash16, key);
+	struct ent *e = ent_at(t, sh, i);
 
-	if (i != NIL) {
-		struct ent *e = ent_at(t, sh, i);
-
-		if (now > e->seen) {
-			e->seen = now;
-			if (sh->head != i) {
-				lru_unlink(t, sh, i);
-				lru_push_head(t, sh, i);
-			}
+	if (now > e->seen) {
+		e->seen = now;
+		if (sh->head != i) {
+			lru_unlink(t, sh, i);
+			lru_push_head(t, sh, i);
 		}
-		return i;
 	}
-	i = take_entry(t, sh, now, ret);
+}
+
+/* Insert a client that find() did not find into its (locked) shard; NIL on
+ * ENOMEM. */
+static uint16_t insert(const struct dw_clients *t, struct shard *sh, uint16_t hash16,
+                       const struct key *key, uint32_t now, int *ret)
+{
+	uint16_t i = take_entry(t, sh, now, ret);
+
 	if (i == NIL)
 		return NIL;
 	struct ent *e = ent_at(t, sh, i);
@@ -385,6 +387,20 @@ static uint16_t find_or_insert(const struct dw_clients *t, struct shard *sh, uin
 	sh->inserts++;
 	*ret |= DW_CLIENTS_NEW;
 	return i;
+}
+
+/* Find the client in its (locked) shard, or insert it; NIL on ENOMEM. A
+ * known client seen in a new second moves to the front of the LRU list. */
+static uint16_t find_or_insert(const struct dw_clients *t, struct shard *sh, uint16_t hash16,
+                               const struct key *key, uint32_t now, int *ret)
+{
+	uint16_t i = find(t, sh, hash16, key);
+
+	if (i != NIL) {
+		seen_at(t, sh, i, now);
+		return i;
+	}
+	return insert(t, sh, hash16, key, now, ret);
 }
 
 /* Counter c of entry e: advance from e->last to at, add inc, return the count. */
@@ -591,14 +607,28 @@ int dw_clients_touch_h(struct dw_clients *t, const struct dw_addr *client, uint6
 
 	prefetch_head(sh, hash16);
 	shard_lock(sh);
-	uint16_t i = find_or_insert(t, sh, hash16, &key, now, &ret);
+	/* find() and seen_at() written out: this is most queries' only table
+	 * work, and a known client seen this second is its common case */
+	uint16_t i = NIL;
+	struct ent *e = NULL;
 
-	if (i == NIL) {
-		shard_unlock(sh);
-		return DW_CLIENTS_ENOMEM;
+	if (sh->nbuckets != 0)
+		for (i = sh->buckets[hash16 & (sh->nbuckets - 1)]; i != NIL; i = e->hnext) {
+			e = ent_at(t, sh, i);
+			if (ent_is(e, &key))
+				break;
+		}
+	if (i != NIL) {
+		if (now > e->seen)
+			seen_at(t, sh, i, now);
+	} else {
+		i = insert(t, sh, hash16, &key, now, &ret);
+		if (i == NIL) {
+			shard_unlock(sh);
+			return DW_CLIENTS_ENOMEM;
+		}
+		e = ent_at(t, sh, i);
 	}
-	struct ent *e = ent_at(t, sh, i);
-
 	if (e->total != UINT32_MAX)
 		e->total++;
 	if (e->hot > now)
@@ -772,7 +802,10 @@ static int check_conf(const struct dw_clients_conf *c, char *err, size_t errlen)
 /* 128 unpredictable bits for the hash key. */
 static int seed(struct dw_clients *t, char *err, size_t errlen)
 {
-	return dw_siphash_key(&t->k0, &t->k1, err, errlen);
+	if (dw_siphash_key(&t->k0, &t->k1, err, errlen) != 0)
+		return -1;
+	dw_chash_derive(&t->ch, t->k0, t->k1);
+	return 0;
 }
 
 struct dw_clients *dw_clients_new(const struct dw_clients_conf *conf, char *err, size_t errlen)

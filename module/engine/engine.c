@@ -427,7 +427,8 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
 					  memory_order_relaxed);
-	dw_mailwatch_observe(e->mail, &q->client, q->qtype, q->rcode);
+	if (e->conf->mail_server_count != 0) /* the call only for a campus with some */
+		dw_mailwatch_observe(e->mail, &q->client, q->qtype, q->rcode);
 	if (dw_features_possible(e->features, q->qname, q->qname_len, q->qtype)) {
 		/* a malformed name: no flags, the class still set */
 		(void)dw_features_of(e->features, q->qname, q->qname_len, q->qtype, &f);

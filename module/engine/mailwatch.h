@@ -24,8 +24,8 @@
  * interval not prepared yet claims and clears the bucket itself with one
  * compare-and-swap, so counting never waits and never allocates.
  *
- * Cost: dw_mailwatch_observe() is on the per-query path: one load and a
- * return when no mail server is configured; else, for an IPv4 client, one
+ * Cost: dw_mailwatch_observe() is on the per-query path when a mail server
+ * is configured (the engine tests the config's count before calling): for an IPv4 client, one
  * probe of a hash table of the IPv4 host entries plus a mask-and-compare per
  * IPv4 prefix entry (IPv6 clients: a scan of the IPv6 entries); for a mail
  * server's query a clock read and up to three relaxed atomic increments.

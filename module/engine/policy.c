@@ -31,6 +31,11 @@ struct dw_policy {
 	atomic_size_t active; /* lookups skip everything while 0 */
 	int64_t wall_off;     /* state file time = list time + wall_off (module's thread) */
 	size_t entries;       /* active + history (module's thread) */
+	/* the sweep's shortcut (module's thread): no entry expires or leaves
+	 * the history before next_due, as of the sweep that saw `swept`
+	 * changes; any change since (block, unblock, load) makes it walk */
+	int64_t next_due;
+	uint64_t changes, swept;
 	struct shard shard[SHARDS];
 };
 
@@ -219,6 +224,7 @@ static int block_entry(struct dw_policy *p, const struct dw_addr *key, enum dw_a
 	e->b.created = now;
 	e->b.expires = e->b.duration ? now + e->b.duration : 0;
 	pthread_mutex_unlock(&sh->mu);
+	p->changes++; /* the next sweep walks */
 	if (out)
 		*out = e->b;
 	return 0;
@@ -256,6 +262,7 @@ static void deactivate(struct dw_policy *p, struct shard *sh, struct ent *e)
 	e->b.active = 0;
 	pthread_mutex_unlock(&sh->mu);
 	atomic_fetch_sub(&p->active, 1);
+	p->changes++; /* due when its history ends: the next sweep walks */
 }
 
 /** Lift a block by hand. */
@@ -299,8 +306,10 @@ size_t dw_policy_expire(struct dw_policy *p, int64_t now,
 {
 	size_t n = 0;
 	unsigned i, j;
-	if (p->entries == 0)
-		return 0; /* nothing to sweep: spare the SHARDS x BUCKETS walk every tick */
+	int64_t due = INT64_MAX; /* the earliest time an entry left is due */
+	uint64_t changes = p->changes;
+	if (p->entries == 0 || (p->swept == changes && now < p->next_due))
+		return 0; /* nothing due: spare the SHARDS x BUCKETS walk every tick */
 	for (i = 0; i < SHARDS; i++) {
 		struct shard *sh = &p->shard[i];
 		for (j = 0; j < BUCKETS; j++) {
@@ -322,9 +331,19 @@ size_t dw_policy_expire(struct dw_policy *p, int64_t now,
 					p->entries--;
 					continue;
 				}
+				int64_t d =
+				    e->b.active
+				        ? (e->b.expires ? e->b.expires : INT64_MAX)
+				        : e->b.created + (int64_t)p->conf->policy_ladder_window;
+				if (d < due)
+					due = d;
 				pe = &e->next;
 			}
 		}
+	}
+	if (p->changes == changes + n) { /* only our own deactivations */
+		p->next_due = due;
+		p->swept = p->changes;
 	}
 	return n;
 }
@@ -437,6 +456,7 @@ int dw_policy_load_line(struct dw_policy *p, const char *line, int64_t now, char
 	*pe = e;
 	pthread_mutex_unlock(&sh->mu);
 	p->entries++;
+	p->changes++;
 	if (e->b.active)
 		atomic_fetch_add(&p->active, 1);
 	return 0;

@@ -8,8 +8,9 @@
  * keyed hash, so nobody can pick inputs that share one chain or one shard.
  *
  * Cost: about 20 ns for a short input; no allocation, no state. In
- * instructions (callgrind): ~90 for the 9-byte client key
- * (dw_siphash_u64), ~210 for an 18-byte DNS name case-folded (the fold
+ * instructions (callgrind): ~90 for a 9-byte key (dw_siphash_u64; client
+ * addresses use clienthash.h instead, ~10), ~210 for an 18-byte DNS name
+ * case-folded (the fold
  * works on 8 bytes at once; byte by byte it was ~400).
  * Thread safety: pure functions. Errors: only dw_siphash_key() can fail.
  */

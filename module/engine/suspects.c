@@ -35,6 +35,7 @@
  */
 #include "suspects.h"
 #include "errbuf.h"
+#include "clienthash.h"
 #include "siphash.h"
 #include "table_core.h"
 #include "window.h"
@@ -102,8 +103,8 @@ struct dw_suspects {
 	struct shard *shards;
 	uint32_t nshards, shard_mask;
 	uint32_t max;
-	uint64_t k0, k1;   /* random key: names (dw_name_hash()), clients unless set_client_key */
-	uint64_t ck0, ck1; /* SipHash key of client addresses */
+	uint64_t k0, k1;    /* random key: names (dw_name_hash()), clients unless set_client_key */
+	struct dw_chash ch; /* client address hash (clienthash.h) */
 	struct dw_window win;
 };
 
@@ -170,9 +171,9 @@ static int make_key(const struct dw_addr *a, struct key *out)
 	return 0;
 }
 
-/* Hash of a key: SipHash-1-3 of the client table's message (clients.c):
- * the first 8 address bytes (IPv4: 4) as a big-endian integer, then the
- * family, so that the engine can hash a client once for both tables.
+/* Hash of a key: the client table's hash (clienthash.h) of the first 8
+ * address bytes (IPv4: 4) as a big-endian integer and the family, so that
+ * the engine can hash a client once for both tables.
  * Bytes 8..15 are compared, not hashed (the engine aggregates IPv6 to <= 64
  * bits, so they are zero). */
 static uint64_t key_hash(const struct dw_suspects *s, const struct key *key)
@@ -182,7 +183,7 @@ static uint64_t key_hash(const struct dw_suspects *s, const struct key *key)
 
 	for (int i = 0; i < n; i++)
 		k = k << 8 | key->b[i];
-	return dw_siphash_u64(s->ck0, s->ck1, k, key->family);
+	return dw_chash(&s->ch, k, key->family);
 }
 
 /* The shard (hash bits 32..) and bucket (bits 0..31) of a key's hash. */
@@ -202,8 +203,7 @@ static struct shard *locate(const struct dw_suspects *s, const struct key *key, 
 
 void dw_suspects_set_client_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
 {
-	s->ck0 = k0;
-	s->ck1 = k1;
+	dw_chash_derive(&s->ch, k0, k1);
 }
 
 void dw_suspects_set_name_key(struct dw_suspects *s, uint64_t k0, uint64_t k1)
@@ -899,8 +899,7 @@ static int seed(struct dw_suspects *s, char *err, size_t errlen)
 {
 	if (dw_siphash_key(&s->k0, &s->k1, err, errlen) != 0)
 		return -1;
-	s->ck0 = s->k0;
-	s->ck1 = s->k1;
+	dw_chash_derive(&s->ch, s->k0, s->k1);
 	return 0;
 }
 

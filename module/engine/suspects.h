@@ -72,7 +72,7 @@
  *
  * Work per call:
  *   - dw_suspects_touch_class() for a client that is not a suspect: one
- *     SipHash of 17 bytes and one relaxed atomic load of its hash bucket,
+ *     client hash (clienthash.h) and one relaxed atomic load of its bucket,
  *     no lock (the bucket is empty unless another suspect shares it:
  *     probability <= 1 - e^(-1/8), 12 %, with the store full, ~0 with few
  *     suspects); otherwise one shard lock and an expected O(1) chain walk.
@@ -227,7 +227,7 @@ int dw_suspects_touch_class(struct dw_suspects *s, const struct dw_addr *client,
 
 /** The client table's address hash, so the engine hashes a client once per
  *  query: after this call the store hashes addresses as a dw_clients table
- *  with SipHash key (k0, k1) does (dw_clients_hash()), and the _h calls
+ *  with hash secret (k0, k1) does (dw_clients_hash()), and the _h calls
  *  below take that hash. Call once, right after dw_suspects_new(), before
  *  any other call (not thread-safe). Without it the store uses its own
  *  random key. */

@@ -13,8 +13,9 @@
  *     lock, a chained hash index (bucket = low hash bits), an LRU list and
  *     chunks of fixed-size entries, allocated as the shard fills and never
  *     moved or freed before the table;
- *   - keyed hashing: SipHash-1-3 (siphash.h) with a random key per table,
- *     or the client table's key shared so the engine hashes a client once;
+ *   - keyed hashing: clients by clienthash.h's multiply-add-shift hash,
+ *     random per table, the client table's shared with the suspect store
+ *     so the engine hashes a client once; names by SipHash-1-3 (siphash.h);
  *   - 16-bit entry indices (DW_TC_NIL = none) for every link: at most
  *     DW_TC_SHARD_MAX entries a shard;
  *   - the LRU list: head is the most recently used, tail the eviction end;

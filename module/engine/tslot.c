@@ -7,12 +7,13 @@
 #include <stdatomic.h>
 
 static atomic_uint next_slot;
-static _Thread_local unsigned my_slot; /* slot + 1; 0 = not taken yet */
+_Thread_local unsigned dw_tslot_plus1; /* slot + 1; 0 = not taken yet */
 
 /** This thread's slot: taken in turn on the thread's first call. */
-unsigned dw_tslot(void)
+unsigned dw_tslot_take(void)
 {
-	if (my_slot == 0)
-		my_slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) % DW_TSLOTS + 1;
-	return my_slot - 1;
+	if (dw_tslot_plus1 == 0)
+		dw_tslot_plus1 =
+		    atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) % DW_TSLOTS + 1;
+	return dw_tslot_plus1 - 1;
 }

@@ -38,6 +38,41 @@ static void on_exp(void *arg, const struct dw_block *b)
 	expired_n++;
 }
 
+/* The sweep's shortcut (it walks only once something is due): a block
+ * added, or an unblock made, after a sweep that found the next expiry far
+ * away is still swept at its own time, to the second. */
+static void test_sweep_shortcut(void)
+{
+	struct dw_conf *c = dw_conf_defaults();
+	struct dw_policy *p = dw_policy_new(c);
+	struct dw_addr a1 = A("10.9.0.1"), a2 = A("10.9.0.2"), a3 = A("10.9.0.3");
+	int64_t t0 = 1700000000, window = (int64_t)c->policy_ladder_window;
+	int n = 0;
+
+	dw_policy_block(p, &a1, DW_ACT_NXDOMAIN, 3600, DW_DET_MX_WORM, t0, NULL);
+	is_int(dw_policy_expire(p, t0 + 1, on_exp, NULL), 0, "shortcut: nothing due 1 s in");
+	dw_policy_block(p, &a2, DW_ACT_NXDOMAIN, 60, DW_DET_MX_WORM, t0 + 2, NULL);
+	is_int(dw_policy_expire(p, t0 + 61, on_exp, NULL), 0,
+	       "shortcut: the new block runs to t+62");
+	is_int(dw_policy_expire(p, t0 + 62, on_exp, NULL), 1,
+	       "shortcut: a block added after a sweep expires at its own second");
+	is_int(dw_policy_expire(p, t0 + 3599, on_exp, NULL), 0, "shortcut: the first one not yet");
+	is_int(dw_policy_expire(p, t0 + 3600, on_exp, NULL), 1,
+	       "shortcut: the first one at t+3600");
+	dw_policy_block(p, &a3, DW_ACT_NXDOMAIN, 0, DW_DET_MX_WORM, t0 + 3700, NULL);
+	is_int(dw_policy_expire(p, t0 + 3701, on_exp, NULL), 0, "shortcut: a block without end");
+	dw_policy_unblock(p, &a3, NULL);
+	dw_policy_expire(p, t0 + 3702, on_exp, NULL);
+	dw_policy_foreach(p, count_cb, &n);
+	is_int(n, 3, "shortcut: history kept within the ladder window");
+	dw_policy_expire(p, t0 + 3700 + window, on_exp, NULL);
+	n = 0;
+	dw_policy_foreach(p, count_cb, &n);
+	is_int(n, 0, "shortcut: an unblocked entry's history ends at its own time too");
+	dw_policy_free(p);
+	dw_conf_free(c);
+}
+
 int main(void)
 {
 	struct dw_conf *c = dw_conf_defaults();
@@ -174,5 +209,6 @@ int main(void)
 	}
 	dw_policy_free(p);
 	dw_conf_free(c);
+	test_sweep_shortcut();
 	return done_testing();
 }
