@@ -75,6 +75,8 @@ static int domain_of(const char *owner, const char *zone, char *out, size_t len)
 		out[i] = c;
 	}
 	out[n] = '\0';
+	if (out[0] == '.' || out[n - 1] == '.' || strstr(out, "..")) /* an empty label */
+		return -1;
 	/* another kind of trigger: a label rpz-client-ip, rpz-ip, rpz-nsdname, ... */
 	for (p = out; p; p = strchr(p, '.'), p = p ? p + 1 : NULL)
 		if (!strncmp(p, "rpz-", 4))
