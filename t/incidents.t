@@ -99,9 +99,9 @@ is_deeply([map { join ' ', @$_ } @m], [
 
 # schema as documented
 my @cols = map { $_->[1] } sql("PRAGMA table_info(incidents)");
-is_deeply(\@cols, [qw(id time event client prefix addr detector action duration step mode backend uid country asn evidence)],
+is_deeply(\@cols, [qw(id time event client prefix addr detector action duration step mode backend uid country asn evidence domain)],
 	'incidents table columns');
-is((sql("PRAGMA user_version"))[0][0], 1, 'schema version 1');
+is((sql("PRAGMA user_version"))[0][0], 2, 'schema version 2');
 is((sql("PRAGMA journal_mode"))[0][0], 'wal', 'WAL mode');
 like((sql("SELECT value FROM meta WHERE key = 'uuid'"))[0][0], qr/^[0-9a-f]{32}$/, 'meta: the file\'s uuid');
 

@@ -43,6 +43,7 @@ static int row_out(void *arg, const struct dw_inc_row *r)
 		dw_out_kv(out, "asn", "AS%lld", (long long)r->asn);
 	else
 		dw_out_kv(out, "asn", "-");
+	dw_out_kv(out, "domain", "%s", r->domain[0] ? r->domain : "-");
 	dw_out_kv(out, "names", "%s", r->names);
 	if (dw_out_is_json(out))
 		dw_out_kv_json(out, "evidence", r->evidence);

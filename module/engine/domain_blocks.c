@@ -337,6 +337,22 @@ static void withdraw(struct dw_engine *e, const struct dw_domain_block *b)
 	}
 }
 
+/** The incident row of a domain block's event (incident_events.h). */
+static void row(struct dw_engine *e, enum dw_inc_event ev, const struct dw_domain_block *b,
+                const struct dw_addr *client, const char *by)
+{
+	int64_t off = dw_block_wall_offset(e);
+	struct dw_inc_domain_info d = {
+	    .detector = b->detector,
+	    .action = b->action,
+	    .duration = b->expires ? (uint32_t)(b->expires - b->created) : 0,
+	    .expires = b->expires ? b->expires + off : 0,
+	    .since = ev == DW_INC_BLOCK_DOMAIN ? 0 : b->created + off,
+	    .by = by,
+	};
+	dw_incident_domain(e, ev, b->name, client, &d);
+}
+
 /** Remove entry i (order kept: list_domains shows creation order). */
 static void drop_at(struct dw_domains *d, size_t i)
 {
@@ -345,9 +361,11 @@ static void drop_at(struct dw_domains *d, size_t i)
 	d->changes++;
 }
 
-int dw_domains_block(struct dw_engine *e, const char *name, uint32_t duration,
+/** dw_domains_block() for the verdict of client (NULL: by hand). */
+static int block_for(struct dw_engine *e, const char *name, uint32_t duration,
                      enum dw_action action, int detector, const char *by,
-                     struct dw_domain_block *out, char *err, size_t errlen)
+                     const struct dw_addr *client, struct dw_domain_block *out, char *err,
+                     size_t errlen)
 {
 	struct dw_domains *d = e->domains;
 	struct dw_domain_block *b;
@@ -414,10 +432,22 @@ int dw_domains_block(struct dw_engine *e, const char *name, uint32_t duration,
 		else
 			dw_emit_audit(e, LOG_NOTICE, "%s", line);
 	}
+	{
+		struct dw_domain_block r = *b;
+		r.created = now; /* a renewed block: its duration counts from now */
+		row(e, DW_INC_BLOCK_DOMAIN, &r, client, by ? by : "manual");
+	}
 	push(e, b);
 	if (out)
 		*out = *b;
 	return 0;
+}
+
+int dw_domains_block(struct dw_engine *e, const char *name, uint32_t duration,
+                     enum dw_action action, int detector, const char *by,
+                     struct dw_domain_block *out, char *err, size_t errlen)
+{
+	return block_for(e, name, duration, action, detector, by, NULL, out, err, errlen);
 }
 
 int dw_domains_unblock(struct dw_engine *e, const char *name, const char *by)
@@ -426,6 +456,7 @@ int dw_domains_unblock(struct dw_engine *e, const char *name, const char *by)
 	long i = d ? find(d, name) : -1;
 	if (i < 0)
 		return 0;
+	row(e, DW_INC_UNBLOCK_DOMAIN, &d->b[i], NULL, by ? by : "manual");
 	withdraw(e, &d->b[i]);
 	drop_at(d, (size_t)i);
 	d->unblocked++;
@@ -440,6 +471,10 @@ void dw_domains_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_
 	const struct dw_conf *c = e->conf;
 	enum dw_action a = c->tunnel_domain_action;
 	char err[512], client[DW_ADDR_STRLEN];
+	struct dw_inc_domain_info info = {.detector = DW_DET_DNS_TUNNEL,
+	                                  .action = (int)a,
+	                                  .duration = c->tunnel_domain_duration,
+	                                  .by = "detector:dns_tunnel"};
 	if (v->detector != DW_DET_DNS_TUNNEL || a == DW_ACT_LOG || !v->name[0] || !e->domains)
 		return;
 	dw_addr_format(&v->client, client, sizeof(client));
@@ -451,24 +486,29 @@ void dw_domains_verdict(struct dw_engine *e, const struct dw_verdict *v, uint64_
 			        "dnswarden: event=domain_block_refused domain=%s client=%s "
 			        "detector=dns_tunnel mode=observe error=\"%s\"",
 			        v->name, client, err);
+			info.error = err;
+			dw_incident_domain(e, DW_INC_DOMAIN_REFUSED, v->name, &v->client, &info);
 			return;
 		}
 		dw_emit(e, now_ms, LOG_NOTICE,
 		        "dnswarden: event=would_block_domain domain=%s action=%s duration=%u "
 		        "client=%s detector=dns_tunnel",
 		        v->name, dw_action_name(a), c->tunnel_domain_duration, client);
+		dw_incident_domain(e, DW_INC_WOULD_BLOCK_DOMAIN, v->name, &v->client, &info);
 		return;
 	}
 	if (find(e->domains, v->name) >= 0)
 		return; /* already blocked: another client of the same C2 */
-	if (dw_domains_block(e, v->name, c->tunnel_domain_duration, a, DW_DET_DNS_TUNNEL,
-	                     "detector:dns_tunnel", NULL, err, sizeof(err)) != 0) {
+	if (block_for(e, v->name, c->tunnel_domain_duration, a, DW_DET_DNS_TUNNEL,
+	              "detector:dns_tunnel", &v->client, NULL, err, sizeof(err)) != 0) {
 		e->domains->refused++;
 		dw_emit(
 		    e, now_ms, LOG_WARNING,
 		    "dnswarden: event=domain_block_refused domain=%s client=%s detector=dns_tunnel "
 		    "error=\"%s\"",
 		    v->name, client, err);
+		info.error = err;
+		dw_incident_domain(e, DW_INC_DOMAIN_REFUSED, v->name, &v->client, &info);
 	}
 }
 
@@ -497,6 +537,7 @@ void dw_domains_tick(struct dw_engine *e, uint64_t now_ms)
 				i++;
 				continue;
 			}
+			row(e, DW_INC_EXPIRE_DOMAIN, &b, NULL, "expiry");
 			withdraw(e, &b);
 			drop_at(d, i);
 			d->expired++;

@@ -11,6 +11,7 @@
 #include "domain_blocks.h"
 #include "engine.h"
 #include "engine_api.h"
+#include "fleet.h"
 
 /** The argument as a domain: lower case, final dot cut. 0, or answers a
  *  usage error and returns -1. */
@@ -57,8 +58,10 @@ void dw_cmd_list_domains(void *arg, int argc, char **argv, struct dw_out *out)
 		out_domain(e, out, &b);
 		dw_out_item_end(out);
 	}
+	dw_fleet_list_domains(e, out); /* the peers' (fleet.h) */
 	dw_out_list_end(out);
 	dw_out_kv_u64(out, "domain_blocks_active", dw_domains_count(dw_engine_domains(e)));
+	dw_out_kv_u64(out, "peer_domain_blocks", dw_fleet_peer_domains(e));
 }
 
 void dw_cmd_block_domain(void *arg, int argc, char **argv, struct dw_out *out)

@@ -17,6 +17,7 @@
 #include "engine_int.h"
 #include "fleet.h"
 #include "rpzfile.h"
+#include "rpzfile_domains.h"
 #include "safefile.h"
 #include "pubcmd.h"
 
@@ -36,6 +37,15 @@
 /** Most blocks read from one peer's zone. */
 #define PEER_MAX_BLOCKS 1000000
 
+/** Most domain blocks read from one peer's zone. */
+#define PEER_MAX_DOMAINS 100000
+
+/** One domain block (QNAME trigger) read from a peer's zone. */
+struct peer_domain {
+	char name[DW_DOMAIN_NAME_MAX];
+	uint8_t action;
+};
+
 /** One block read from a peer's zone. */
 struct peer_block {
 	struct dw_cidr key;
@@ -47,6 +57,8 @@ struct peer {
 	char *zone, *path;
 	struct peer_block *b; /* sorted by key */
 	size_t n;
+	struct peer_domain *d; /* its domain blocks, sorted by name, unique */
+	size_t nd;
 	uint32_t serial;
 	uint8_t lens[129 / 8 + 1]; /* prefix lengths present (bitmap) */
 	int have_stat, readable;
@@ -354,6 +366,61 @@ static int diff_withdrawn(const struct peer_block *old, size_t nold, const struc
 	return 0;
 }
 
+struct reading_domains {
+	struct peer_domain *d;
+	size_t n, cap;
+	int oom;
+};
+
+static int read_domain(void *arg, const char *domain, enum dw_action action)
+{
+	struct reading_domains *r = arg;
+	if (r->n >= PEER_MAX_DOMAINS)
+		return 1;
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		struct peer_domain *nd = realloc(r->d, ncap * sizeof(*nd));
+		if (!nd) {
+			r->oom = 1;
+			return 1;
+		}
+		r->d = nd;
+		r->cap = ncap;
+	}
+	snprintf(r->d[r->n].name, sizeof(r->d[r->n].name), "%s", domain);
+	r->d[r->n].action = (uint8_t)action;
+	r->n++;
+	return 0;
+}
+
+static int domain_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct peer_domain *)a)->name, ((const struct peer_domain *)b)->name);
+}
+
+/** The peer's domain blocks from its zone file (DOMAIN and *.DOMAIN are
+ *  one block): replaces p->d. 0, or -1 with err (p->d kept). */
+static int peer_read_domains(struct peer *p, char *err, size_t errlen)
+{
+	struct reading_domains r = {NULL, 0, 0, 0};
+	size_t i, k = 0;
+	if (dw_rpzfile_read_domains(p->path, p->zone, read_domain, &r, err, errlen) < 0 || r.oom) {
+		if (r.oom)
+			snprintf(err, errlen, "out of memory");
+		free(r.d);
+		return -1;
+	}
+	if (r.n)
+		qsort(r.d, r.n, sizeof(*r.d), domain_cmp);
+	for (i = 0; i < r.n; i++)
+		if (k == 0 || strcmp(r.d[k - 1].name, r.d[i].name) != 0)
+			r.d[k++] = r.d[i];
+	free(p->d);
+	p->d = r.d;
+	p->nd = k;
+	return 0;
+}
+
 /** Re-read a peer's zone file if it changed (or vanished). */
 static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 {
@@ -370,6 +437,9 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 			free(p->b);
 			p->b = NULL;
 			p->n = 0;
+			free(p->d);
+			p->d = NULL;
+			p->nd = 0;
 			p->readable = 0;
 			p->have_stat = 1;
 			memset(&p->st, 0, sizeof(p->st));
@@ -385,6 +455,13 @@ static void peer_refresh(struct dw_engine *e, struct peer *p, uint64_t now_ms)
 		dw_emit(e, now_ms, LOG_WARNING, "dnswarden: event=peer_error zone=%s file=%s error=\"%s\"",
 		        p->zone, p->path, r.oom ? "out of memory" : err);
 		return; /* keep what we had; try again on the next change */
+	}
+	if (peer_read_domains(p, err, sizeof(err)) != 0) {
+		free(r.b);
+		dw_emit(e, now_ms, LOG_WARNING,
+		        "dnswarden: event=peer_error zone=%s file=%s error=\"%s\"", p->zone,
+		        p->path, err);
+		return;
 	}
 	qsort(r.b, r.n, sizeof(*r.b), block_cmp);
 	if (diff_withdrawn(p->b, p->readable ? p->n : 0, r.b, r.n, &gone) != 0)
@@ -532,12 +609,16 @@ void dw_fleet_status(struct dw_engine *e, struct dw_out *out)
 		n += fl->peers[i].n;
 	dw_out_kv_u64(out, "fleet_peers", fl->npeers);
 	dw_out_kv_u64(out, "peer_blocks", n);
+	for (i = 0, n = 0; i < fl->npeers; i++)
+		n += fl->peers[i].nd;
+	dw_out_kv_u64(out, "peer_domain_blocks", n);
 	for (i = 0; i < fl->npeers; i++) {
 		char key[300];
 		const struct peer *p = &fl->peers[i];
 		snprintf(key, sizeof(key), "peer.%s", p->zone);
 		if (p->readable)
-			dw_out_kv(out, key, "blocks=%zu serial=%u", p->n, p->serial);
+			dw_out_kv(out, key, "blocks=%zu domains=%zu serial=%u", p->n, p->nd,
+			          p->serial);
 		else
 			dw_out_kv(out, key, "no zone file yet (%s)", p->path);
 	}
@@ -562,6 +643,42 @@ void dw_fleet_list_blocked(struct dw_engine *e, struct dw_out *out)
 			dw_out_item_end(out);
 		}
 	}
+}
+
+void dw_fleet_list_domains(struct dw_engine *e, struct dw_out *out)
+{
+	const struct dw_fleet *fl = e->fleet;
+	size_t i, j;
+	if (!fl)
+		return;
+	for (i = 0; i < fl->npeers; i++) {
+		const struct peer *p = &fl->peers[i];
+		for (j = 0; j < p->nd; j++) {
+			char why[512];
+			dw_out_item_begin(out);
+			dw_out_kv(out, "domain", "%s", p->d[j].name);
+			dw_out_kv(out, "action", "%s",
+			          dw_action_name((enum dw_action)p->d[j].action));
+			dw_out_kv(out, "reason", "peer");
+			dw_out_kv(out, "origin", "%s", p->zone);
+			dw_out_kv(out, "enforced", "yes"); /* Unbound enforces the peer's zone */
+			/* what this resolver's own guard says (it does not stop the
+			 * peer's trigger: the peer's guard decided) */
+			if (dw_domains_guard(e, p->d[j].name, why, sizeof(why)) == 0)
+				dw_out_kv(out, "local_guard", "ok");
+			else
+				dw_out_kv(out, "local_guard", "%s", why);
+			dw_out_item_end(out);
+		}
+	}
+}
+
+size_t dw_fleet_peer_domains(const struct dw_engine *e)
+{
+	size_t i, n = 0;
+	for (i = 0; e->fleet && i < e->fleet->npeers; i++)
+		n += e->fleet->peers[i].nd;
+	return n;
 }
 
 void dw_fleet_show_client(struct dw_engine *e, const struct dw_addr *a, struct dw_out *out)
@@ -594,6 +711,7 @@ void dw_fleet_free(struct dw_engine *e)
 		free(fl->peers[i].zone);
 		free(fl->peers[i].path);
 		free(fl->peers[i].b);
+		free(fl->peers[i].d);
 	}
 	free(fl->zone);
 	free(fl->path);

@@ -96,6 +96,13 @@ void dw_fleet_status(struct dw_engine *e, struct dw_out *out);
 void dw_fleet_list_blocked(struct dw_engine *e, struct dw_out *out);
 void dw_fleet_show_client(struct dw_engine *e, const struct dw_addr *a, struct dw_out *out);
 
+/** Control output: the peers' domain blocks (QNAME triggers of their
+ *  zones) as list items inside the caller's list, with the peer as origin
+ *  and what this resolver's own guard says of each; and how many there
+ *  are. Module's thread. */
+void dw_fleet_list_domains(struct dw_engine *e, struct dw_out *out);
+size_t dw_fleet_peer_domains(const struct dw_engine *e);
+
 /** Shutdown: write a pending change, stop the publish command, free. */
 void dw_fleet_free(struct dw_engine *e);
 

@@ -49,6 +49,7 @@ static void base(struct dw_engine *e, struct dw_incident *r, enum dw_inc_event e
 	struct dw_geo geo;
 	memset(r, 0, offsetof(struct dw_incident, evidence));
 	r->evidence[0] = '\0';
+	r->domain[0] = '\0';
 	r->time = (int64_t)time(NULL);
 	r->event = (uint8_t)ev;
 	r->client = *client;
@@ -241,6 +242,46 @@ void dw_incident_exempt(struct dw_engine *e, const struct dw_cidr *c, int added,
 	put_str(b, len, &n, p);
 	dw_appendf(b, len, &n, ",\"by\":\"control:uid=%u\",\"result\":", uid);
 	put_str(b, len, &n, result);
+	finish(b, len, &n);
+	dw_incidents_add(e->incidents, r);
+}
+
+/** A domain block's event (domain_blocks.h): the domain in its own column,
+ *  the verdict's client or 0.0.0.0/0 (every client) as the client. */
+void dw_incident_domain(struct dw_engine *e, enum dw_inc_event ev, const char *domain,
+                        const struct dw_addr *client, const struct dw_inc_domain_info *d)
+{
+	struct dw_incident *r = &e->incident_buf;
+	struct dw_addr every;
+	char *b = r->evidence, t[32];
+	size_t len = sizeof(r->evidence), n = 0;
+	if (!e->incidents)
+		return;
+	memset(&every, 0, sizeof(every));
+	every.family = 4;
+	base(e, r, ev, client ? client : &every, client ? key_prefix(e, client) : 0);
+	snprintf(r->domain, sizeof(r->domain), "%s", domain);
+	snprintf(r->backend, sizeof(r->backend), "%s", e->dom_backend ? "rpz" : "zonefile");
+	r->detector = (int8_t)d->detector;
+	r->action = (int8_t)d->action;
+	r->duration = d->duration;
+	r->uid = uid_of(d->by);
+	dw_appendf(b, len, &n, "{\"by\":");
+	put_str(b, len, &n, d->by ? d->by : "manual");
+	if (d->expires > 0) {
+		dw_format_wall(d->expires, t, sizeof(t));
+		dw_appendf(b, len, &n, ",\"expires\":\"%s\"", t);
+	} else if (ev == DW_INC_BLOCK_DOMAIN) {
+		dw_appendf(b, len, &n, ",\"expires\":\"never\"");
+	}
+	if (d->since > 0) {
+		dw_format_wall(d->since, t, sizeof(t));
+		dw_appendf(b, len, &n, ",\"since\":\"%s\"", t);
+	}
+	if (d->error) {
+		dw_appendf(b, len, &n, ",\"error\":");
+		put_str(b, len, &n, d->error);
+	}
 	finish(b, len, &n);
 	dw_incidents_add(e->incidents, r);
 }

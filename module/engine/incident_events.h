@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "incidents.h"
 
 struct dw_engine;
 struct dw_verdict;
@@ -42,5 +43,22 @@ void dw_incident_block_failed(struct dw_engine *e, const struct dw_verdict *v, c
 /** A run-time exemption changed by control peer uid; result as answered. */
 void dw_incident_exempt(struct dw_engine *e, const struct dw_cidr *c, int added, unsigned uid,
 			const char *result);
+
+/** What a domain block's row says besides its domain and client. */
+struct dw_inc_domain_info {
+	int detector;      /**< enum dw_detector, -1 by hand */
+	int action;        /**< enum dw_action */
+	uint32_t duration; /**< seconds, 0 = until unblocked */
+	int64_t expires;   /**< Unix seconds, 0 for none */
+	int64_t since;     /**< Unix seconds the block started (unblock, expiry), 0 */
+	const char *by;    /**< "detector:dns_tunnel", "control:uid=N", "expiry" */
+	const char *error; /**< why it was not blocked (refused rows), or NULL */
+};
+
+/** A domain block's event ev (DW_INC_BLOCK_DOMAIN .. DW_INC_DOMAIN_REFUSED)
+ *  for domain; client is the verdict's client, NULL for none (by hand,
+ *  expiry: the row's client is 0.0.0.0/0, every client). */
+void dw_incident_domain(struct dw_engine *e, enum dw_inc_event ev, const char *domain,
+                        const struct dw_addr *client, const struct dw_inc_domain_info *d);
 
 #endif

@@ -43,9 +43,19 @@ struct dw_incidents {
 	uint64_t deadline_ms;    /* for the progress handler */
 };
 
-static const char *const event_names[DW_INC_EVENT_COUNT] = {
-    "verdict", "would_block",   "block",          "unblock",
-    "expire",  "exempt_add",    "exempt_remove",  "block_failed"};
+static const char *const event_names[DW_INC_EVENT_COUNT] = {"verdict",
+                                                            "would_block",
+                                                            "block",
+                                                            "unblock",
+                                                            "expire",
+                                                            "exempt_add",
+                                                            "exempt_remove",
+                                                            "block_failed",
+                                                            "block_domain",
+                                                            "would_block_domain",
+                                                            "unblock_domain",
+                                                            "expire_domain",
+                                                            "domain_block_refused"};
 
 /** Event name of an id. */
 const char *dw_inc_event_name(enum dw_inc_event ev)
@@ -75,7 +85,10 @@ static const char *const migrations[DW_INC_SCHEMA] = {
     " asn INTEGER,"
     " evidence TEXT NOT NULL);"
     "CREATE INDEX incidents_time ON incidents(time);"
-    "CREATE INDEX incidents_addr ON incidents(addr, id);"};
+    "CREATE INDEX incidents_addr ON incidents(addr, id);",
+    /* 1 -> 2: domain blocks (a column an old row reads as NULL) */
+    "ALTER TABLE incidents ADD COLUMN domain TEXT;"
+    "CREATE INDEX incidents_domain ON incidents(domain, id) WHERE domain IS NOT NULL;"};
 
 /** Monotonic milliseconds. */
 static uint64_t mono_ms(void)
@@ -278,11 +291,11 @@ static int db_open(struct dw_incidents *s, char *why, size_t whylen)
 	sqlite3_free(msg);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_prepare_v2(
-			s->db,
-			"INSERT INTO incidents (time, event, client, prefix, addr, detector, action, "
-			"duration, step, mode, backend, uid, country, asn, evidence) VALUES "
-			"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			-1, &s->ins, NULL);
+		    s->db,
+		    "INSERT INTO incidents (time, event, client, prefix, addr, detector, action, "
+		    "duration, step, mode, backend, uid, country, asn, evidence, domain) VALUES "
+		    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    -1, &s->ins, NULL);
 		if (rc != SQLITE_OK)
 			snprintf(why, whylen, "%s", sqlite3_errmsg(s->db));
 	}
@@ -411,6 +424,10 @@ static int bind_row(sqlite3_stmt *st, const struct dw_incident *r)
 		sqlite3_bind_int64(st, 14, r->asn);
 	else
 		sqlite3_bind_null(st, 14);
+	if (r->domain[0])
+		sqlite3_bind_text(st, 16, r->domain, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 16);
 	return sqlite3_bind_text(st, 15, r->evidence[0] ? r->evidence : "{}", -1,
 				 SQLITE_TRANSIENT);
 }
@@ -600,15 +617,15 @@ int dw_incidents_query(struct dw_incidents *s, const struct dw_inc_filter *f,
 	if (query_ready(s, err, errlen) != 0)
 		return -1;
 	n = (size_t)snprintf(
-		sql, sizeof(sql),
-		"SELECT i.id, i.time, i.event, i.client, i.prefix, i.detector, i.action, "
-		"i.duration, i.step, i.mode, i.backend, i.uid, i.country, i.asn, "
-		"CASE WHEN json_valid(i.evidence) THEN i.evidence ELSE json_quote(i.evidence) END, "
-		"coalesce((SELECT group_concat(value, ' ') FROM json_each(CASE WHEN "
-		"json_valid(i.evidence) AND json_type(i.evidence, '$.names') = 'array' THEN "
-		"i.evidence ELSE '{\"names\":[]}' END, '$.names')), ''), "
-		"(SELECT count(*) FROM incidents b WHERE b.addr = i.addr AND b.event = 'block' "
-		"AND b.id < i.id) FROM incidents i WHERE 1");
+	    sql, sizeof(sql),
+	    "SELECT i.id, i.time, i.event, i.client, i.prefix, i.detector, i.action, "
+	    "i.duration, i.step, i.mode, i.backend, i.uid, i.country, i.asn, "
+	    "CASE WHEN json_valid(i.evidence) THEN i.evidence ELSE json_quote(i.evidence) END, "
+	    "coalesce((SELECT group_concat(value, ' ') FROM json_each(CASE WHEN "
+	    "json_valid(i.evidence) AND json_type(i.evidence, '$.names') = 'array' THEN "
+	    "i.evidence ELSE '{\"names\":[]}' END, '$.names')), ''), "
+	    "(SELECT count(*) FROM incidents b WHERE b.addr = i.addr AND b.event = 'block' "
+	    "AND b.id < i.id), coalesce(i.domain, '') FROM incidents i WHERE 1");
 	if (f->has_cidr)
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND i.addr BETWEEN ? AND ?");
 	if (f->detector >= 0)
@@ -651,6 +668,7 @@ int dw_incidents_query(struct dw_incidents *s, const struct dw_inc_filter *f,
 		r.evidence = col_text(st, 14);
 		r.names = col_text(st, 15);
 		r.blocked_before = sqlite3_column_int64(st, 16);
+		r.domain = col_text(st, 17);
 		if (fn(arg, &r))
 			break;
 	}

@@ -22,8 +22,10 @@
  * Schema (version DW_INC_SCHEMA, PRAGMA user_version; dnswarden.yaml(5)
  * "INCIDENT DATABASE"): table incidents (id, time, event, client, prefix,
  * addr, detector, action, duration, step, mode, backend, uid, country, asn,
- * evidence JSON), table meta (key, value: schema, created, uuid, host).
- * Older schemas are migrated at open, step by step; a newer one is left
+ * evidence JSON, domain), table meta (key, value: schema, created, uuid,
+ * host). Older schemas are migrated at open, step by step, in one
+ * transaction (version 1 -> 2 adds the column domain: the base domain of a
+ * domain block's rows, NULL on every other row); a newer one is left
  * untouched and nothing is written to it.
  *
  * Cost: DW_INC_QUEUE × sizeof(struct dw_incident) bytes up front; a batch
@@ -46,7 +48,7 @@
 #include "logfn.h" /* dw_log_fn */
 
 /** The schema version this module writes (PRAGMA user_version). */
-#define DW_INC_SCHEMA 1
+#define DW_INC_SCHEMA 2
 /** Rows that may wait for the database; more are dropped and counted. */
 #define DW_INC_QUEUE 1024
 /** A batch is written at most this often (ms) unless the queue fills. */
@@ -57,6 +59,8 @@
 #define DW_INC_PRUNE_ROWS 5000
 /** Room for one row's evidence (a JSON object). */
 #define DW_INC_EVIDENCE_MAX 2048
+/** Room for a domain block's domain (presentation, no final dot, NUL). */
+#define DW_INC_DOMAIN_MAX 254
 
 /** What happened (the syslog event name of the row). */
 enum dw_inc_event {
@@ -68,6 +72,14 @@ enum dw_inc_event {
 	DW_INC_EXEMPT_ADD,    /**< a run-time exemption added */
 	DW_INC_EXEMPT_REMOVE, /**< a run-time exemption removed */
 	DW_INC_BLOCK_FAILED,  /**< a verdict could not become a block */
+	/* domain blocks (domain_blocks.h): the column domain names the domain;
+	 * client is the client whose verdict caused the row, or 0.0.0.0/0
+	 * (every client) for a row of no verdict (by hand, expiry) */
+	DW_INC_BLOCK_DOMAIN,       /**< a domain block started (dns_tunnel or by hand) */
+	DW_INC_WOULD_BLOCK_DOMAIN, /**< observe mode: a domain that would be blocked */
+	DW_INC_UNBLOCK_DOMAIN,     /**< a domain block lifted by hand */
+	DW_INC_EXPIRE_DOMAIN,      /**< a domain block ran out */
+	DW_INC_DOMAIN_REFUSED,     /**< a verdict's domain not blocked (guard, rate, full) */
 	DW_INC_EVENT_COUNT
 };
 
@@ -87,6 +99,7 @@ struct dw_incident {
 	char country[3];       /**< "" unknown */
 	char backend[12];      /**< "rpz", "hook", "none" */
 	char evidence[DW_INC_EVIDENCE_MAX]; /**< a JSON object ("{}" at least) */
+	char domain[DW_INC_DOMAIN_MAX];     /**< "" (NULL in the table) but for domain rows */
 };
 
 /** What the store did since creation (stats verbs). */
@@ -114,6 +127,7 @@ struct dw_inc_row {
 	int64_t id, time;
 	const char *event, *client, *detector, *action, *mode, *backend, *country, *evidence;
 	const char *names; /**< the evidence's names, space-separated ("" if none) */
+	const char *domain; /**< a domain block's domain, "" for other rows */
 	unsigned prefix;
 	int64_t duration, step, uid, asn; /**< -1 when NULL */
 	int64_t blocked_before;           /**< block rows of this client before this row */

@@ -271,6 +271,14 @@ static int check_conf(void *arg, struct dw_conf *conf, char *err, size_t errlen)
 	in_chroot(env, conf);
 	if (dw_conf_check(conf, err, errlen) != 0)
 		return -1;
+	if (conf->tunnel_domain_action != DW_ACT_LOG) {
+		/* domain blocks need the rpz: clause under either backend: the
+		 * same check (and message) as start_domains(); no side effect */
+		struct dw_domain_backend db;
+		if (dw_rpz_domains_init(&db, env, conf, err, errlen) != 0)
+			return -1;
+		dw_rpz_domains_free(&db);
+	}
 	if (conf->enforcement == DW_ENF_HOOK ||
 	    (conf->enforcement == DW_ENF_AUTO && dw_hook_available())) {
 		if (!dw_hook_available()) {

@@ -4,7 +4,7 @@
 #   make -f t/fuzz/fuzz.mk run         # from the top of any clone, no configure
 #
 # Variables: FUZZ_SECONDS (per target, default 60), FUZZ_TARGETS (default all:
-# addr conf control feature state scan_lines dga regdomain), FUZZ_CC (default clang: libFuzzer needs
+# addr conf control feature state scan_lines dga regdomain rpzfile_domains), FUZZ_CC (default clang: libFuzzer needs
 # clang, whatever CC the tree was configured with), FUZZ_FLAGS (extra
 # libFuzzer options). Needs the Debian packages clang and libclang-rt-14-dev
 # (tools/install-deps installs them).
@@ -23,7 +23,7 @@ srcdir ?= .
 builddir ?= .
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= addr conf control feature state scan_lines dga regdomain
+FUZZ_TARGETS ?= addr conf control feature state scan_lines dga regdomain rpzfile_domains
 FUZZ_FLAGS ?=
 
 out := $(builddir)/t/fuzz/build
