@@ -24,10 +24,10 @@
  * hundred KiB, allocated once, on the module's thread at engine build) and
  * reads the packaged list's text (DW_REGDOMAIN_LIST_FILE) into two keyed hash
  * sets of its rules (about 160 KiB). dw_regdomain_of() hashes each suffix of
- * at most (longest rule + 1) labels once (SipHash) and asks libpsl only about
- * a suffix that a rule could make public (the suffix is a rule or a wildcard
- * rule's base, its parent a wildcard rule's base, it is one label or holds an "xn--" label) and
- * that a 4096-slot memo of libpsl's earlier answers does not hold: a name under a known domain
+ * at most (longest rule + 1) labels once (a keyed multiply-xorshift hash) and asks libpsl only
+ * about a suffix that a rule could make public (the suffix is a rule or a wildcard rule's base, its
+ * parent a wildcard rule's base, it is one label or holds an "xn--" label) and that a 4096-slot
+ * memo of libpsl's earlier answers does not hold: a name under a known domain
  * ("mx.example.com") costs three hashes and a memo hit instead of libpsl's ~10,000 instructions.
  * libpsl stays the authority: the sets only say "no rule can reach this suffix". Without the text
  * file every suffix is asked (memoized). No allocation, no lock (the memo is one relaxed atomic
@@ -92,7 +92,7 @@ int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t 
  * own registrable domain, so a tunnel that talks to its server directly
  * without a domain would look like many domains. The detectors group these
  * names under one pseudo base (names.h). An "xn--" TLD counts as listed.
- * Cost: O(len), one SipHash and two set probes (libpsl once when the list
+ * Cost: O(len), one keyed hash and two set probes (libpsl once when the list
  * file could not be read); no allocation, any thread.
  * eturn 1 listed (or the root name), 0 not, -1 malformed or NULL.
  */
