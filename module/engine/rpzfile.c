@@ -300,26 +300,40 @@ static int same_key(const struct dw_cidr *a, const struct dw_cidr *b)
 	return a->len == b->len && dw_addr_equal(&a->addr, &b->addr);
 }
 
-long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, void *arg,
-                     uint32_t *serial, char *err, size_t errlen)
+int dw_rpz_action_of(const char *type, const char *rdata, enum dw_action *out)
+{
+	if (!strcasecmp(type, "CNAME")) {
+		if (!strcmp(rdata, "."))
+			*out = DW_ACT_NXDOMAIN;
+		else if (!strcmp(rdata, "*."))
+			*out = DW_ACT_NODATA;
+		else if (!strcasecmp(rdata, "rpz-drop."))
+			*out = DW_ACT_DROP;
+		else if (!strcasecmp(rdata, "rpz-tcp-only."))
+			*out = DW_ACT_TCP_ONLY;
+		else
+			return -1; /* passthru, or a rewrite we do not model */
+		return 0;
+	}
+	if (!strcasecmp(type, "A") || !strcasecmp(type, "AAAA")) {
+		*out = DW_ACT_SINKHOLE;
+		return 0;
+	}
+	return -1;
+}
+
+int dw_rpzfile_records(const char *path, dw_rpz_record_fn fn, void *arg, char *err, size_t errlen)
 {
 	char line[LINE_MAX_LEN], eb[128], owner[300] = "";
-	struct dw_cidr last = {.len = 255};
 	FILE *f = fopen(path, "re");
-	long count = 0;
-	if (serial)
-		*serial = 0;
 	if (!f) {
 		snprintf(err, errlen, "cannot read %s: %s", path, dw_strerror(errno, eb, sizeof(eb)));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *w[12];
-		size_t n, i = 1, lablen;
+		size_t n, i = 1;
 		int continued = line[0] == ' ' || line[0] == '\t';
-		struct dw_cidr key;
-		enum dw_action action;
-		const char *type, *rdata;
 		if (!strchr(line, '\n') && !feof(f)) {
 			int c; /* too long: skip the rest */
 			while ((c = fgetc(f)) != EOF && c != '\n')
@@ -340,37 +354,7 @@ long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, v
 			i++;
 		if (i + 1 >= n)
 			continue;
-		type = w[i];
-		rdata = w[i + 1];
-		if (!strcasecmp(type, "SOA")) {
-			if (serial && n >= i + 4 && (!strcmp(owner, "@") || !strcasecmp(owner, zone)))
-				*serial = (uint32_t)strtoul(w[i + 3], NULL, 10);
-			continue;
-		}
-		if (!client_ip_owner(owner, zone, &lablen) ||
-		    dw_rpz_label_parse(owner, lablen, &key) != 0)
-			continue;
-		if (!strcasecmp(type, "CNAME")) {
-			if (!strcmp(rdata, "."))
-				action = DW_ACT_NXDOMAIN;
-			else if (!strcmp(rdata, "*."))
-				action = DW_ACT_NODATA;
-			else if (!strcasecmp(rdata, "rpz-drop."))
-				action = DW_ACT_DROP;
-			else if (!strcasecmp(rdata, "rpz-tcp-only."))
-				action = DW_ACT_TCP_ONLY;
-			else
-				continue; /* passthru, or a rewrite we do not model */
-		} else if (!strcasecmp(type, "A") || !strcasecmp(type, "AAAA")) {
-			action = DW_ACT_SINKHOLE;
-			if (same_key(&key, &last))
-				continue;
-		} else {
-			continue;
-		}
-		last = key;
-		count++;
-		if (fn && fn(arg, &key, action) != 0)
+		if (fn(arg, owner, w, n, i) != 0)
 			break;
 	}
 	if (ferror(f)) {
@@ -379,7 +363,52 @@ long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, v
 		return -1;
 	}
 	fclose(f);
-	return count;
+	return 0;
+}
+
+/** dw_rpzfile_read()'s state between records. */
+struct read_state {
+	const char *zone;
+	dw_rpz_trigger_fn fn;
+	void *arg;
+	uint32_t *serial;
+	struct dw_cidr last;
+	long count;
+};
+
+/** dw_rpzfile_read()'s record callback: the SOA serial, client-ip triggers. */
+static int read_record(void *arg, const char *owner, char *const *w, size_t n, size_t i)
+{
+	struct read_state *st = arg;
+	struct dw_cidr key;
+	enum dw_action action;
+	size_t lablen;
+	if (!strcasecmp(w[i], "SOA")) {
+		if (st->serial && n >= i + 4 &&
+		    (!strcmp(owner, "@") || !strcasecmp(owner, st->zone)))
+			*st->serial = (uint32_t)strtoul(w[i + 3], NULL, 10);
+		return 0;
+	}
+	if (!client_ip_owner(owner, st->zone, &lablen) ||
+	    dw_rpz_label_parse(owner, lablen, &key) != 0 ||
+	    dw_rpz_action_of(w[i], w[i + 1], &action) != 0)
+		return 0;
+	if (action == DW_ACT_SINKHOLE && same_key(&key, &st->last))
+		return 0;
+	st->last = key;
+	st->count++;
+	return st->fn && st->fn(st->arg, &key, action) != 0;
+}
+
+long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, void *arg,
+                     uint32_t *serial, char *err, size_t errlen)
+{
+	struct read_state st = {zone, fn, arg, serial, {.len = 255}, 0};
+	if (serial)
+		*serial = 0;
+	if (dw_rpzfile_records(path, read_record, &st, err, errlen) < 0)
+		return -1;
+	return st.count;
 }
 
 int dw_rpzfile_read_serial(const char *path, const char *zone, uint32_t *serial)

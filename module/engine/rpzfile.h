@@ -92,6 +92,25 @@ typedef int (*dw_rpz_trigger_fn)(void *arg, const struct dw_cidr *key, enum dw_a
 long dw_rpzfile_read(const char *path, const char *zone, dw_rpz_trigger_fn fn, void *arg,
                      uint32_t *serial, char *err, size_t errlen);
 
+/** Callback for each record of a zone file (dw_rpzfile_records()): owner
+ *  as written (a continuation line's is the previous line's), w[i] the type
+ *  and w[i + 1] the first rdata word of the n words; nonzero stops. */
+typedef int (*dw_rpz_record_fn)(void *arg, const char *owner, char *const *w, size_t n, size_t i);
+
+/**
+ * The zone-file reader both trigger readers share: each record line of the
+ * file at path ($ directives, comments, blank and over-long lines skipped,
+ * class and TTL words skipped) with a type and some rdata, to fn.
+ * Cost: O(file), no allocation. \return 0, or -1 with err when the file
+ * cannot be read.
+ */
+int dw_rpzfile_records(const char *path, dw_rpz_record_fn fn, void *arg, char *err, size_t errlen);
+
+/** The action a trigger's record says (CNAME . nxdomain, CNAME *. nodata,
+ *  rpz-drop. drop, rpz-tcp-only. tcp-only, A/AAAA sinkhole): 0, or -1 for
+ *  passthru, a rewrite not modelled or another type. */
+int dw_rpz_action_of(const char *type, const char *rdata, enum dw_action *out);
+
 /** The RPZ encoding of an action as a CNAME target ("." nxdomain, "*."
  *  nodata, "rpz-drop.", "rpz-tcp-only."), or NULL for local data (sinkhole);
  *  refuse, which RPZ cannot say, gets nxdomain's. Client-ip and QNAME

@@ -5,49 +5,13 @@
 #include "rpzfile_domains.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "errbuf.h"
+#include "rpzfile.h"
 
-/** Longest line read; longer ones are skipped. */
-#define LINE_MAX_LEN 4096
 /** Longest domain (presentation, no final dot) plus its NUL. */
 #define NAME_MAX_LEN 254
-
-/** Split line into blank-separated words (comments cut); the count. */
-static size_t split(char *line, char **w, size_t max)
-{
-	size_t n = 0;
-	char *p = line, *c = strchr(line, ';');
-	if (c)
-		*c = '\0';
-	while (*p && n < max) {
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		w[n++] = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
-	return n;
-}
-
-/** A class or TTL word (between owner and type)? */
-static int class_or_ttl(const char *w)
-{
-	if (!strcasecmp(w, "IN") || !strcasecmp(w, "CH") || !strcasecmp(w, "HS"))
-		return 1;
-	for (; *w; w++)
-		if (!isdigit((unsigned char)*w) && !strchr("smhdwSMHDW", *w))
-			return 0;
-	return 1;
-}
 
 /** The domain of a QNAME trigger owner into out (lower case, no "*.", no
  *  zone): 0, or -1 when owner is the apex, outside zone, another trigger
@@ -84,71 +48,33 @@ static int domain_of(const char *owner, const char *zone, char *out, size_t len)
 	return 0;
 }
 
+/** dw_rpzfile_read_domains()'s state between records. */
+struct domains_state {
+	const char *zone;
+	dw_rpz_domain_fn fn;
+	void *arg;
+	long count;
+};
+
+/** dw_rpzfile_read_domains()'s record callback: one QNAME trigger. */
+static int domain_record(void *arg, const char *owner, char *const *w, size_t n, size_t i)
+{
+	struct domains_state *st = arg;
+	char dom[NAME_MAX_LEN];
+	enum dw_action action;
+	(void)n;
+	if (dw_rpz_action_of(w[i], w[i + 1], &action) != 0 ||
+	    domain_of(owner, st->zone, dom, sizeof(dom)) != 0)
+		return 0;
+	st->count++;
+	return st->fn && st->fn(st->arg, dom, action) != 0;
+}
+
 long dw_rpzfile_read_domains(const char *path, const char *zone, dw_rpz_domain_fn fn, void *arg,
                              char *err, size_t errlen)
 {
-	char line[LINE_MAX_LEN], eb[128], owner[300] = "", dom[NAME_MAX_LEN];
-	FILE *f = fopen(path, "re");
-	long count = 0;
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-		         dw_strerror(errno, eb, sizeof(eb)));
+	struct domains_state st = {zone, fn, arg, 0};
+	if (dw_rpzfile_records(path, domain_record, &st, err, errlen) < 0)
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *w[12];
-		size_t n, i = 1;
-		int continued = line[0] == ' ' || line[0] == '\t';
-		enum dw_action action;
-		const char *type, *rdata;
-		if (!strchr(line, '\n') && !feof(f)) {
-			int c; /* too long: skip the rest */
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
-			continue;
-		}
-		if (line[0] == '$')
-			continue;
-		n = split(line, w, sizeof(w) / sizeof(w[0]));
-		if (n == 0)
-			continue;
-		if (continued)
-			i = 0;
-		else
-			snprintf(owner, sizeof(owner), "%s", w[0]);
-		while (i < n && class_or_ttl(w[i]))
-			i++;
-		if (i + 1 >= n)
-			continue;
-		type = w[i];
-		rdata = w[i + 1];
-		if (!strcasecmp(type, "CNAME")) {
-			if (!strcmp(rdata, "."))
-				action = DW_ACT_NXDOMAIN;
-			else if (!strcmp(rdata, "*."))
-				action = DW_ACT_NODATA;
-			else if (!strcasecmp(rdata, "rpz-drop."))
-				action = DW_ACT_DROP;
-			else if (!strcasecmp(rdata, "rpz-tcp-only."))
-				action = DW_ACT_TCP_ONLY;
-			else
-				continue; /* passthru, or a rewrite we do not model */
-		} else if (!strcasecmp(type, "A") || !strcasecmp(type, "AAAA")) {
-			action = DW_ACT_SINKHOLE;
-		} else {
-			continue;
-		}
-		if (domain_of(owner, zone, dom, sizeof(dom)) != 0)
-			continue;
-		count++;
-		if (fn && fn(arg, dom, action) != 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read %s: read error", path);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return count;
+	return st.count;
 }
