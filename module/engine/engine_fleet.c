@@ -301,6 +301,22 @@ static int block_cmp(const void *a, const void *b)
 	return key_cmp(&((const struct peer_block *)a)->key, &((const struct peer_block *)b)->key);
 }
 
+/** Room for element n of a growable array arr of *cap elements of size
+ *  bytes (doubled, first elements at first): the array, moved or not, or
+ *  NULL on ENOMEM (arr is then kept as it was). */
+static void *grow_one(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+	void *p;
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : first;
+	p = realloc(arr, ncap * size);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
 struct reading {
 	struct peer_block *b;
 	size_t n, cap;
@@ -312,16 +328,12 @@ static int read_one(void *arg, const struct dw_cidr *key, enum dw_action action)
 	struct reading *r = arg;
 	if (r->n >= PEER_MAX_BLOCKS)
 		return 1;
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 256;
-		struct peer_block *nb = realloc(r->b, ncap * sizeof(*nb));
-		if (!nb) {
-			r->oom = 1;
-			return 1;
-		}
-		r->b = nb;
-		r->cap = ncap;
+	struct peer_block *nb = grow_one(r->b, &r->cap, r->n, sizeof(*nb), 256);
+	if (!nb) {
+		r->oom = 1;
+		return 1;
 	}
+	r->b = nb;
 	r->b[r->n].key = *key;
 	r->b[r->n].action = (uint8_t)action;
 	r->n++;
@@ -377,16 +389,12 @@ static int read_domain(void *arg, const char *domain, enum dw_action action)
 	struct reading_domains *r = arg;
 	if (r->n >= PEER_MAX_DOMAINS)
 		return 1;
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 16;
-		struct peer_domain *nd = realloc(r->d, ncap * sizeof(*nd));
-		if (!nd) {
-			r->oom = 1;
-			return 1;
-		}
-		r->d = nd;
-		r->cap = ncap;
+	struct peer_domain *nd = grow_one(r->d, &r->cap, r->n, sizeof(*nd), 16);
+	if (!nd) {
+		r->oom = 1;
+		return 1;
 	}
+	r->d = nd;
 	snprintf(r->d[r->n].name, sizeof(r->d[r->n].name), "%s", domain);
 	r->d[r->n].action = (uint8_t)action;
 	r->n++;
