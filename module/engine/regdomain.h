@@ -84,6 +84,16 @@ void dw_regdomain_free(struct dw_regdomain *rd);
 int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off);
 
 /**
+ * dw_regdomain_of() and dw_regdomain_tld_listed() in one pass: the
+ * registrable domain's offset in *off (the return value as
+ * dw_regdomain_of()'s) and, when listed is not NULL, the TLD test's 1 or 0
+ * in *listed (untouched on -1). The per-query path calls this once per
+ * query that needs either.
+ */
+int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off,
+                      int *listed);
+
+/**
  * Whether a wire name ends in a real top-level domain: one the Public Suffix
  * List names (its rule, or a wildcard rule's base), or the last label of an
  * extra public suffix (public_suffixes:). A name under any other TLD
@@ -94,7 +104,7 @@ int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t 
  * names under one pseudo base (names.h). An "xn--" TLD counts as listed.
  * Cost: O(len), one keyed hash and two set probes (libpsl once when the list
  * file could not be read); no allocation, any thread.
- * eturn 1 listed (or the root name), 0 not, -1 malformed or NULL.
+ * \return 1 listed (or the root name), 0 not, -1 malformed or NULL.
  */
 int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname, size_t len);
 
