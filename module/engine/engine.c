@@ -442,9 +442,7 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	counted = dw_detect_counts(&e->detect, f.qclass, f.flags) &&
 	          (incmask = dw_detect_increments_mask(&e->detect, &f, inc)) != 0;
 	if (dw_names_possible(e, q, f.qclass)) { /* MX, NXDOMAIN, a long first label */
-		counted = dw_names_observe(e, q, h, now, f.qclass, inc, counted);
-		if (counted)
-			incmask = dw_detect_inc_mask(&e->detect, inc);
+		counted = dw_names_observe(e, q, h, now, f.qclass, inc, &incmask, counted);
 	}
 	if (!counted) {
 		uint32_t total = 0;

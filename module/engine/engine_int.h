@@ -114,6 +114,10 @@ struct dw_engine {
 	struct dw_namestate *namestate;
 	uint64_t name_key;
 	unsigned names_need;
+	/* the MX counters of e->detect (bit per counter) and their longest
+	 * window (at least 1): what the distinct-domain rule reads per MX
+	 * query, folded at build (dw_names_init()) */
+	uint32_t names_mx_ctrs, names_mx_window;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];

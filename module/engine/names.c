@@ -23,7 +23,7 @@ int dw_names_init(struct dw_engine *e, char *err, size_t errlen)
 {
 	const struct dw_conf *c = e->conf;
 	uint32_t max = c->clients_max < DW_NAMES_CLIENTS ? c->clients_max : DW_NAMES_CLIENTS;
-	unsigned need = 0;
+	unsigned need = 0, i;
 	if (c->det[DW_DET_MX_WORM].enabled || c->det[DW_DET_SPAM_RELAY].enabled)
 		need |= DW_NAMES_MX;
 	if (c->det[DW_DET_DNS_TUNNEL].enabled)
@@ -32,6 +32,14 @@ int dw_names_init(struct dw_engine *e, char *err, size_t errlen)
 		need |= DW_NAMES_DGA;
 	if (!need)
 		return 0;
+	e->names_mx_ctrs = 0;
+	e->names_mx_window = 1; /* the longest window of the MX counters */
+	for (i = 0; i < e->detect.ncounters; i++)
+		if (e->detect.kind[i] == DW_CK_MX) {
+			e->names_mx_ctrs |= 1u << i;
+			if (e->detect.window[i] > e->names_mx_window)
+				e->names_mx_window = e->detect.window[i];
+		}
 	dw_tunnel_init();
 	if (getrandom(&e->name_key, sizeof(e->name_key), 0) != (ssize_t)sizeof(e->name_key))
 		e->name_key = (uint64_t)dw_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
@@ -115,30 +123,16 @@ static void verdict(struct dw_engine *e, enum dw_detector det, const struct dw_a
 }
 
 /** Set every MX counter's increment to 0 (a domain asked again). */
-static void no_mx(const struct dw_detect *d, uint16_t *inc)
+static void no_mx(const struct dw_engine *e, uint16_t *inc)
 {
-	unsigned i;
-	for (i = 0; i < d->ncounters; i++)
-		if (d->kind[i] == DW_CK_MX)
-			inc[i] = 0;
-}
-
-/** The window of the MX counters: the longest (a domain asked again within
- *  it is not new for any of them). */
-static uint32_t mx_window(const struct dw_detect *d)
-{
-	uint32_t w = 1;
-	unsigned i;
-	for (i = 0; i < d->ncounters; i++)
-		if (d->kind[i] == DW_CK_MX && d->window[i] > w)
-			w = d->window[i];
-	return w;
+	for (uint32_t m = e->names_mx_ctrs; m != 0; m &= m - 1)
+		inc[__builtin_ctz(m)] = 0;
 }
 
 /** One query's distinct-name work for the detectors in need. */
 static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q, uint64_t h,
                    uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
-                   int counted)
+                   uint32_t *incmask, int counted)
 {
 	const struct dw_conf *c = e->conf;
 	struct dw_ns_op op;
@@ -146,26 +140,26 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 	size_t off, roff;
 	int feature = 0;
 	unsigned weight;
-	int nosfx = -1; /* names under no real TLD: looked up only when needed */
+	int listed = 1; /* 0: a name under no real TLD */
 	int mx = (need & DW_NAMES_MX) && qc == DW_Q_MX && counted;
 	int tun = (need & DW_NAMES_TUNNEL) && dw_tunnel_possible(q->qname, q->qname_len);
 
-	if (!counted)
+	if (!counted) {
 		memset(inc, 0, sizeof(uint16_t) * DW_CLIENTS_MAX_COUNTERS);
-	if (!q->qname || dw_regdomain_of(e->regdom, q->qname, q->qname_len, &off) < 0 ||
+		*incmask = 0;
+	}
+	/* one pass: the registrable domain and whether the TLD is listed */
+	if (!q->qname || dw_regdomain_scan(e->regdom, q->qname, q->qname_len, &off, &listed) < 0 ||
 	    off + 1 >= q->qname_len)
 		return counted; /* malformed or the root: nothing to count */
 	roff = off;
-	if (mx || tun) {
-		nosfx = dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) == 0;
-		if (nosfx)
-			off = q->qname_len - 1; /* no real TLD: one pseudo base, the root */
-	}
+	if ((mx || tun) && !listed)
+		off = q->qname_len - 1; /* no real TLD: one pseudo base, the root */
 	memset(&op, 0, sizeof(op));
 	if (mx) {
 		op.mx = 1;
 		op.mx_hash = dw_name_hash32(e->name_key, q->qname + off, q->qname_len - off);
-		op.mx_window = mx_window(&e->detect);
+		op.mx_window = e->names_mx_window;
 	}
 	if (tun && off > 0 && (weight = dw_tunnel_weight(q->qname, off)) > 0) {
 		op.tun = 1;
@@ -175,11 +169,9 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		op.tun_window = c->det[DW_DET_DNS_TUNNEL].window;
 		op.tun_threshold = c->det[DW_DET_DNS_TUNNEL].threshold;
 	}
-	/* the cheap test first, the TLD lookup only for a generated-looking label */
-	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE &&
-	    dw_dga_score(q->qname + roff + 1, q->qname[roff]) > DW_DGA_THRESHOLD &&
-	    (nosfx >= 0 ? !nosfx
-	                : dw_regdomain_tld_listed(e->regdom, q->qname, q->qname_len) != 0)) {
+	/* the cheap tests first, the score only under a real TLD */
+	if ((need & DW_NAMES_DGA) && q->rcode == 3 && q->source <= DW_SRC_CACHE && listed &&
+	    dw_dga_score(q->qname + roff + 1, q->qname[roff]) > DW_DGA_THRESHOLD) {
 		op.dga = 1;
 		op.dga_hash = dw_name_hash32(e->name_key, q->qname + roff, q->qname_len - roff);
 		op.dga_window = c->det[DW_DET_DGA].window;
@@ -192,8 +184,10 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		dw_addr_mask(&key, c->ipv6_prefix);
 	if (dw_namestate_update(e->namestate, &key, h, now, &op) < 0)
 		return counted;
-	if (op.mx && !op.mx_new)
-		no_mx(&e->detect, inc);
+	if (op.mx && !op.mx_new) {
+		no_mx(e, inc);
+		*incmask &= ~e->names_mx_ctrs;
+	}
 	if (op.tun_fired)
 		verdict(e, DW_DET_DNS_TUNNEL, &key, now, op.tun_count, q->qname + off,
 		        q->qname_len - off);
@@ -205,19 +199,21 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 
 /** One query's distinct-name work (names.h). */
 int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
-                     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], int counted)
+                     enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], uint32_t *incmask,
+                     int counted)
 {
-	return observe(e, e->names_need, q, h, now, qc, inc, counted);
+	return observe(e, e->names_need, q, h, now, qc, inc, incmask, counted);
 }
 
 /** The hook backend's NXDOMAIN answers: dga only (engine.h). */
 void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q)
 {
 	uint16_t inc[DW_CLIENTS_MAX_COUNTERS];
+	uint32_t incmask = 0;
 	if (!e || !q || q->rcode != 3 || !q->qname || !(e->names_need & DW_NAMES_DGA))
 		return;
 	(void)observe(e, DW_NAMES_DGA, q, dw_clients_hash(e->clients, &q->client), dw_mono_now(),
-	              dw_qclass_of(q->qtype), inc, 0);
+	              dw_qclass_of(q->qtype), inc, &incmask, 0);
 }
 
 /** The registrable domains among the evidence names of MX queries. */
