@@ -266,6 +266,64 @@ static void test_tld_listed(void)
 	is_int(dw_regdomain_tld_listed(NULL, bad, sizeof(bad)), -1, "NULL list: -1");
 }
 
+/** dw_regdomain_scan() of a presentation name: the registrable domain as
+ *  text and *lst the TLD test ("" on error). */
+static const char *scan(const char *text, int *lst)
+{
+	static char out[DW_NAME_TEXT_MAX];
+	uint8_t wire[DW_NAME_MAXWIRE];
+	int l = dw_name_from_text(text, wire, sizeof(wire));
+	size_t off;
+	*lst = -2;
+	if (l < 0 || dw_regdomain_scan(rd, wire, (size_t)l, &off, lst) < 0)
+		return "";
+	dw_name_to_text(wire + off, (size_t)l - off, out, sizeof(out));
+	return out;
+}
+
+/** The one-pass scan: both answers at once; the same again from the name
+ *  memo and in another case; labels of every length around the 8-byte
+ *  words it reads (a last word from past the label's end, from before its
+ *  start, or byte by byte in a name shorter than 8), with an odd byte at
+ *  every place in them and right outside them. */
+static void test_scan(void)
+{
+	static const char *const cases[][3] = {
+	    /* name, registrable domain, TLD listed */
+	    {"www.example.com", "example.com.", "1"},
+	    {"WWW.EXAMPLE.COM", "EXAMPLE.COM.", "1"}, /* the memo's entry, other case */
+	    {"a.b.c.example.co.uk", "example.co.uk.", "1"},
+	    {"x.y.github.io", "y.github.io.", "1"},
+	    {"mx.d5.Victim.LAB", "d5.Victim.LAB.", "1"},
+	    {"a.b.campus.test", "campus.test.", "0"},
+	    {"co.uk", "co.uk.", "1"},
+	    {"a.co", "a.co.", "1"},
+	    {"a.b", "a.b.", "0"}, /* 4 bytes: byte by byte */
+	    {"abcdefg.com", "abcdefg.com.", "1"},
+	    {"abcdefgh.com", "abcdefgh.com.", "1"},
+	    {"x.abcdefghijklmno.com", "abcdefghijklmno.com.", "1"},
+	    {"x.abcdefghijklmnop.com", "abcdefghijklmnop.com.", "1"},
+	    {"x.a\\032b.example.com", "example.com.", "1"},
+	    {"x.abcdef\\032.co.uk", "co.uk.", "1"},      /* odd last byte of a 7-byte label */
+	    {"x.abcdefg\\032.co.uk", "co.uk.", "1"},     /* ... of an 8-byte one */
+	    {"x.\\032bcdefgh.co.uk", "co.uk.", "1"},     /* odd first byte */
+	    {"x.abcdefgh.co.u\\032", "co.u\\032.", "0"}, /* odd byte in the TLD */
+	    {"\\032.a.example.com", "example.com.", "1"},
+	    {"a.b.xn--p1ai", "b.xn--p1ai.", "1"},
+	};
+	size_t i;
+	int k;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int lst;
+			const char *got = scan(cases[i][0], &lst);
+			ok(strcmp(got, cases[i][1]) == 0 && lst == atoi(cases[i][2]) &&
+			       strcmp(got, reg(cases[i][0])) == 0 && lst == listed(cases[i][0]),
+			   "%s scan %s: %s listed %d (want %s, %s)", k ? "again:" : "", cases[i][0],
+			   got, lst, cases[i][1], cases[i][2]);
+		}
+}
+
 /** Payload units of tunnel names (the labels before the registrable domain). */
 static void test_tunnel_weight(void)
 {
@@ -385,6 +443,7 @@ int main(void)
 	test_same_as_libpsl();
 	test_tunnel();
 	test_tld_listed();
+	test_scan();
 	test_tunnel_weight();
 	test_namestate();
 	dw_regdomain_free(rd);
