@@ -22,20 +22,33 @@
  * Cost: dw_regdomain_new() loads the newest list once (psl_latest(): the
  * packaged list file when it is newer than the one built into libpsl; a few
  * hundred KiB, allocated once, on the module's thread at engine build) and
- * reads the packaged list's text (DW_REGDOMAIN_LIST_FILE) into two keyed hash
- * sets of its rules (about 160 KiB). dw_regdomain_of() hashes each suffix of
- * at most (longest rule + 1) labels once (a keyed multiply-xorshift hash) and asks libpsl only
- * about a suffix that a rule could make public (the suffix is a rule or a wildcard rule's base, its
- * parent a wildcard rule's base, it is one label or holds an "xn--" label) and that a 4096-slot
- * memo of libpsl's earlier answers does not hold: a name under a known domain
- * ("mx.example.com") costs three hashes and a memo hit instead of libpsl's ~10,000 instructions.
- * libpsl stays the authority: the sets only say "no rule can reach this suffix". Without the text
- * file every suffix is asked (memoized). No allocation, no lock (the memo is one relaxed atomic
- * word a slot; a lost race only costs a second libpsl call), about 1.5 KiB of
- * stack; run only for queries that carry a feature needing it (MX, an
- * NXDOMAIN answer, a long first label).
- * Thread safety: a built struct dw_regdomain is read-only but for the memo;
- * any number of threads may call dw_regdomain_of() at once. Free it when
+ * reads the packaged list's text (DW_REGDOMAIN_LIST_FILE) into one keyed
+ * hash set of its rules' wire forms (exact rules and wildcard bases, about
+ * 160 KiB). dw_regdomain_scan() (dw_regdomain_of() and
+ * dw_regdomain_tld_listed() are it with one answer) first looks the whole
+ * name up in a 4096-slot memo of earlier answers (a keyed hash of the name,
+ * then a walk over its labels that checks the answer fits them): a name
+ * asked before costs about 130 to 240 instructions (2 to 4 labels; the
+ * bench's MX and NXDOMAIN queries, and a loop over one name). Otherwise it makes one pass
+ * over the wire labels from the TLD leftwards: 8 bytes at a time it checks
+ * that they are letters, digits, '-' or '_' and hashes each suffix of at
+ * most (longest rule + 1) labels (a keyed multiply-xorshift hash, no text
+ * copy), probes the set once per suffix, and asks libpsl (on a folded text
+ * copy made only then) only about a suffix that a rule could make public
+ * (the suffix is a rule or a wildcard rule's base, its parent a wildcard
+ * rule's base, or it holds an "xn--" label) and that a 4096-slot memo of
+ * libpsl's earlier answers does not hold; the TLD's own probe answers
+ * dw_regdomain_tld_listed(). Measured with callgrind per call, memo miss
+ * (distinct names d<N>.example.com): about 930 instructions (the two calls
+ * this replaced: about 1,370); a name under a known domain never reaches
+ * libpsl's ~10,000. libpsl stays the authority: the set only says "no rule
+ * can reach this suffix". Without the text file every suffix is asked
+ * (memoized) and the name memo is not used. No allocation, no lock (each
+ * memo slot is one relaxed atomic word; a lost race only costs a second
+ * computation), about 1.5 KiB of stack; run only for queries that carry a
+ * feature needing it (MX, an NXDOMAIN answer, a long first label).
+ * Thread safety: a built struct dw_regdomain is read-only but for the memos;
+ * any number of threads may call dw_regdomain_scan() at once. Free it when
  * nobody uses it.
  * Errors: dw_regdomain_new() returns NULL with a reason (no list could be
  * loaded); dw_regdomain_of() returns -1 for a malformed wire name.
@@ -102,8 +115,7 @@ int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_
  * own registrable domain, so a tunnel that talks to its server directly
  * without a domain would look like many domains. The detectors group these
  * names under one pseudo base (names.h). An "xn--" TLD counts as listed.
- * Cost: O(len), one keyed hash and two set probes (libpsl once when the list
- * file could not be read); no allocation, any thread.
+ * Cost: dw_regdomain_scan()'s; no allocation, any thread.
  * \return 1 listed (or the root name), 0 not, -1 malformed or NULL.
  */
 int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname, size_t len);
