@@ -4,7 +4,8 @@
  */
 #include "namestate.h"
 
-#include <pthread.h>
+#include "table_core.h" /* dw_tc_lock() */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +32,28 @@ struct ns_entry {
 	struct tun_slot tun[DW_NS_TUN_SLOTS];
 };
 
+/** A bucket stripe's lock (table_core.h's spin lock: the sections are a
+ *  4-way bucket and bounded set updates), one cache line each. */
+struct ns_lock {
+	_Alignas(64) atomic_uint mu;
+};
+
 struct dw_namestate {
 	size_t nbuckets; /**< power of two */
 	struct ns_entry *e;
-	pthread_mutex_t lock[LOCKS];
+	struct ns_lock lock[LOCKS];
 };
 
 /** Allocate the buckets up front (calloc: pages appear as clients do). */
 struct dw_namestate *dw_namestate_new(uint32_t max, char *err, size_t errlen)
 {
-	struct dw_namestate *ns = calloc(1, sizeof(*ns));
-	size_t nb = 1, i;
+	/* sizeof is a multiple of the alignment (the locks' cache lines) */
+	struct dw_namestate *ns = aligned_alloc(_Alignof(struct dw_namestate), sizeof(*ns));
+	size_t nb = 1;
 	while (nb * WAYS < max)
 		nb <<= 1;
+	if (ns)
+		memset(ns, 0, sizeof(*ns));
 	if (!ns || !(ns->e = calloc(nb * WAYS, sizeof(struct ns_entry)))) {
 		free(ns);
 		snprintf(err, errlen, "out of memory for the distinct-name table (%zu clients)",
@@ -51,19 +61,14 @@ struct dw_namestate *dw_namestate_new(uint32_t max, char *err, size_t errlen)
 		return NULL;
 	}
 	ns->nbuckets = nb;
-	for (i = 0; i < LOCKS; i++)
-		pthread_mutex_init(&ns->lock[i], NULL);
 	return ns;
 }
 
 /** Release the table. */
 void dw_namestate_free(struct dw_namestate *ns)
 {
-	size_t i;
 	if (!ns)
 		return;
-	for (i = 0; i < LOCKS; i++)
-		pthread_mutex_destroy(&ns->lock[i]);
 	free(ns->e);
 	free(ns);
 }
@@ -137,13 +142,23 @@ static uint32_t set_count(const uint32_t *t, unsigned cap, uint32_t now, uint32_
 	return n;
 }
 
+/** dw_addr_equal() inlined: one family, its 4 or 16 bytes equal. */
+static inline int same_addr(const struct dw_addr *a, const struct dw_addr *b)
+{
+	if (a->family != b->family)
+		return 0;
+	if (a->family == 4)
+		return memcmp(a->b, b->b, 4) == 0;
+	return a->family == 6 && memcmp(a->b, b->b, 16) == 0;
+}
+
 /** The client's entry in its bucket, or the way it replaces. */
 static struct ns_entry *find(struct dw_namestate *ns, size_t b, const struct dw_addr *key)
 {
 	struct ns_entry *w = &ns->e[b * WAYS], *victim = w;
 	unsigned i;
 	for (i = 0; i < WAYS; i++) {
-		if (w[i].used && dw_addr_equal(&w[i].addr, key))
+		if (w[i].used && same_addr(&w[i].addr, key))
 			return &w[i];
 		if (!w[i].used ? victim->used : (victim->used && w[i].last < victim->last))
 			victim = &w[i];
@@ -194,13 +209,13 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
                         uint32_t now, struct dw_ns_op *op)
 {
 	size_t b;
-	pthread_mutex_t *m;
+	atomic_uint *m;
 	struct ns_entry *c;
 	if (!ns || !key || !op)
 		return -1;
 	b = (size_t)(h >> 20) & (ns->nbuckets - 1);
-	m = &ns->lock[b % LOCKS];
-	pthread_mutex_lock(m);
+	m = &ns->lock[b % LOCKS].mu;
+	dw_tc_lock(m);
 	c = find(ns, b, key);
 	c->last = now;
 	if (op->mx)
@@ -219,6 +234,6 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 		op->dga_count = set_count(c->dga_t, DW_NS_DGA_CAP, now, op->dga_window);
 		op->dga_fired = edge(&c->dga_fired, op->dga_count, op->dga_threshold);
 	}
-	pthread_mutex_unlock(m);
+	dw_tc_unlock(m);
 	return 0;
 }
