@@ -251,6 +251,9 @@ struct dw_engine *dw_engine_new(const struct dw_conf *conf, dw_log_fn log, void 
 		/* and one name hash (the feature pass's) serves the store too */
 		dw_feature_set_name_key(e->features, &k0, &k1);
 		dw_suspects_set_name_key(e->suspects, k0, k1);
+		/* and the registrable-domain scan's name memo (regdomain.h) */
+		dw_regdomain_set_name_key(e->regdom, k0);
+		e->name_k1 = k1;
 	}
 	e->geoip = dw_geoip_open(conf->geoip_country_db, conf->geoip_asn_db, err, errlen);
 	if (!e->geoip)
@@ -423,6 +426,7 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	uint64_t h;
 	uint32_t need, incmask;
 	int counted;
+	struct dw_name_run run;
 
 	if (q->source < DW_SRC_COUNT)
 		atomic_fetch_add_explicit(&e->queries[dw_tslot()].n[q->source], 1,
@@ -441,9 +445,9 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	incmask = 0;
 	counted = dw_detect_counts(&e->detect, f.qclass, f.flags) &&
 	          (incmask = dw_detect_increments_mask(&e->detect, &f, inc)) != 0;
-	if (dw_names_possible(e, q, f.qclass)) { /* MX, NXDOMAIN, a long first label */
-		counted = dw_names_observe(e, q, h, now, f.qclass, inc, &incmask, counted);
-	}
+	run.valid = 0;
+	if (dw_names_possible(e, q, f.qclass)) /* MX, NXDOMAIN, a long first label */
+		counted = dw_names_observe(e, q, h, now, f.qclass, inc, &incmask, counted, &run);
 	if (!counted) {
 		uint32_t total = 0;
 		int rc = dw_clients_touch_h(e->clients, &q->client, h, now, &total);
@@ -466,6 +470,9 @@ void dw_engine_observe_at(struct dw_engine *e, const struct dw_query *q, uint32_
 	if (f.flags != 0) /* dw_features_of() ran: the name is valid and hashed */
 		dw_suspects_note_wf(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
 		                    q->qname_len, f.name_hash, f.name_upper);
+	else if (run.valid) /* the registrable-domain scan hashed it (an MX query) */
+		dw_suspects_note_wf(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
+		                    q->qname_len, dw_name_hash_end(run.h, e->name_k1), run.upper);
 	else
 		dw_suspects_note_h(e->suspects, &key, h, now, f.qclass, f.flags, q->qname,
 		                   q->qname ? q->qname_len : 0);

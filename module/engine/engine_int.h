@@ -118,6 +118,9 @@ struct dw_engine {
 	 * window (at least 1): what the distinct-domain rule reads per MX
 	 * query, folded at build (dw_names_init()) */
 	uint32_t names_mx_ctrs, names_mx_window;
+	/* the feature pass's name key k1: dw_name_hash_end() of the scan's
+	 * dw_name_run gives the suspect store's name hash */
+	uint64_t name_k1;
 
 	/* statistics (relaxed atomics: no lock on the query path) */
 	atomic_uint_fast64_t verdicts_total[DW_DET_COUNT];

@@ -132,7 +132,7 @@ static void no_mx(const struct dw_engine *e, uint16_t *inc)
 /** One query's distinct-name work for the detectors in need. */
 static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q, uint64_t h,
                    uint32_t now, enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS],
-                   uint32_t *incmask, int counted)
+                   uint32_t *incmask, int counted, struct dw_name_run *run)
 {
 	const struct dw_conf *c = e->conf;
 	struct dw_ns_op op;
@@ -149,7 +149,8 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 		*incmask = 0;
 	}
 	/* one pass: the registrable domain and whether the TLD is listed */
-	if (!q->qname || dw_regdomain_scan(e->regdom, q->qname, q->qname_len, &off, &listed) < 0 ||
+	if (!q->qname ||
+	    dw_regdomain_scan_run(e->regdom, q->qname, q->qname_len, &off, &listed, run) < 0 ||
 	    off + 1 >= q->qname_len)
 		return counted; /* malformed or the root: nothing to count */
 	roff = off;
@@ -200,9 +201,9 @@ static int observe(struct dw_engine *e, unsigned need, const struct dw_query *q,
 /** One query's distinct-name work (names.h). */
 int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
                      enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], uint32_t *incmask,
-                     int counted)
+                     int counted, struct dw_name_run *run)
 {
-	return observe(e, e->names_need, q, h, now, qc, inc, incmask, counted);
+	return observe(e, e->names_need, q, h, now, qc, inc, incmask, counted, run);
 }
 
 /** The hook backend's NXDOMAIN answers: dga only (engine.h). */
@@ -213,7 +214,7 @@ void dw_engine_observe_nxdomain(struct dw_engine *e, const struct dw_query *q)
 	if (!e || !q || q->rcode != 3 || !q->qname || !(e->names_need & DW_NAMES_DGA))
 		return;
 	(void)observe(e, DW_NAMES_DGA, q, dw_clients_hash(e->clients, &q->client), dw_mono_now(),
-	              dw_qclass_of(q->qtype), inc, &incmask, 0);
+	              dw_qclass_of(q->qtype), inc, &incmask, 0, NULL);
 }
 
 /** The registrable domains among the evidence names of MX queries. */

@@ -80,12 +80,15 @@ static inline int dw_names_possible(const struct dw_engine *e, const struct dw_q
  * \param incmask the bits of inc's nonzero increments
  *        (dw_detect_increments_mask()), kept equal to inc.
  * \param counted whether inc already holds a counted query.
+ * \param run (may be NULL) receives the name's hash from the registrable
+ *        domain's scan (regdomain.h), valid when the scan ran on a well
+ *        formed name: the suspect store's name hash without a second pass.
  * \return 1 when the query is now a counted one (counted before, or a tunnel
  *         name or DGA NXDOMAIN: the caller notes it as evidence), else 0.
  */
 int dw_names_observe(struct dw_engine *e, const struct dw_query *q, uint64_t h, uint32_t now,
                      enum dw_qclass qc, uint16_t inc[DW_CLIENTS_MAX_COUNTERS], uint32_t *incmask,
-                     int counted);
+                     int counted, struct dw_name_run *run);
 
 /** The registrable domains of an evidence list of MX names, for a verdict
  *  line: appends ' domains="a.com b.org"' (module thread). */

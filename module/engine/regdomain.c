@@ -24,6 +24,7 @@ struct dw_regdomain {
 	const psl_ctx_t *psl;
 	psl_ctx_t *owned; /**< psl_latest()'s copy, freed with the struct */
 	uint64_t k0, k1;  /**< random key of the suffix hash: the rule set and the memo */
+	uint64_t nk0;     /**< start key of name_hash64() (dw_regdomain_set_name_key()) */
 	/* The packaged list's rules as keyed hashes of their wire form (open
 	 * addressing, 0 = empty), one set: an entry is (hash & ~3) | kind, kind
 	 * RULE_EXACT for a rule, RULE_WILD for the base B of a wildcard rule
@@ -275,6 +276,7 @@ struct dw_regdomain *dw_regdomain_new(const char *const *extra, size_t nextra, c
 		free(rd);
 		return NULL;
 	}
+	rd->nk0 = rd->k0; /* until dw_regdomain_set_name_key() */
 	if (load_rules(rd, DW_REGDOMAIN_LIST_FILE) < 0) {
 		free(rd->rules);
 		rd->rules = NULL;
@@ -519,12 +521,17 @@ static int scan_full(const struct dw_regdomain *rd, const uint8_t *qname, size_t
 /** The keyed 64-bit hash of a whole wire name (n bytes, ASCII case folded):
  *  dw_name_hash()'s words (the last 8 bytes again when n is not a multiple
  *  of 8) and suffix_final()'s mix; the name memo's key. */
-static inline uint64_t name_hash64(const struct dw_regdomain *rd, const uint8_t *p, size_t n)
+static inline uint64_t name_hash64(const struct dw_regdomain *rd, const uint8_t *p, size_t n,
+                                   struct dw_name_run *run)
 {
-	uint64_t h = dw_name_hash_start(rd->k0, n), m;
+	uint64_t h = dw_name_hash_start(rd->nk0, n), m, f, up = 0;
 	size_t i = 0, j;
-	for (; i + 8 <= n; i += 8)
-		h = dw_name_hash_word(h, dw_fold8(load_le64(p + i)));
+	for (; i + 8 <= n; i += 8) {
+		m = load_le64(p + i);
+		f = dw_fold8(m);
+		up |= f ^ m;
+		h = dw_name_hash_word(h, f);
+	}
 	if (i < n) {
 		if (n >= 8) {
 			m = load_le64(p + n - 8);
@@ -533,9 +540,24 @@ static inline uint64_t name_hash64(const struct dw_regdomain *rd, const uint8_t 
 			for (j = 0; j < n; j++)
 				m |= (uint64_t)p[j] << (8 * j);
 		}
-		h = dw_name_hash_word(h, dw_fold8(m));
+		f = dw_fold8(m);
+		up |= f ^ m;
+		h = dw_name_hash_word(h, f);
 	}
+	run->h = h;
+	run->upper = up != 0;
 	return suffix_final(rd, h);
+}
+
+/** The name memo's key shares the feature pass's start key (regdomain.h). */
+void dw_regdomain_set_name_key(struct dw_regdomain *rd, uint64_t k0)
+{
+	size_t i;
+	if (!rd)
+		return;
+	rd->nk0 = k0;
+	for (i = 0; i < NAME_SLOTS; i++) /* answers filed under the old key */
+		atomic_store_explicit(&rd->names[i], 0, memory_order_relaxed);
 }
 
 /** 0 when q (len bytes) is a well-formed wire name (split()'s rules) in
@@ -569,19 +591,26 @@ static int memo_fits(const uint8_t *q, size_t len, size_t off, int dots)
  *  memo only holds answers made with the rule set, which the scan finds
  *  without libpsl almost always; a name memo answer is the full scan's,
  *  since that depends only on the case-folded bytes. */
-int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off,
-                      int *listed)
+int dw_regdomain_scan_run(const struct dw_regdomain *rd, const uint8_t *qname, size_t len,
+                          size_t *off, int *listed, struct dw_name_run *run)
 {
 	struct dw_regdomain *w = (struct dw_regdomain *)rd; /* the memo only */
+	struct dw_name_run own;
 	_Atomic uint64_t *slot;
 	uint64_t h, m, tag;
 	size_t o;
 	int dots, l = 1;
+	if (!run)
+		run = &own;
+	run->valid = 0;
 	if (!rd || !off || !qname || len == 0 || len > 255)
 		return -1;
-	if (!rd->rules)
-		return scan_full(rd, qname, len, off, listed);
-	h = name_hash64(rd, qname, len);
+	h = name_hash64(rd, qname, len, run);
+	if (!rd->rules) {
+		dots = scan_full(rd, qname, len, off, listed);
+		run->valid = dots >= 0;
+		return dots;
+	}
 	slot = &w->names[h & (NAME_SLOTS - 1)];
 	tag = h & ~(uint64_t)0xffffff;
 	m = atomic_load_explicit(slot, memory_order_relaxed);
@@ -592,6 +621,7 @@ int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_
 			*off = o;
 			if (listed)
 				*listed = (int)(m >> 7 & 1);
+			run->valid = 1;
 			return dots;
 		}
 	}
@@ -605,7 +635,15 @@ int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_
 	*off = o;
 	if (listed)
 		*listed = l;
+	run->valid = 1;
 	return dots;
+}
+
+/** dw_regdomain_scan_run() without the name's hash. */
+int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off,
+                      int *listed)
+{
+	return dw_regdomain_scan_run(rd, qname, len, off, listed, NULL);
 }
 
 /** The registrable domain's offset alone. */

@@ -106,6 +106,26 @@ int dw_regdomain_of(const struct dw_regdomain *rd, const uint8_t *qname, size_t 
 int dw_regdomain_scan(const struct dw_regdomain *rd, const uint8_t *qname, size_t len, size_t *off,
                       int *listed);
 
+/** A wire name's keyed hash as dw_name_hash() (feature.h) computes it,
+ *  before its final mix: with the key given to dw_regdomain_set_name_key(),
+ *  dw_name_hash_end(h, k1) is dw_name_hash(k0, k1, name) (the suspect
+ *  store's hash), so a query that scans its name need not hash it again. */
+struct dw_name_run {
+	uint64_t h;
+	int upper; /**< the name holds a letter A-Z */
+	int valid; /**< h and upper are set (the name is well formed) */
+};
+
+/** dw_regdomain_scan() that also fills run (may be NULL) with the name's
+ *  hash, which its name memo computes anyway. */
+int dw_regdomain_scan_run(const struct dw_regdomain *rd, const uint8_t *qname, size_t len,
+                          size_t *off, int *listed, struct dw_name_run *run);
+
+/** The start key k0 of dw_name_hash() the name memo uses from now on (the
+ *  feature set's, dw_feature_set_name_key()); empties the name memo. Module
+ *  thread, before any query (not thread-safe against dw_regdomain_scan()). */
+void dw_regdomain_set_name_key(struct dw_regdomain *rd, uint64_t k0);
+
 /**
  * Whether a wire name ends in a real top-level domain: one the Public Suffix
  * List names (its rule, or a wildcard rule's base), or the last label of an

@@ -324,6 +324,43 @@ static void test_scan(void)
 		}
 }
 
+/** The name hash the scan hands out is the suspect store's dw_name_hash()
+ *  under the key it was given, for hits of the name memo and misses. */
+static void test_scan_run(void)
+{
+	static const char *const names[] = {"campus.test", "Mail.Example.COM", "a.b",
+	                                    "x.abcdefghijklmnop.co.uk", "nosuch.campus.test"};
+	const uint64_t k0 = 0x0123456789abcdefULL, k1 = 0xfedcba9876543210ULL;
+	size_t i, off;
+	int k, bad = 0;
+	dw_regdomain_set_name_key(rd, k0);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			uint8_t wire[DW_NAME_MAXWIRE], up;
+			struct dw_name_run run;
+			int l = dw_name_from_text(names[i], wire, sizeof(wire)), lst;
+			uint32_t want = dw_name_hash(k0, k1, wire, (size_t)l, &up);
+			if (dw_regdomain_scan_run(rd, wire, (size_t)l, &off, &lst, &run) < 0 ||
+			    !run.valid || dw_name_hash_end(run.h, k1) != want ||
+			    run.upper != (up != 0)) {
+				printf("#   %s: run %d hash %08x upper %d, want %08x %d\n",
+				       names[i], run.valid, dw_name_hash_end(run.h, k1), run.upper,
+				       want, up);
+				bad++;
+			}
+		}
+	{
+		uint8_t badname[] = {5, 'a', 'b', 0};
+		struct dw_name_run run;
+		int lst;
+		run.valid = 1;
+		is_int(dw_regdomain_scan_run(rd, badname, sizeof(badname), &off, &lst, &run), -1,
+		       "malformed: -1");
+		is_int(run.valid, 0, "malformed: no name hash");
+	}
+	is_int(bad, 0, "the scan's name hash is dw_name_hash() (memo misses and hits)");
+}
+
 /** Payload units of tunnel names (the labels before the registrable domain). */
 static void test_tunnel_weight(void)
 {
@@ -444,6 +481,7 @@ int main(void)
 	test_tunnel();
 	test_tld_listed();
 	test_scan();
+	test_scan_run();
 	test_tunnel_weight();
 	test_namestate();
 	dw_regdomain_free(rd);
