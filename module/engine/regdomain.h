@@ -141,7 +141,9 @@ void dw_regdomain_set_name_key(struct dw_regdomain *rd, uint64_t k0);
 int dw_regdomain_tld_listed(const struct dw_regdomain *rd, const uint8_t *qname, size_t len);
 
 /** A keyed 32-bit hash of a wire name suffix, ASCII case folded: the
- *  identity of a domain in the per-client sets (namestate.h). O(len). */
+ *  identity of a domain in the per-client sets (namestate.h), where a
+ *  collision only makes two names count once. dw_name_hash() (feature.h)
+ *  with key; O(len), about 40 instructions for 18 bytes. */
 uint32_t dw_name_hash32(uint64_t key, const uint8_t *wire, size_t len);
 
 #endif

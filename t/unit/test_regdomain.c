@@ -456,6 +456,44 @@ static void test_namestate(void)
 	}
 	is_int(op.dga_count, DW_NS_DGA_CAP, "dga: the count saturates at the set size");
 
+	/* the sets walk only their used slots: expired slots are reused first,
+	 * a full set replaces its oldest member */
+	{
+		struct dw_addr d = client(3);
+		uint32_t n;
+		for (i = 0; i < 10; i++) {
+			memset(&op, 0, sizeof(op));
+			op.dga = 1, op.dga_hash = 500 + i, op.dga_window = 600, op.dga_threshold = 64;
+			dw_namestate_update(ns, &d, 3, 100 + i, &op);
+		}
+		is_int(op.dga_count, 10, "dga: 10 distinct names");
+		for (i = 0; i < 3; i++) {
+			memset(&op, 0, sizeof(op));
+			op.dga = 1, op.dga_hash = 600 + i, op.dga_window = 600, op.dga_threshold = 64;
+			dw_namestate_update(ns, &d, 3, 800 + i, &op);
+		}
+		is_int(op.dga_count, 3, "dga: after the window only the 3 new names count");
+		memset(&op, 0, sizeof(op));
+		op.dga = 1, op.dga_hash = 500, op.dga_window = 600, op.dga_threshold = 64;
+		dw_namestate_update(ns, &d, 3, 803, &op);
+		is_int(op.dga_count, 4, "dga: an old name asked again counts again");
+		for (i = 0, n = 0; i < DW_NS_MX_CAP + 1; i++) {
+			memset(&op, 0, sizeof(op));
+			op.mx = 1, op.mx_hash = 900 + i, op.mx_window = 600;
+			dw_namestate_update(ns, &d, 3, 900 + i, &op);
+			n += op.mx_new;
+		}
+		is_int(n, DW_NS_MX_CAP + 1, "MX: cap + 1 distinct domains are all new");
+		memset(&op, 0, sizeof(op));
+		op.mx = 1, op.mx_hash = 900, op.mx_window = 600;
+		dw_namestate_update(ns, &d, 3, 950, &op);
+		is_int(op.mx_new, 1, "MX: the oldest was replaced when the set was full: new again");
+		memset(&op, 0, sizeof(op));
+		op.mx = 1, op.mx_hash = 905, op.mx_window = 600;
+		dw_namestate_update(ns, &d, 3, 951, &op);
+		is_int(op.mx_new, 0, "MX: a domain still in the full set is not new");
+	}
+
 	/* eviction: 64 places; 300 other clients push a out, it starts afresh */
 	for (i = 0; i < 300; i++) {
 		struct dw_addr c = client((int)(10 + i));
