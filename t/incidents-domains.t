@@ -187,6 +187,11 @@ like($text, qr/^  google\.com\s+-\s+0\s+0\s+1\s+refused\s+- 127\.184\.1\.2\n\s+r
 	'google.com: refused, with the reason');
 like($text, qr/^  mx_worm\s+2$/m, 'the schema-1 rows still count (a worm verdict in each file)');
 like($text, qr/^  block_domain\s+2$/m, 'events: two block_domain (shop.test, c2one.test)');
+my ($evs) = $text =~ /^Events:\n((?:  .*\n)+)/m;
+my @evl = split /\n/, $evs // '';
+ok(scalar(grep { /^  domain_block_refused +1$/ } @evl), 'events: domain_block_refused counted') or diag $text;
+is(join(' ', sort { $a <=> $b } keys %{ { map { length($_) => 1 } @evl } }), length($evl[0] // ''),
+	'events: one column, every count right-aligned at the same place') or diag $evs;
 unlike($text, qr/0\.0\.0\.0/, 'the rows for every client are no client of the top list');
 my $html = `perl "$report" --since 1h --html - "$db"`;
 like($html, qr{<table id="domain-blocks">.*<tr class="domain"><td>shop\.test</td><td>nxdomain</td><td>1</td>}s, 'HTML: the domain blocks table');
