@@ -68,7 +68,9 @@ is_deeply([sort keys %$wl], ['8.8.4.4'], 'after max_ttl without queries only the
 # learn again, then restart: the list comes back from the state file
 $w->ask('127.0.46.2', 'www.campus.test', 'A');    # cached: no upstream traffic
 $w->ask('127.0.46.2', 'new1.victim.lab', 'A');
-for (1 .. 50) { $wl = dump_wl(); last if $wl->{"$net.6"}; sleep 0.1 }
+# the module's thread learns from Unbound's upstream answer after the client
+# has its own: wait for the control answer that shows it
+$wl = DWTest::wait_until(60, sub { my $d = dump_wl(); $d->{"$net.6"} ? $d : undef }) // {};
 ok($wl->{"$net.6"}, 'relearned the victim.lab server');
 sleep 1.5;    # the state file is written at most once a second
 my $before = dump_wl();

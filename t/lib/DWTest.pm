@@ -265,6 +265,21 @@ sub wait_log {
 	return @l;
 }
 
+# Wait for an event the test cannot be told of otherwise: call $cond every
+# 0.1 s until it returns true (that value is returned) or $secs pass (its
+# last value is returned). The bound is generous (a loaded machine is slow);
+# a test asserts on what comes back, never on how long it took.
+sub wait_until {
+	my ($secs, $cond) = @_;
+	my $deadline = time + $secs;
+	my $v;
+	while (1) {
+		$v = $cond->();
+		return $v if $v || time >= $deadline;
+		sleep 0.1;
+	}
+}
+
 # with syslog => 1: the lines our private rsyslogd received.
 sub syslog_grep {
 	my ($self, $re) = @_;
