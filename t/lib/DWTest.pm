@@ -280,6 +280,21 @@ sub wait_until {
 	}
 }
 
+# The state file's text ('' while there is none).
+sub state_text {
+	my ($self) = @_;
+	open(my $fh, '<', $self->{state}) or return '';
+	local $/;
+	return <$fh> // '';
+}
+
+# Wait until the state file matches $re (the module's thread writes it at
+# most once a second): true when it does, false after $secs (default 60).
+sub wait_state {
+	my ($self, $re, $secs) = @_;
+	return wait_until($secs // 60, sub { $self->state_text =~ $re }) ? 1 : 0;
+}
+
 # with syslog => 1: the lines our private rsyslogd received.
 sub syslog_grep {
 	my ($self, $re) = @_;
