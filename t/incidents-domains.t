@@ -158,11 +158,11 @@ is(join(' ', map { "$_->{event} $_->{domain}" } @{ $j->{incidents} // [] }), 'do
 is("$st [$out]", '0 []', '--domain and another client: no row');
 ($st, $out, $err) = $w->ctl('incidents', '--domain', 'nosuch.test');
 is("$st [$out]", '0 []', '--domain of no row: an empty answer');
-for my $bad ('a..b', '.', '..', 'x;drop', "shop.test'", '*.shop.test', 'sh\\op.test', 'a/b', '%', ('a' x 64) . '.test',
+for my $bad ('a..b', '.', '..', 'x;drop', 'shop"test', '*.shop.test', 'sh\\op.test', 'a/b', '%', ('a' x 64) . '.test',
 	join('.', ('abcdefghi') x 26)) {
 	($st, $out, $err) = $w->ctl('incidents', '--domain', $bad);
 	my $show = length($bad) > 20 ? substr($bad, 0, 12) . '...(' . length($bad) . ')' : $bad;
-	ok($st == 2 && $out eq '' && $err =~ /is not a domain name/, "--domain '$show': refused (exit 2)")
+	ok($st == 2 && $out eq '' && $err =~ /'\Q$bad\E' is not a domain name/, "--domain '$show': refused (exit 2), named in the error")
 		or diag "$st $out $err";
 }
 ($st, $out, $err) = $w->ctl('incidents', '--domain', join('.', ('abcdefghi') x 25) . '.abc.');
