@@ -124,7 +124,7 @@ like($out, qr/^domain_blocks\.refused=[4-9]$/m, 'stats: refused domain blocks co
 ($st, $out) = $w->ctl('metrics');
 like($out, qr/^dnswarden_domain_blocks_active [12]$/m, "metrics: the domain blocks in force") or diag $out;
 like($out, qr/^dnswarden_domain_blocks_total\{event="blocked"\} 3$/m, "metrics: three domain blocks started") or diag $out;
-sleep 1.5;    # the state file is written once a second
+ok($w->wait_state(qr/^domain shop\.test /m), 'the state file is written with the block');
 $w->stop_unbound;
 my $state = do { local (@ARGV, $/) = ($w->state); <> } // '';
 like($state, qr/^domain shop\.test action=nxdomain detector=manual created=\d+ expires=\d+$/m, 'the state file keeps the block');

@@ -35,7 +35,7 @@ with_backend('hook', sub {
 	my ($st, $out, $err) = $w->ctl('block', '127.0.48.3', '1h', 'refuse');
 	is($st, 0, 'manual refuse block under hook') or diag $err;
 	is(wait_answer($w, '127.0.48.3', $NAME, 'A', 'REFUSED', 3), 'REFUSED', 'hook: REFUSED');
-	sleep 1.5;    # saved at most once a second
+	ok($w->wait_state(qr/^block 127\.0\.48\.3\/32 refuse /m), 'saved in the state file');
 	$w->stop_unbound;
 });
 open(my $fh, '<', $w->state) or die;

@@ -58,7 +58,7 @@ sub run_backend {
 	# persistence: kill -9, restart, reload
 	($st, $out, $err) = $w->ctl('block', '127.0.47.3', '1h', 'nxdomain');
 	is($st, 0, 'manual block of 127.0.47.3 for 1 h') or diag $err;
-	sleep 1.5;    # written at most once a second
+	ok($w->wait_state(qr/^block 127\.0\.47\.3\/32 nxdomain /m), 'the state file is written with it');
 	kill 'KILL', $w->{unbound};
 	waitpid($w->{unbound}, 0);
 	delete $w->{unbound};

@@ -49,11 +49,11 @@ sub own_zone {
 srand(184);
 sub rnd { my ($n) = @_; join '', map { substr('0123456789abcdef', int(rand(16)), 1) } 1 .. $n }
 
-# the list_domains of B once it matches $re (or after 3 s)
+# the list_domains of B once it matches $re (or after 60 s)
 sub b_domains {
 	my ($t, $re) = @_;
 	my ($st, $out);
-	for (1 .. 30) { ($st, $out) = $t->ctl('list_domains'); last if $out =~ $re; sleep 0.1 }
+	DWTest::wait_until(60, sub { ($st, $out) = $t->ctl('list_domains'); $out =~ $re });
 	return $out;
 }
 

@@ -121,15 +121,15 @@ ok(scalar $ra->wait_log(qr/event=block client=127\.0\.49\.100\/32 action=nxdomai
 	'A: mx_worm blocks the worm 127.0.49.100');
 is(wait_answer($rb, '127.0.49.100', $NAME, 'A', 'NXDOMAIN', 10), 'NXDOMAIN', 'B refuses the worm (NXDOMAIN)');
 my $n = '';
-for (1 .. 100) { $n = ask_named('127.0.49.100'); last if $n eq 'NXDOMAIN'; sleep 0.1 }
+DWTest::wait_until(60, sub { ($n = ask_named('127.0.49.100')) eq 'NXDOMAIN' });
 is($n, 'NXDOMAIN', 'BIND too');
 
 # B shows where the block came from
 my ($st, $out);
-for (1 .. 30) { ($st, $out) = $rb->ctl('show_client', '127.0.49.100'); last if $out =~ /^peer_blocked/m; sleep 0.1 }
+DWTest::wait_until(60, sub { ($st, $out) = $rb->ctl('show_client', '127.0.49.100'); $out =~ /^peer_blocked/m });
 like($out, qr/^peer_blocked\.a\.dnswarden\.rpz\.=nxdomain$/m, 'B show_client: blocked by peer a.dnswarden.rpz.');
 like($out, qr/^blocked=no$/m, 'B show_client: no local block');
-for (1 .. 30) { ($st, $out) = $rb->ctl('list_blocked'); last if $out =~ /127\.0\.49\.100/; sleep 0.1 }
+DWTest::wait_until(60, sub { ($st, $out) = $rb->ctl('list_blocked'); $out =~ /127\.0\.49\.100/ });
 like($out, qr/^client=127\.0\.49\.100\/32 action=nxdomain reason=peer origin=a\.dnswarden\.rpz\.$/m,
 	'B list_blocked: the peer block with its origin');
 ($st, $out) = $rb->ctl('status');
@@ -148,14 +148,14 @@ ok(scalar $rb->wait_log(qr/event=peer_blocked client=127\.0\.49\.100 detector=mx
 my ($ok) = ctl($ra->socket, 'unblock', '127.0.49.1');
 ok($ok, 'A unblocks 127.0.49.1');
 is(wait_answer($rb, '127.0.49.1', $NAME, 'A', $REAL, 10), $REAL, 'B: the unblock propagates');
-for (1 .. 100) { $n = ask_named('127.0.49.1'); last if $n eq $REAL; sleep 0.1 }
+DWTest::wait_until(60, sub { ($n = ask_named('127.0.49.1')) eq $REAL });
 is($n, $REAL, 'BIND: the unblock propagates');
 ($ok) = ctl($ra->socket, 'block', '127.0.49.50', '3s', 'nxdomain');
 ok($ok, 'A blocks 127.0.49.50 for 3 s');
 is(wait_answer($rb, '127.0.49.50', $NAME, 'A', 'NXDOMAIN', 10), 'NXDOMAIN', 'B enforces it');
 ok(scalar $ra->wait_log(qr/event=expire client=127\.0\.49\.50\//, 1, 10), 'it expires on A');
 is(wait_answer($rb, '127.0.49.50', $NAME, 'A', $REAL, 10), $REAL, 'B: the expiry propagates');
-for (1 .. 100) { $n = ask_named('127.0.49.50'); last if $n eq $REAL; sleep 0.1 }
+DWTest::wait_until(60, sub { ($n = ask_named('127.0.49.50')) eq $REAL });
 is($n, $REAL, 'BIND: the expiry propagates');
 
 # --- the authoritative server down ----------------------------------------------------
@@ -197,7 +197,7 @@ ok(defined $tb1000, 'B enforces the last of 1,000 blocks');
 ok(defined $tn1000, 'BIND enforces the last of 1,000 blocks');
 is(wait_answer($rb, $many[0], $NAME, 'A', 'NXDOMAIN', 5), 'NXDOMAIN', 'B enforces the first of them');
 is(ask_named($many[500]), 'NXDOMAIN', 'BIND enforces one in the middle');
-for (1 .. 50) { ($st, $out) = $rb->ctl('status'); last if $out =~ /^peer_blocks=1020$/m; sleep 0.1 }
+DWTest::wait_until(60, sub { ($st, $out) = $rb->ctl('status'); $out =~ /^peer_blocks=1020$/m });
 like($out, qr/^peer_blocks=1020$/m, 'B status: 1,020 peer blocks');
 my @xfr = $knot->log_lines(qr/./);
 splice(@xfr, 0, $mark);    # what Knot logged since the 1,000 blocks

@@ -140,6 +140,36 @@ my $j = eval { decode_json($out) } // {};
 my ($ref) = grep { $_->{event} eq 'domain_block_refused' } @{ $j->{incidents} // [] };
 is($ref && $ref->{domain}, 'google.com', 'incidents --json --client: the refused domain of that client');
 
+# --domain: one domain's rows, whatever the case and with a final dot
+($st, $out, $err) = $w->ctl('incidents', '--domain', 'SHOP.Test.');
+is($st, 0, 'incidents --domain SHOP.Test.') or diag $err;
+my @ev = map { /^id=\d+ .*event=(\S+)/ ? $1 : "?$_" } split /\n/, $out;
+is("@ev", 'expire_domain block_domain', '... the expiry and the block of shop.test, newest first') or diag $out;
+unlike($out, qr/ domain=(?!shop\.test )/, '... no row of another domain, no client row');
+($st, $out, $err) = $w->ctl('incidents', '--since', '1h', '--domain', 'c2one.test', '--client', '0.0.0.0/0', '5');
+is($st, 0, 'incidents --since --domain --client N (nine arguments)') or diag $err;
+@ev = map { /^id=\d+ .*event=(\S+) client=(\S+)/ ? "$1 $2" : "?$_" } split /\n/, $out;
+is_deeply(\@ev, ['unblock_domain 0.0.0.0/0', 'block_domain 0.0.0.0/0'], '... the unblock and the block by hand');
+($st, $out) = $w->ctl('--json', 'incidents', '--domain', 'google.com', '--client', '127.184.1.2');
+$j = eval { decode_json($out) } // {};
+is(join(' ', map { "$_->{event} $_->{domain}" } @{ $j->{incidents} // [] }), 'domain_block_refused google.com',
+	'--json --domain google.com --client: the refusal');
+($st, $out, $err) = $w->ctl('incidents', '--domain', 'google.com', '--client', '127.184.1.1');
+is("$st [$out]", '0 []', '--domain and another client: no row');
+($st, $out, $err) = $w->ctl('incidents', '--domain', 'nosuch.test');
+is("$st [$out]", '0 []', '--domain of no row: an empty answer');
+for my $bad ('a..b', '.', '..', 'x;drop', 'shop"test', '*.shop.test', 'sh\\op.test', 'a/b', '%', ('a' x 64) . '.test',
+	join('.', ('abcdefghi') x 26)) {
+	($st, $out, $err) = $w->ctl('incidents', '--domain', $bad);
+	my $show = length($bad) > 20 ? substr($bad, 0, 12) . '...(' . length($bad) . ')' : $bad;
+	ok($st == 2 && $out eq '' && $err =~ /'\Q$bad\E' is not a domain name/, "--domain '$show': refused (exit 2), named in the error")
+		or diag "$st $out $err";
+}
+($st, $out, $err) = $w->ctl('incidents', '--domain', join('.', ('abcdefghi') x 25) . '.abc.');
+is($st, 0, '--domain of 253 bytes and a final dot: accepted') or diag $err;
+($st, $out, $err) = $w->ctl('incidents', '--domain');
+is($st, 2, '--domain without a name: a usage error');
+
 $w->stop;
 is_deeply([$w->leftover_pids], [], 'no process left running');
 
@@ -157,6 +187,11 @@ like($text, qr/^  google\.com\s+-\s+0\s+0\s+1\s+refused\s+- 127\.184\.1\.2\n\s+r
 	'google.com: refused, with the reason');
 like($text, qr/^  mx_worm\s+2$/m, 'the schema-1 rows still count (a worm verdict in each file)');
 like($text, qr/^  block_domain\s+2$/m, 'events: two block_domain (shop.test, c2one.test)');
+my ($evs) = $text =~ /^Events:\n((?:  .*\n)+)/m;
+my @evl = split /\n/, $evs // '';
+ok(scalar(grep { /^  domain_block_refused +1$/ } @evl), 'events: domain_block_refused counted') or diag $text;
+is(join(' ', sort { $a <=> $b } keys %{ { map { length($_) => 1 } @evl } }), length($evl[0] // ''),
+	'events: one column, every count right-aligned at the same place') or diag $evs;
 unlike($text, qr/0\.0\.0\.0/, 'the rows for every client are no client of the top list');
 my $html = `perl "$report" --since 1h --html - "$db"`;
 like($html, qr{<table id="domain-blocks">.*<tr class="domain"><td>shop\.test</td><td>nxdomain</td><td>1</td>}s, 'HTML: the domain blocks table');

@@ -17,6 +17,17 @@ my $MW = "$BUILDDIR/tools/dnswarden-mailwatch";
 my $dir = "$BUILDDIR/t/tmp/mailwatch-follow-$$";
 remove_tree($dir);
 make_path($dir);
+# A passing run leaves nothing behind; a failing one keeps its files (as
+# DWTest does for the tests with a resolver).
+END {
+	my $status = $?;
+	if ($status == 0 && Test::More->builder->is_passing) {
+		remove_tree($dir);
+	} else {
+		print STDERR "# test files kept in $dir\n";
+	}
+	$? = $status;
+}
 my $yaml = "$dir/dnswarden.yaml";
 open(my $y, '>', $yaml) or die;
 print $y "mail_servers: [ 127.13.0.25 ]\nmail_watch: { resolution: 10s, keep: 1h }\n"

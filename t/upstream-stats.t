@@ -26,7 +26,7 @@ for my $i (1 .. $N) {
 }
 is($answered, $N, "$N names under victim.lab resolved");
 my $events;
-for (1 .. 30) { $events = stat_of('stats_noreset', 'upstream.events') // 0; last if $events >= $N; sleep 0.1 }
+DWTest::wait_until(60, sub { ($events = stat_of('stats_noreset', 'upstream.events') // 0) >= $N });
 cmp_ok($events, '>=', $N, "stats: at least one upstream event per name resolved ($events)");
 is(stat_of('stats_noreset', 'upstream.dropped'), 0, 'stats: upstream.dropped=0');
 
@@ -40,7 +40,7 @@ like($out, qr/^dnswarden_upstream_dropped_total 0$/m, 'metrics: 0 dropped');
 stat_of('stats', 'upstream.events');
 is(stat_of('stats_noreset', 'upstream.events'), 0, 'after stats: upstream.events starts again at 0');
 $w->ask('127.0.49.1', "again1.victim.lab", 'A');
-for (1 .. 30) { last if (stat_of('stats_noreset', 'upstream.events') // 0) > 0; sleep 0.1 }
+DWTest::wait_until(60, sub { (stat_of('stats_noreset', 'upstream.events') // 0) > 0 });
 cmp_ok(stat_of('stats_noreset', 'upstream.events'), '>', 0, 'and counts the next name resolved');
 is(scalar $w->log_grep(qr/event=upstream_dropped/), 0, 'no upstream_dropped line in the log');
 $w->stop;

@@ -36,7 +36,7 @@ my %want = (
 	"$net.7" => '2.0.192.in-addr.arpa.,rev.lab.',
 );
 my $wl;
-for (1 .. 50) { $wl = dump_wl(); last if keys %$wl >= 8; sleep 0.1 }
+$wl = DWTest::wait_until(60, sub { my $d = dump_wl(); keys %$d >= 8 ? $d : undef }) // dump_wl();
 is_deeply([sort keys %$wl], [sort('8.8.4.4', keys %want)], 'exactly the seven world servers used, plus the static')
 	or diag explain $wl;
 for my $a (sort keys %want) {
@@ -60,15 +60,17 @@ my $check = `nft -c -f '$nft' 2>&1`;
 if ($?) { $check = `unshare -rn nft -c -f '$nft' 2>&1` }
 is($? >> 8, 0, 'export_nft output is accepted by nft -c -f') or diag $check;
 
-# short TTL (max_ttl 4 s): learned entries expire, the static stays
-sleep 6;
-$wl = dump_wl();
+# short TTL (max_ttl 4 s): learned entries expire, the static stays (the
+# sweep runs on the module's thread: wait for the answer that shows it)
+$wl = DWTest::wait_until(60, sub { my $d = dump_wl(); keys %$d == 1 ? $d : undef }) // dump_wl();
 is_deeply([sort keys %$wl], ['8.8.4.4'], 'after max_ttl without queries only the static is left');
 
 # learn again, then restart: the list comes back from the state file
 $w->ask('127.0.46.2', 'www.campus.test', 'A');    # cached: no upstream traffic
 $w->ask('127.0.46.2', 'new1.victim.lab', 'A');
-for (1 .. 50) { $wl = dump_wl(); last if $wl->{"$net.6"}; sleep 0.1 }
+# the module's thread learns from Unbound's upstream answer after the client
+# has its own: wait for the control answer that shows it
+$wl = DWTest::wait_until(60, sub { my $d = dump_wl(); $d->{"$net.6"} ? $d : undef }) // {};
 ok($wl->{"$net.6"}, 'relearned the victim.lab server');
 sleep 1.5;    # the state file is written at most once a second
 my $before = dump_wl();

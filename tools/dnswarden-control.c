@@ -79,9 +79,9 @@ static const struct verb verbs[] = {
     {"reload", 0, 0, {0}, "reload", "re-read dnswarden.yaml (a bad file changes nothing)"},
     {"incidents",
      0,
-     7,
+     9,
      {ARG_INCIDENT_OPTS},
-     "incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N]",
+     "incidents [--client ADDR|CIDR] [--detector NAME] [--domain NAME] [--since DURATION] [N]",
      "the incident history, newest first (default 100 rows)"},
     {"mail_stats",
      0,
@@ -208,19 +208,20 @@ static void check_arg(const struct verb *v, enum argkind kind, const char *a)
 	}
 }
 
-/** Check incidents' options: --client CIDR, --detector NAME, --since
- *  DURATION, a count; exits with a usage error when one is wrong. */
+/** Check incidents' options: --client CIDR, --detector NAME, --domain NAME
+ *  (the module checks the name), --since DURATION, a count; exits with a
+ *  usage error when one is wrong. */
 static void check_incident_args(const struct verb *v, int n, char **a)
 {
 	int i;
 	for (i = 0; i < n; i++) {
 		check_arg(v, ARG_NONE, a[i]);
 		if (strcmp(a[i], "--client") == 0 || strcmp(a[i], "--detector") == 0 ||
-		    strcmp(a[i], "--since") == 0) {
+		    strcmp(a[i], "--domain") == 0 || strcmp(a[i], "--since") == 0) {
 			if (i + 1 >= n)
 				bad_usage("%s: %s needs a value; usage: %s", v->name, a[i], v->usage);
 			check_arg(v, a[i][2] == 'c' ? ARG_CIDR : ARG_NONE, a[i + 1]);
-			if (a[i][2] == 'd' && dw_detector_from_name(a[i + 1]) < 0)
+			if (a[i][3] == 'e' && dw_detector_from_name(a[i + 1]) < 0)
 				bad_usage("%s: '%s' is not a detector", v->name, a[i + 1]);
 			if (a[i][2] == 's' && dw_parse_duration(a[i + 1]) <= 0)
 				bad_usage("%s: '%s' is not a duration (30m, 24h, 7d)", v->name,
@@ -230,9 +231,10 @@ static void check_incident_args(const struct verb *v, int n, char **a)
 			char *end;
 			unsigned long c = strtoul(a[i], &end, 10);
 			if (a[i][0] < '0' || a[i][0] > '9' || *end != '\0' || c == 0 || c > 100000)
-				bad_usage("%s: '%s': expected --client, --detector, --since or a "
-				          "count (1 .. 100000)",
-				          v->name, a[i]);
+				bad_usage(
+				    "%s: '%s': expected --client, --detector, --domain, --since "
+				    "or a count (1 .. 100000)",
+				    v->name, a[i]);
 		}
 	}
 }

@@ -674,7 +674,7 @@ static const struct dw_command commands[] = {
     {"export_nft", 0, 0, "export_nft", cmd_export_nft},
     {"metrics", 0, 0, "metrics", cmd_metrics},
     {"reload", 0, 0, "reload", cmd_reload},
-    {"incidents", 0, 7, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
+    {"incidents", 0, 9, DW_CMD_INCIDENTS_USAGE, dw_cmd_incidents},
     {"mail_stats", 0, 2, "mail_stats [ADDR] [SINCE]", dw_cmd_mail_stats},
     {"forwarders", 0, 0, "forwarders", dw_cmd_forwarders},
     {"list_domains", 0, 0, "list_domains", dw_cmd_list_domains},

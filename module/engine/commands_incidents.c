@@ -16,6 +16,35 @@
 #define DEFAULT_ROWS 100
 #define MAX_ROWS 100000
 
+/** The value of --domain as the rows hold a domain: the final dot cut, lower
+ *  case, labels of 1..63 letters, digits, '-' or '_', at most len - 1 bytes
+ *  in all. 0, or -1 when s is no such name. */
+static int domain_arg(const char *s, char *buf, size_t len)
+{
+	size_t i, lab = 0, n = strlen(s);
+	if (n > 1 && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= len)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (lab == 0)
+				return -1;
+			lab = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			if (++lab > 63)
+				return -1;
+		} else {
+			return -1;
+		}
+		buf[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
 /** One row of `incidents`. */
 static int row_out(void *arg, const struct dw_inc_row *r)
 {
@@ -51,12 +80,12 @@ static int row_out(void *arg, const struct dw_inc_row *r)
 	return 0;
 }
 
-/** incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N] */
+/** incidents [--client ADDR|CIDR] [--detector NAME] [--domain NAME] [--since DURATION] [N] */
 void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 {
 	struct dw_engine *e = arg;
 	struct dw_inc_filter f;
-	char err[512];
+	char err[512], domain[DW_INC_DOMAIN_MAX];
 	int i;
 	dw_engine_count_request(e);
 	memset(&f, 0, sizeof(f));
@@ -65,7 +94,7 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 	for (i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		if (strcmp(opt, "--client") == 0 || strcmp(opt, "--detector") == 0 ||
-		    strcmp(opt, "--since") == 0) {
+		    strcmp(opt, "--domain") == 0 || strcmp(opt, "--since") == 0) {
 			const char *v = i + 1 < argc ? argv[++i] : NULL;
 			long d;
 			if (!v) {
@@ -82,6 +111,16 @@ void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out)
 					return;
 				}
 				f.has_cidr = 1;
+			} else if (strcmp(opt, "--domain") == 0) {
+				if (domain_arg(v, domain, sizeof(domain)) != 0) {
+					dw_out_error(
+					    out, 2,
+					    "'%s' is not a domain name (letters, digits, '-', "
+					    "'_'; labels of 1..63, at most %d bytes)",
+					    v, DW_INC_DOMAIN_MAX - 1);
+					return;
+				}
+				f.domain = domain;
 			} else if (opt[2] == 'd') {
 				if ((f.detector = dw_detector_from_name(v)) < 0) {
 					dw_out_error(out, 2, "'%s' is not a detector", v);

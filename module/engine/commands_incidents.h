@@ -14,11 +14,12 @@ struct dw_engine;
 struct dw_addr;
 
 /** Usage line of the incidents verb. */
-#define DW_CMD_INCIDENTS_USAGE \
-	"incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N]"
+#define DW_CMD_INCIDENTS_USAGE                                                                     \
+	"incidents [--client ADDR|CIDR] [--detector NAME] [--domain NAME] [--since DURATION] [N]"
 
-/** incidents [--client ADDR|CIDR] [--detector NAME] [--since DURATION] [N]:
- *  the newest N rows (default 100) matching, newest first. */
+/** incidents [--client ADDR|CIDR] [--detector NAME] [--domain NAME]
+ *  [--since DURATION] [N]: the newest N rows (default 100) matching, newest
+ *  first; --domain keeps the rows of one domain block's domain. */
 void dw_cmd_incidents(void *arg, int argc, char **argv, struct dw_out *out);
 
 /** show_client's closing fields: history.first_seen, .incidents, .blocks,

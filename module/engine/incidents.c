@@ -632,6 +632,8 @@ int dw_incidents_query(struct dw_incidents *s, const struct dw_inc_filter *f,
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND i.detector = ?");
 	if (f->since)
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND i.time >= ?");
+	if (f->domain)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND i.domain = ? COLLATE NOCASE");
 	snprintf(sql + n, sizeof(sql) - n, " ORDER BY i.id DESC LIMIT ?");
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		dw_set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
@@ -648,6 +650,8 @@ int dw_incidents_query(struct dw_incidents *s, const struct dw_inc_filter *f,
 				  SQLITE_STATIC);
 	if (f->since)
 		sqlite3_bind_int64(st, k++, f->since);
+	if (f->domain)
+		sqlite3_bind_text(st, k++, f->domain, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, k, f->limit ? f->limit : 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dw_inc_row r;

@@ -119,6 +119,7 @@ struct dw_inc_filter {
 	struct dw_cidr cidr;
 	int detector;       /**< enum dw_detector, -1 for any */
 	int64_t since;      /**< Unix seconds, 0 for all */
+	const char *domain; /**< NULL for any, else one domain's rows (ASCII case ignored) */
 	unsigned limit;     /**< newest rows at most (>= 1) */
 };
 

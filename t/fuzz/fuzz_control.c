@@ -4,7 +4,8 @@
  * (module/engine/control_request.c, module/engine/commands.c), without a socket.
  *
  * An engine is built once, in the first call, from the default config with
- * no control socket and no state file (dw_engine_new(); its thread is not
+ * no control socket, no state file and the incident database in the
+ * scratch directory (dw_engine_new(); its thread is not
  * started, so handlers run here as they would on the module's thread). Each
  * input is one request as a client sends it: bytes up to the first newline
  * (a request line longer than DW_CONTROL_MAX_LINE is refused before parsing,
@@ -38,7 +39,7 @@ static void log_nothing(void *arg, int prio, const char *line)
 /** The engine the handlers act on, built once. */
 static void setup(void)
 {
-	static char yaml[PATH_MAX];
+	static char yaml[PATH_MAX], dbpath[PATH_MAX];
 	static const char text[] = "mode: enforce\n";
 	char err[1024];
 	struct dw_conf *conf;
@@ -51,6 +52,12 @@ static void setup(void)
 	conf->state_file = NULL;
 	free(conf->control_socket);
 	conf->control_socket = NULL;
+	/* the incident history in the scratch directory, so `incidents` and
+	 * its filters reach SQLite (the default path may not exist, or may be
+	 * a real one) */
+	free(conf->incidents_database);
+	conf->incidents_database = strdup(fuzz_path("incidents.db", dbpath, sizeof(dbpath)));
+	FUZZ_CHECK(conf->incidents_database != NULL, "out of memory");
 	engine = dw_engine_new(conf, log_nothing, NULL, err, sizeof(err));
 	FUZZ_CHECK(engine != NULL, "engine: %s", err);
 	cmds = dw_commands(&ncmds);

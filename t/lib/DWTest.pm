@@ -265,6 +265,36 @@ sub wait_log {
 	return @l;
 }
 
+# Wait for an event the test cannot be told of otherwise: call $cond every
+# 0.1 s until it returns true (that value is returned) or $secs pass (its
+# last value is returned). The bound is generous (a loaded machine is slow);
+# a test asserts on what comes back, never on how long it took.
+sub wait_until {
+	my ($secs, $cond) = @_;
+	my $deadline = time + $secs;
+	my $v;
+	while (1) {
+		$v = $cond->();
+		return $v if $v || time >= $deadline;
+		sleep 0.1;
+	}
+}
+
+# The state file's text ('' while there is none).
+sub state_text {
+	my ($self) = @_;
+	open(my $fh, '<', $self->{state}) or return '';
+	local $/;
+	return <$fh> // '';
+}
+
+# Wait until the state file matches $re (the module's thread writes it at
+# most once a second): true when it does, false after $secs (default 60).
+sub wait_state {
+	my ($self, $re, $secs) = @_;
+	return wait_until($secs // 60, sub { $self->state_text =~ $re }) ? 1 : 0;
+}
+
 # with syslog => 1: the lines our private rsyslogd received.
 sub syslog_grep {
 	my ($self, $re) = @_;

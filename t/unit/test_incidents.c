@@ -127,6 +127,29 @@ int main(void)
 	ok(h.incidents == 3 && h.verdicts == 1 && h.blocks == 2 && h.repeat_offences == 1 &&
 		   strcmp(h.detectors, "mx_worm") == 0 && h.first_seen == now - 10,
 	   "history: 3 incidents, 1 verdict, 2 blocks, 1 repeat, mx_worm");
+	/* domain rows: the filter matches the whole domain, ASCII case ignored
+	 * (a refused verdict's domain keeps the case the client asked in) */
+	row(&r, DW_INC_DOMAIN_REFUSED, "10.1.2.4", DW_DET_DNS_TUNNEL, now - 2, 0);
+	snprintf(r.domain, sizeof(r.domain), "Tun.EXAMPLE");
+	dw_incidents_add(s, &r);
+	row(&r, DW_INC_BLOCK_DOMAIN, "10.1.2.5", DW_DET_DNS_TUNNEL, now - 1, 0);
+	snprintf(r.domain, sizeof(r.domain), "x.tun.example");
+	dw_incidents_add(s, &r);
+	{
+		struct dw_inc_filter f;
+		memset(&f, 0, sizeof(f));
+		memset(&c, 0, sizeof(c));
+		f.detector = -1;
+		f.limit = 1000;
+		f.domain = "tun.example";
+		ok(dw_incidents_query(s, &f, collect_fn, &c, err, sizeof(err)) == 0 && c.n == 1 &&
+		       strncmp(c.first, "domain_block_refused 10.1.2.4/32", 32) == 0,
+		   "by domain: Tun.EXAMPLE's row only, not a subdomain's ('%s')", c.first);
+		f.domain = "example";
+		memset(&c, 0, sizeof(c));
+		ok(dw_incidents_query(s, &f, collect_fn, &c, err, sizeof(err)) == 0 && c.n == 0,
+		   "by domain: no parent matches");
+	}
 	dw_incidents_free(s);
 
 	/* a directory that does not exist: rows wait, the queue is bounded */
