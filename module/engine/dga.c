@@ -140,7 +140,10 @@ unsigned dw_dga_score(const uint8_t *label, size_t len)
 		cost += dw_dga_tri[a][b][0];
 		n++;
 	}
-	if (n == (long)nlet + 1 && nlet >= DGA_DICT_MIN_LEN) { /* all letters */
+	/* All letters, long enough, and not already at the top score (where the
+	 * bonus would change nothing: random long labels skip the split). */
+	if (n == (long)nlet + 1 && nlet >= DGA_DICT_MIN_LEN &&
+	    cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET < DGA_SCORE_SPAN) {
 		unsigned w = dw_dga_dict_words(letters, nlet);
 
 		if (w >= DGA_DICT_MIN_WORDS)
