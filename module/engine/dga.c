@@ -75,6 +75,15 @@ static uint32_t dict_edge(uint32_t at, unsigned c)
 	return 0;
 }
 
+/* The root's edge of letter c (1..26), or 0: one read when the root has an
+ * edge for every letter (checked), else a search. */
+static uint32_t dict_root(unsigned c)
+{
+	uint32_t e = c < dw_dga_dict_len ? dw_dga_dict[c] : 0;
+
+	return DICT_LETTER(e) == c ? e : dict_edge(1, c);
+}
+
 /* The fewest dictionary words (dw_dga_dict) the n letters s[] (symbols
  * 1..26, n <= 63) split into exactly, or 0 when they do not. Dynamic
  * programming over the prefixes: from each reachable start, one walk down
@@ -94,7 +103,8 @@ static unsigned dw_dga_dict_words(const uint8_t *s, size_t n)
 		if (best[j] == 0xff)
 			continue;
 		for (i = j; i < n && at != 0; i++) {
-			uint32_t e = dict_edge(at, s[i]);
+			/* The root's run holds one edge per letter, in order. */
+			uint32_t e = i == j ? dict_root(s[i]) : dict_edge(at, s[i]);
 
 			if (e == 0)
 				break;
