@@ -6,6 +6,8 @@
 #include "dga.h"
 #include "dga_table.h"
 
+#include <string.h>
+
 /* Cost of a digit or another byte that is neither a letter nor '-', in 1/16
  * bit (5 bits: about what a random digit costs). */
 #define DGA_COST_OTHER 80
@@ -17,6 +19,21 @@
  * clamped: an excess of -30 bits scores 0, one of +70 bits scores 1000. */
 #define DGA_SCORE_OFFSET (30 * 16)
 #define DGA_SCORE_SPAN (100 * 16)
+
+/* Dictionary labels: an all-letter label of at least DGA_DICT_MIN_LEN
+ * letters whose fewest-words split into dictionary words (3+ letters each)
+ * has DGA_DICT_MIN_WORDS words or more costs DGA_DICT_BONUS (in 1/16 bit:
+ * 40 bits) more per word from the DGA_DICT_MIN_WORDS-th on: chosen names
+ * are mostly one to four words, dictionary DGA families run several common
+ * words together (see dga.h for the numbers behind 20 letters, 5 words). */
+#define DGA_DICT_MIN_LEN 20
+#define DGA_DICT_MIN_WORDS 5
+#define DGA_DICT_BONUS (40 * 16)
+/* Edge fields of dw_dga_dict[] (dga_table.h). */
+#define DICT_LETTER(e) ((e)&0x1fu)
+#define DICT_FINAL(e) (((e) >> 5) & 1u)
+#define DICT_LAST(e) (((e) >> 6) & 1u)
+#define DICT_NEXT(e) ((e) >> 7)
 
 /* Symbol of a byte: 1..26 for a letter (any case), 0 for anything else. */
 static unsigned sym(uint8_t c)
@@ -42,9 +59,67 @@ static size_t idn_basic(const uint8_t *label, size_t *len)
 	return 4;
 }
 
+/* The edge of letter c (1..26) in the automaton state whose run starts at
+ * index at, or 0 when there is none. At most 26 reads. */
+static uint32_t dict_edge(uint32_t at, unsigned c)
+{
+	while (at != 0 && at < dw_dga_dict_len) {
+		uint32_t e = dw_dga_dict[at];
+
+		if (DICT_LETTER(e) == c)
+			return e;
+		if (DICT_LAST(e))
+			return 0;
+		at++;
+	}
+	return 0;
+}
+
+/* The root's edge of letter c (1..26), or 0: one read when the root has an
+ * edge for every letter (checked), else a search. */
+static uint32_t dict_root(unsigned c)
+{
+	uint32_t e = c < dw_dga_dict_len ? dw_dga_dict[c] : 0;
+
+	return DICT_LETTER(e) == c ? e : dict_edge(1, c);
+}
+
+/* The fewest dictionary words (dw_dga_dict) the n letters s[] (symbols
+ * 1..26, n <= 63) split into exactly, or 0 when they do not. Dynamic
+ * programming over the prefixes: from each reachable start, one walk down
+ * the automaton; at most 63 walks of at most 24 steps. */
+static unsigned dw_dga_dict_words(const uint8_t *s, size_t n)
+{
+	uint8_t best[64]; /* fewest words for the first i letters; 0xff: none */
+	size_t i, j;
+
+	if (n == 0 || n > 63)
+		return 0;
+	memset(best, 0xff, sizeof(best));
+	best[0] = 0;
+	for (j = 0; j < n; j++) {
+		uint32_t at = 1;
+
+		if (best[j] == 0xff)
+			continue;
+		for (i = j; i < n && at != 0; i++) {
+			/* The root's run holds one edge per letter, in order. */
+			uint32_t e = i == j ? dict_root(s[i]) : dict_edge(at, s[i]);
+
+			if (e == 0)
+				break;
+			if (DICT_FINAL(e) && i + 1 - j >= 3 && best[j] + 1 < best[i + 1])
+				best[i + 1] = (uint8_t)(best[j] + 1);
+			at = DICT_NEXT(e);
+		}
+	}
+	return best[n] == 0xff ? 0 : best[n];
+}
+
 unsigned dw_dga_score(const uint8_t *label, size_t len)
 {
-	unsigned a = 0, b = 0;
+	uint8_t letters[63];
+	unsigned a = 0, b = 0, nlet = 0;
 	long cost = 0, n = 0, score;
 	size_t i;
 
@@ -54,6 +129,7 @@ unsigned dw_dga_score(const uint8_t *label, size_t len)
 		unsigned c = sym(label[i]);
 
 		if (c != 0) {
+			letters[nlet++] = (uint8_t)c;
 			cost += dw_dga_tri[a][b][c];
 			a = b;
 			b = c;
@@ -73,6 +149,15 @@ unsigned dw_dga_score(const uint8_t *label, size_t len)
 	if (b != 0) {
 		cost += dw_dga_tri[a][b][0];
 		n++;
+	}
+	/* All letters, long enough, and not already at the top score (where the
+	 * bonus would change nothing: random long labels skip the split). */
+	if (n == (long)nlet + 1 && nlet >= DGA_DICT_MIN_LEN &&
+	    cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET < DGA_SCORE_SPAN) {
+		unsigned w = dw_dga_dict_words(letters, nlet);
+
+		if (w >= DGA_DICT_MIN_WORDS)
+			cost += (long)(w - DGA_DICT_MIN_WORDS + 1) * DGA_DICT_BONUS;
 	}
 	score =
 	    (cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET) * (long)DW_DGA_SCORE_MAX / DGA_SCORE_SPAN;

@@ -135,6 +135,34 @@ static void edges(void)
 	}
 }
 
+/** The word segmentation: five or more dictionary words in a label of 20+
+ * letters is a dictionary DGA's sign; fewer words, a shorter label or a
+ * label broken by hyphens is not. */
+static void dictionary(void)
+{
+	static const char *const dict_dga[] = {"conditionhopeclaimstudyaffect",
+	                                       "structureprayriskrewardturn",
+	                                       "kingstrugglerunestimatetower"};
+	size_t i;
+
+	for (i = 0; i < sizeof(dict_dga) / sizeof(dict_dga[0]); i++)
+		ok(S(dict_dga[i]) > DW_DGA_THRESHOLD, "five dictionary words '%s' score %u > %u",
+		   dict_dga[i], S(dict_dga[i]), DW_DGA_THRESHOLD);
+	ok(S("conditionhopeclaimstudy") <= DW_DGA_THRESHOLD,
+	   "four dictionary words are a chosen name's length: %u", S("conditionhopeclaimstudy"));
+	ok(S("whispersinthecorridors") <= DW_DGA_THRESHOLD,
+	   "a chosen four-word name (\"in\" is no 3-letter word) stays under: %u",
+	   S("whispersinthecorridors"));
+	ok(S("condition-hope-claim-study-affect") <= DW_DGA_THRESHOLD,
+	   "hyphens between the words: no segmentation bonus: %u",
+	   S("condition-hope-claim-study-affect"));
+	is_int(S("ConditionHopeClaimStudyAffect"), S("conditionhopeclaimstudyaffect"),
+	       "the segmentation folds case");
+	ok(S("conditionhopeclaimstudyaffect") > S("conditionhopeclaimstudyaffecq") + 200,
+	   "one letter off a word loses the bonus: %u vs %u", S("conditionhopeclaimstudyaffect"),
+	   S("conditionhopeclaimstudyaffecq"));
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const chosen[] = {"google", "wikipedia", "amazon",        "university",
@@ -150,6 +178,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	edges();
+	dictionary();
 	for (i = 0; i < sizeof(chosen) / sizeof(chosen[0]); i++)
 		ok(S(chosen[i]) <= DW_DGA_THRESHOLD, "chosen '%s' scores %u <= %u", chosen[i],
 		   S(chosen[i]), DW_DGA_THRESHOLD);
