@@ -29,6 +29,8 @@
 #define DGA_DICT_MIN_LEN 20
 #define DGA_DICT_MIN_WORDS 5
 #define DGA_DICT_BONUS (40 * 16)
+/* Edge reads the split may take for one label (dw_dga_dict_words()). */
+#define DGA_DICT_MAX_READS 400
 /* Edge fields of dw_dga_dict[] (dga_table.h). */
 #define DICT_LETTER(e) ((e)&0x1fu)
 #define DICT_FINAL(e) (((e) >> 5) & 1u)
@@ -60,15 +62,17 @@ static size_t idn_basic(const uint8_t *label, size_t *len)
 }
 
 /* The edge of letter c (1..26) in the automaton state whose run starts at
- * index at, or 0 when there is none. At most 26 reads. */
-static uint32_t dict_edge(uint32_t at, unsigned c)
+ * index at, or 0 when there is none. A run is sorted by letter: at most 26
+ * reads, fewer when c is early or absent; *reads counts them. */
+static uint32_t dict_edge(uint32_t at, unsigned c, unsigned *reads)
 {
 	while (at != 0 && at < dw_dga_dict_len) {
 		uint32_t e = dw_dga_dict[at];
 
+		++*reads;
 		if (DICT_LETTER(e) == c)
 			return e;
-		if (DICT_LAST(e))
+		if (DICT_LAST(e) || DICT_LETTER(e) > c)
 			return 0;
 		at++;
 	}
@@ -77,20 +81,25 @@ static uint32_t dict_edge(uint32_t at, unsigned c)
 
 /* The root's edge of letter c (1..26), or 0: one read when the root has an
  * edge for every letter (checked), else a search. */
-static uint32_t dict_root(unsigned c)
+static uint32_t dict_root(unsigned c, unsigned *reads)
 {
 	uint32_t e = c < dw_dga_dict_len ? dw_dga_dict[c] : 0;
 
-	return DICT_LETTER(e) == c ? e : dict_edge(1, c);
+	++*reads;
+	return DICT_LETTER(e) == c ? e : dict_edge(1, c, reads);
 }
 
 /* The fewest dictionary words (dw_dga_dict) the n letters s[] (symbols
  * 1..26, n <= 63) split into exactly, or 0 when they do not. Dynamic
  * programming over the prefixes: from each reachable start, one walk down
- * the automaton; at most 63 walks of at most 24 steps. */
+ * the automaton; at most 63 walks of at most 24 steps, and at most
+ * DGA_DICT_MAX_READS edge reads in all: past that the label gets no split
+ * (0), so a label built to make the walks long ("catcatcat...") costs a
+ * bounded few thousand instructions on a worker thread. */
 static unsigned dw_dga_dict_words(const uint8_t *s, size_t n)
 {
 	uint8_t best[64]; /* fewest words for the first i letters; 0xff: none */
+	unsigned reads = 0;
 	size_t i, j;
 
 	if (n == 0 || n > 63)
@@ -104,8 +113,10 @@ static unsigned dw_dga_dict_words(const uint8_t *s, size_t n)
 			continue;
 		for (i = j; i < n && at != 0; i++) {
 			/* The root's run holds one edge per letter, in order. */
-			uint32_t e = i == j ? dict_root(s[i]) : dict_edge(at, s[i]);
+			uint32_t e = i == j ? dict_root(s[i], &reads) : dict_edge(at, s[i], &reads);
 
+			if (reads > DGA_DICT_MAX_READS)
+				return 0;
 			if (e == 0)
 				break;
 			if (DICT_FINAL(e) && i + 1 - j >= 3 && best[j] + 1 < best[i + 1])
@@ -118,44 +129,51 @@ static unsigned dw_dga_dict_words(const uint8_t *s, size_t n)
 
 unsigned dw_dga_score(const uint8_t *label, size_t len)
 {
-	uint8_t letters[63];
-	unsigned a = 0, b = 0, nlet = 0;
+	const uint8_t *tri = &dw_dga_tri[0][0][0];
+	const uint8_t *row = tri; /* &dw_dga_tri[a][b]: the two symbols before */
+	size_t brow = 0;          /* b * 27 * 27: the next row's first index */
+	unsigned nlet = 0;
 	long cost = 0, n = 0, score;
-	size_t i;
+	size_t i, first;
 
 	if (label == NULL || len == 0 || len > 63)
 		return 0;
-	for (i = idn_basic(label, &len); i < len; i++) {
+	for (i = first = idn_basic(label, &len); i < len; i++) {
 		unsigned c = sym(label[i]);
 
-		if (c != 0) {
-			letters[nlet++] = (uint8_t)c;
-			cost += dw_dga_tri[a][b][c];
-			a = b;
-			b = c;
-			n++;
+		if (c != 0) { /* cost of c after a b; then a b := b c */
+			cost += row[c];
+			row = tri + brow + (size_t)c * 27;
+			brow = (size_t)c * 27 * 27;
+			nlet++;
 			continue;
 		}
-		if (b != 0) { /* the end of a run of letters */
-			cost += dw_dga_tri[a][b][0];
+		if (brow != 0) { /* the end of a run of letters */
+			cost += row[0];
 			n++;
 		}
 		if (label[i] != '-') {
 			cost += DGA_COST_OTHER;
 			n++;
 		}
-		a = b = 0;
+		row = tri;
+		brow = 0;
 	}
-	if (b != 0) {
-		cost += dw_dga_tri[a][b][0];
+	if (brow != 0) {
+		cost += row[0];
 		n++;
 	}
+	n += nlet;
 	/* All letters, long enough, and not already at the top score (where the
 	 * bonus would change nothing: random long labels skip the split). */
 	if (n == (long)nlet + 1 && nlet >= DGA_DICT_MIN_LEN &&
 	    cost - DGA_COST_BASE * n + DGA_SCORE_OFFSET < DGA_SCORE_SPAN) {
-		unsigned w = dw_dga_dict_words(letters, nlet);
+		uint8_t letters[63];
+		unsigned w;
 
+		for (i = 0; i < nlet; i++)
+			letters[i] = (uint8_t)sym(label[first + i]);
+		w = dw_dga_dict_words(letters, nlet);
 		if (w >= DGA_DICT_MIN_WORDS)
 			cost += (long)(w - DGA_DICT_MIN_WORDS + 1) * DGA_DICT_BONUS;
 	}
