@@ -124,8 +124,8 @@ static int set_add_at(uint32_t *fp, uint32_t *t, uint8_t *hi, unsigned cap, uint
 }
 
 /** set_add_at() without the place. */
-static int set_add(uint32_t *fp, uint32_t *t, uint8_t *hi, unsigned cap, uint32_t x,
-                   uint32_t now, uint32_t window)
+static int set_add(uint32_t *fp, uint32_t *t, uint8_t *hi, unsigned cap, uint32_t x, uint32_t now,
+                   uint32_t window)
 {
 	return set_add_at(fp, t, hi, cap, x, now, window, NULL);
 }

@@ -463,13 +463,15 @@ static void test_namestate(void)
 		uint32_t n;
 		for (i = 0; i < 10; i++) {
 			memset(&op, 0, sizeof(op));
-			op.dga = 1, op.dga_hash = 500 + i, op.dga_window = 600, op.dga_threshold = 64;
+			op.dga = 1, op.dga_hash = 500 + i, op.dga_window = 600,
+			op.dga_threshold = 64;
 			dw_namestate_update(ns, &d, 3, 100 + i, &op);
 		}
 		is_int(op.dga_count, 10, "dga: 10 distinct names");
 		for (i = 0; i < 3; i++) {
 			memset(&op, 0, sizeof(op));
-			op.dga = 1, op.dga_hash = 600 + i, op.dga_window = 600, op.dga_threshold = 64;
+			op.dga = 1, op.dga_hash = 600 + i, op.dga_window = 600,
+			op.dga_threshold = 64;
 			dw_namestate_update(ns, &d, 3, 800 + i, &op);
 		}
 		is_int(op.dga_count, 3, "dga: after the window only the 3 new names count");
@@ -487,7 +489,8 @@ static void test_namestate(void)
 		memset(&op, 0, sizeof(op));
 		op.mx = 1, op.mx_hash = 900, op.mx_window = 600;
 		dw_namestate_update(ns, &d, 3, 950, &op);
-		is_int(op.mx_new, 1, "MX: the oldest was replaced when the set was full: new again");
+		is_int(op.mx_new, 1,
+		       "MX: the oldest was replaced when the set was full: new again");
 		memset(&op, 0, sizeof(op));
 		op.mx = 1, op.mx_hash = 905, op.mx_window = 600;
 		dw_namestate_update(ns, &d, 3, 951, &op);
