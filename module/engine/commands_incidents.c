@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "commands_incidents.h"
+#include "domtext.h"
 #include "engine_api.h"
 #include "incidents.h"
 #include "wallclock.h"
@@ -16,33 +17,11 @@
 #define DEFAULT_ROWS 100
 #define MAX_ROWS 100000
 
-/** The value of --domain as the rows hold a domain: the final dot cut, lower
- *  case, labels of 1..63 letters, digits, '-' or '_', at most len - 1 bytes
- *  in all. 0, or -1 when s is no such name. */
+/** The value of --domain as the rows hold a domain (domtext.h: lower case,
+ *  the final dot cut), in buf (len bytes). 0, or -1 when s is no such name. */
 static int domain_arg(const char *s, char *buf, size_t len)
 {
-	size_t i, lab = 0, n = strlen(s);
-	if (n > 1 && s[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= len)
-		return -1;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '.') {
-			if (lab == 0)
-				return -1;
-			lab = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		           (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			if (++lab > 63)
-				return -1;
-		} else {
-			return -1;
-		}
-		buf[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-	}
-	buf[n] = '\0';
-	return 0;
+	return dw_domain_text(s, strlen(s), buf, len) < 0 ? -1 : 0;
 }
 
 /** One row of `incidents`. */

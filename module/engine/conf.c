@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup, strerror_r, O_CLOEXEC without GNU */
 #endif
 #include "conf.h"
+#include "domtext.h"
 #include "errbuf.h"
 
 #include <errno.h>
@@ -743,43 +744,11 @@ long dw_parse_duration(const char *s)
 	return duration_n(s, strlen(s));
 }
 
-/**
- * Check a domain name in presentation form: labels of 1..63 letters, digits,
- * '-' or '_', at most 253 characters without the final dot, which is optional.
- * \param out receives the name in lower case without the final dot (>= n+1).
- * \return 0 or -1.
- */
+/** A domain name in presentation form (domtext.h), lower case and without
+ *  the final dot in out (>= n + 1 bytes). 0 or -1. */
 static int check_name(const char *s, size_t n, char *out)
 {
-	size_t i, label = 0;
-
-	if (n > 0 && s[n - 1] == '.')
-		n--;
-	if (n == 0 || n > 253)
-		return -1;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-		if (ch == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		           ch == '_') {
-			label++;
-		} else if (ch >= 'A' && ch <= 'Z') {
-			ch = (char)(ch - 'A' + 'a');
-			label++;
-		} else {
-			return -1;
-		}
-		if (label > 63)
-			return -1;
-		out[i] = ch;
-	}
-	if (label == 0)
-		return -1;
-	out[n] = '\0';
-	return 0;
+	return dw_domain_text(s, n, out, n + 1) < 0 ? -1 : 0;
 }
 
 /** A detector keyword: [a-z0-9-]{1,63}, matched against a query's first label. */

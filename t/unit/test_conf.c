@@ -10,6 +10,7 @@
  * this binary's directory.
  */
 #include "conf.h"
+#include "domtext.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -831,6 +832,36 @@ static void test_names(void)
 	unsetenv("DNSWARDEN_CONF");
 }
 
+/* dw_domain_text(): the one check of a typed domain name (YAML names,
+ * incidents --domain). */
+static void test_domain_text(void)
+{
+	char out[256], small[4], l63[80], n253[260];
+	size_t i;
+
+	is_int(dw_domain_text("Example.COM.", 12, out, sizeof(out)), 2, "two labels");
+	ok(!strcmp(out, "example.com"), "lower case, final dot cut: %s", out);
+	is_int(dw_domain_text("_dmarc.x-y.org", 14, out, sizeof(out)), 3, "'_' and '-' allowed");
+	is_int(dw_domain_text("a..b", 4, out, sizeof(out)), -1, "empty label refused");
+	is_int(dw_domain_text("a..", 3, out, sizeof(out)), -1, "two final dots refused");
+	is_int(dw_domain_text(".", 1, out, sizeof(out)), -1, "the root alone refused");
+	is_int(dw_domain_text("", 0, out, sizeof(out)), -1, "empty refused");
+	is_int(dw_domain_text("a b.c", 5, out, sizeof(out)), -1, "space refused");
+	is_int(dw_domain_text("a\046b.c", 8, out, sizeof(out)), -1, "escape refused");
+	is_int(dw_domain_text("abcd.e", 6, small, sizeof(small)), -1, "out too small refused");
+	memset(l63, 'a', 64);
+	memcpy(l63 + 64, ".com", 5);
+	is_int(dw_domain_text(l63, 68, out, sizeof(out)), -1, "a 64-byte label refused");
+	is_int(dw_domain_text(l63 + 1, 67, out, sizeof(out)), 2, "a 63-byte label taken");
+	for (i = 0; i < 253; i++)
+		n253[i] = (i % 2) ? '.' : 'a';
+	n253[252] = 'a';
+	is_int(dw_domain_text(n253, 253, out, sizeof(out)), 127, "253 bytes taken");
+	n253[253] = '.';
+	n253[254] = 'a';
+	is_int(dw_domain_text(n253, 255, out, sizeof(out)), -1, "255 bytes refused");
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -845,5 +876,6 @@ int main(int argc, char **argv)
 	test_cross_checks();
 	test_files();
 	test_names();
+	test_domain_text();
 	return done_testing();
 }
