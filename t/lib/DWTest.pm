@@ -255,13 +255,8 @@ sub log_grep {
 sub wait_log {
 	my ($self, $re, $n, $secs) = @_;
 	$n //= 1;
-	my $deadline = time + ($secs // 10);
 	my @l;
-	while (time < $deadline) {
-		@l = $self->log_grep($re);
-		return @l if @l >= $n;
-		sleep 0.05;
-	}
+	wait_until($secs // 10, sub { @l = $self->log_grep($re); @l >= $n });
 	return @l;
 }
 
