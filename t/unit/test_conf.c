@@ -847,7 +847,7 @@ static void test_domain_text(void)
 	is_int(dw_domain_text(".", 1, out, sizeof(out)), -1, "the root alone refused");
 	is_int(dw_domain_text("", 0, out, sizeof(out)), -1, "empty refused");
 	is_int(dw_domain_text("a b.c", 5, out, sizeof(out)), -1, "space refused");
-	is_int(dw_domain_text("a\046b.c", 8, out, sizeof(out)), -1, "escape refused");
+	is_int(dw_domain_text("a\\046b.c", 8, out, sizeof(out)), -1, "escape refused");
 	is_int(dw_domain_text("abcd.e", 6, small, sizeof(small)), -1, "out too small refused");
 	memset(l63, 'a', 64);
 	memcpy(l63 + 64, ".com", 5);
