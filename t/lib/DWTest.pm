@@ -238,11 +238,18 @@ sub dwsim {
 	return $l[-1] // '';
 }
 
-sub log_text {
-	my ($self) = @_;
-	open(my $fh, '<', $self->{log}) or return '';
+# A file's whole text ('' while it cannot be read).
+sub file_text {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return '';
 	local $/;
 	return <$fh> // '';
+}
+
+# Unbound's log so far.
+sub log_text {
+	my ($self) = @_;
+	return file_text($self->{log});
 }
 
 # Log lines matching $re.
@@ -278,9 +285,7 @@ sub wait_until {
 # The state file's text ('' while there is none).
 sub state_text {
 	my ($self) = @_;
-	open(my $fh, '<', $self->{state}) or return '';
-	local $/;
-	return <$fh> // '';
+	return file_text($self->{state});
 }
 
 # Wait until the state file matches $re (the module's thread writes it at
